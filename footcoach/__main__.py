@@ -1,0 +1,5 @@
+import sys
+
+from footcoach.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""How a player's aligned streams are cut into model inputs (shared by the dataset builder,
+the analysis and the model config, so training and inference cut windows the same way).
+
+The session clock is divided into *steps* of ``step_s`` seconds. Each step of one player is
+encoded once (video frames, IMU samples, context features of that step); a *window* is
+``window_steps`` consecutive steps, and windows slide by one step, so overlapping windows reuse
+the step encodings. A window's labels are those at its centre time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+CONTEXT_FEATURES: tuple[str, ...] = (
+    "speed_mps",            # own speed
+    "accel_mps2",           # own longitudinal acceleration (d speed / dt)
+    "heading_sin",          # direction of motion, sin / cos of the angle to the pitch x axis
+    "heading_cos",
+    "x_norm",               # position / pitch length, 0..1
+    "y_norm",               # position / pitch width, 0..1
+    "ball_dist_m",          # distance to the ball (NaN -> masked when no ball track)
+    "ball_bearing_sin",     # bearing to the ball relative to the heading
+    "ball_bearing_cos",
+    "goal_dist_m",          # distance to the centre of the goal being attacked
+    "team_centroid_dist_m",  # distance to the own team's centroid
+    "nearest_opponent_m",   # distance to the nearest opponent
+)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """Sampling and window settings. Stored in the HDF5 attributes and the model config.
+
+    Per step: ``frames_per_step`` video crops of ``crop_px`` x ``crop_px`` RGB,
+    ``imu_per_step`` IMU samples of 9 channels (acc x/y/z in g, gyro x/y/z in rad/s, mag x/y/z
+    normalised to unit field), and the mean of the ``CONTEXT_FEATURES`` over the step.
+    """
+
+    step_s: float = 0.5
+    window_steps: int = 8
+    video_fps: float = 8.0
+    crop_px: int = 64
+    imu_rate_hz: float = 100.0
+    context_features: tuple[str, ...] = field(default=CONTEXT_FEATURES)
+
+    @property
+    def window_s(self) -> float:
+        return self.step_s * self.window_steps
+
+    @property
+    def frames_per_step(self) -> int:
+        return int(round(self.video_fps * self.step_s))
+
+    @property
+    def imu_per_step(self) -> int:
+        return int(round(self.imu_rate_hz * self.step_s))
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["context_features"] = list(self.context_features)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> WindowSpec:
+        d = dict(d)
+        if "context_features" in d:
+            d["context_features"] = tuple(d["context_features"])  # type: ignore[arg-type]
+        return cls(**d)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Readers and writers per file format. No torch, no Qt (tests/test_layering.py)."""
