@@ -14,7 +14,8 @@ from pathlib import Path
 class FootcoachError(Exception):
     """A problem with user input: ``file`` and ``where`` (row number, time, key) locate it."""
 
-    def __init__(self, message: str, file: str | Path | None = None, where: str | int | None = None):
+    def __init__(self, message: str, file: str | Path | None = None,
+                 where: str | int | None = None):
         super().__init__(message)
         self.message = message
         self.file = str(file) if file is not None else None
@@ -32,7 +33,8 @@ class Diagnostics:
 
     warnings: list[str] = field(default_factory=list)
 
-    def warn(self, message: str, file: str | Path | None = None, where: str | int | None = None) -> None:
+    def warn(self, message: str, file: str | Path | None = None,
+             where: str | int | None = None) -> None:
         self.warnings.append(str(FootcoachError(message, file, where)))
 
     def extend(self, other: Diagnostics) -> None:

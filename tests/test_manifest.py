@@ -48,13 +48,13 @@ def test_manifest_naming_a_missing_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_not_a_session_folder(tmp_path: Path) -> None:
-    with pytest.raises(FootcoachError, match="no session.toml"):
+    with pytest.raises(FootcoachError, match=r"no session\.toml"):
         read_manifest(tmp_path)
 
 
 def test_broken_toml_names_the_manifest(tmp_path: Path) -> None:
     (tmp_path / "session.toml").write_text("name = [unclosed\n")
-    with pytest.raises(FootcoachError, match="session.toml: invalid TOML"):
+    with pytest.raises(FootcoachError, match=r"session\.toml: invalid TOML"):
         read_manifest(tmp_path)
 
 

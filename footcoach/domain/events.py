@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from footcoach.domain.labels import Action, Tactic
 
@@ -34,16 +35,18 @@ class Event:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> Event:
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        """Inverse of :meth:`to_dict` (labels by name)."""
         tactic = d.get("tactic")
+        quality = d.get("quality")
+        attention = d.get("modality_attention") or {}
         return cls(
             id=str(d["id"]), player_id=str(d["player_id"]),
-            start_s=float(d["start_s"]), end_s=float(d["end_s"]),  # type: ignore[arg-type]
+            start_s=float(d["start_s"]), end_s=float(d["end_s"]),
             action=Action.parse(str(d["action"])),
             tactic=Tactic.parse(str(tactic)) if tactic not in (None, "") else None,
-            quality=None if d.get("quality") is None else float(d["quality"]),  # type: ignore[arg-type]
-            confidence=float(d.get("confidence", 1.0)),  # type: ignore[arg-type]
-            modality_attention={str(k): float(v) for k, v in  # type: ignore[union-attr]
-                                dict(d.get("modality_attention") or {}).items()},
+            quality=None if quality is None else float(quality),
+            confidence=float(d.get("confidence", 1.0)),
+            modality_attention={str(k): float(v) for k, v in attention.items()},
             source=str(d.get("source", "model")),
         )

@@ -68,7 +68,8 @@ def _parse(cls: type[E], text: str | int) -> E:
         return cls[key]
     except KeyError:
         names = ", ".join(m.name.lower() for m in cls)
-        raise ValueError(f"unknown {cls.__name__.lower()} {text!r} (expected one of {names})") from None
+        kind = cls.__name__.lower()
+        raise ValueError(f"unknown {kind} {text!r} (expected one of {names})") from None
 
 
 ACTIONS: tuple[Action, ...] = tuple(Action)

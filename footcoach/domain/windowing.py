@@ -49,11 +49,11 @@ class WindowSpec:
 
     @property
     def frames_per_step(self) -> int:
-        return int(round(self.video_fps * self.step_s))
+        return round(self.video_fps * self.step_s)
 
     @property
     def imu_per_step(self) -> int:
-        return int(round(self.imu_rate_hz * self.step_s))
+        return round(self.imu_rate_hz * self.step_s)
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)

@@ -101,9 +101,9 @@ def _session_from_doc(doc: dict[str, Any], folder: Path) -> Session:
     pitch = Pitch(
         length_m=float(pitch_doc.get("length_m", 105.0)),
         width_m=float(pitch_doc.get("width_m", 68.0)),
-        corners_lonlat=tuple(tuple(c) for c in pitch_doc["corners_lonlat"])  # type: ignore[misc]
+        corners_lonlat=tuple(tuple(c) for c in pitch_doc["corners_lonlat"])
         if "corners_lonlat" in pitch_doc else None,
-        origin_lonlat=tuple(pitch_doc["origin_lonlat"])  # type: ignore[arg-type]
+        origin_lonlat=tuple(pitch_doc["origin_lonlat"])
         if "origin_lonlat" in pitch_doc else None,
         heading_deg=float(pitch_doc["heading_deg"]) if "heading_deg" in pitch_doc else None,
     )
@@ -115,7 +115,7 @@ def _session_from_doc(doc: dict[str, Any], folder: Path) -> Session:
     if "calibration" in doc:
         cal = doc["calibration"]
         calibration = CameraCalibration(np.asarray(cal["homography"], dtype=float),
-                                        tuple(cal["image_size"]))  # type: ignore[arg-type]
+                                        tuple(cal["image_size"]))
     players = []
     seen: set[str] = set()
     for i, p in enumerate(doc.get("players", [])):
@@ -169,24 +169,26 @@ def _doc_from_session(s: Session) -> dict[str, Any]:
     if s.calibration is not None:
         doc["calibration"] = {"homography": s.calibration.homography.tolist(),
                               "image_size": list(s.calibration.image_size)}
-    players = []
-    for p in s.players:
-        d: dict[str, Any] = {"id": p.id}
-        if p.name:
-            d["name"] = p.name
-        if p.number is not None:
-            d["number"] = p.number
-        if p.team:
-            d["team"] = p.team
-        for key in ("imu", "gps", "tracking_id"):
-            if getattr(p, key) is not None:
-                d[key] = getattr(p, key)
-        for key in ("imu_offset_s", "gps_offset_s"):
-            if getattr(p, key) != 0.0 and math.isfinite(getattr(p, key)):
-                d[key] = getattr(p, key)
-        players.append(d)
+    players = [_player_doc(p) for p in s.players]
     doc["players"] = players
     if s.tracking is not None:
         doc["tracking"] = {"format": s.tracking.format, "files": dict(s.tracking.files),
                            "offset_s": s.tracking.offset_s}
     return doc
+
+
+def _player_doc(p: Player) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": p.id}
+    if p.name:
+        d["name"] = p.name
+    if p.number is not None:
+        d["number"] = p.number
+    if p.team:
+        d["team"] = p.team
+    for key in ("imu", "gps", "tracking_id"):
+        if getattr(p, key) is not None:
+            d[key] = getattr(p, key)
+    for key in ("imu_offset_s", "gps_offset_s"):
+        if getattr(p, key) != 0.0 and math.isfinite(getattr(p, key)):
+            d[key] = getattr(p, key)
+    return d

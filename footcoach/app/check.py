@@ -1,0 +1,64 @@
+"""``footcoach check``: read a session, clean and align it, and summarise what is there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from footcoach.app.align import AlignedSession, AlignSettings, align_session
+from footcoach.app.load import load_session, require_players
+
+
+@dataclass
+class CheckReport:
+    """The session summary and the data-quality table; ``warnings`` are recoverable oddities."""
+
+    aligned: AlignedSession
+    warnings: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        loaded = self.aligned.loaded
+        s = loaded.session
+        lines = [f"Session: {s.name}" + ("  [synthetic data]" if s.synthetic else ""),
+                 f"Folder: {s.root}"]
+        if s.date:
+            lines.append(f"Date: {s.date}")
+        anchor = ("4 GPS corners" if s.pitch.corners_lonlat else
+                  "GPS origin + heading" if s.pitch.has_geo_anchor else "no GPS anchor")
+        lines.append(f"Pitch: {s.pitch.length_m:.1f} x {s.pitch.width_m:.1f} m ({anchor})")
+        if loaded.video is not None and s.video is not None:
+            v = loaded.video
+            cal = "calibrated camera" if s.calibration is not None else "no camera calibration"
+            lines.append(f"Video: {s.video.file}  {v.width}x{v.height} {v.codec} {v.fps:.2f} fps, "
+                         f"{v.frame_count} frames, {v.duration_s:.1f} s, starts at "
+                         f"{s.video.start_s:.2f} s; {cal}")
+        n_imu, n_gps = len(loaded.imu), len(loaded.gps)
+        lines.append(f"Players: {len(s.players)} (IMU {n_imu}, GPS {n_gps})")
+        if loaded.tracking is not None:
+            tr = loaded.tracking
+            lines.append(f"Tracking: {s.tracking.format if s.tracking else ''} "
+                         f"{len(tr.players)} players at {tr.frame_rate:g} Hz"
+                         + (", ball" if tr.ball is not None else ""))
+        t0, t1 = loaded.time_range
+        lines.append(f"Session clock: {t0:.2f} .. {t1:.2f} s ({(t1 - t0) / 60:.1f} min)")
+        if self.aligned.offsets:
+            lines.append("IMU-GPS clock offset estimates (add to the IMU clock; applied offsets "
+                         "come from session.toml):")
+            for pid, est in sorted(self.aligned.offsets.items()):
+                lines.append(f"  {pid:<12} {est.offset_s:+7.2f} s  confidence {est.confidence:.2f}")
+        lines.append("")
+        lines.append("Data quality (missing and anomaly rates of each stream):")
+        lines.append(self.aligned.quality.format())
+        return "\n".join(lines)
+
+
+def check_session(folder: str | Path, *, max_gap_s: float | None = None) -> CheckReport:
+    """Load and align; any unusable input raises FootcoachError naming the file."""
+    loaded = load_session(folder)
+    require_players(loaded)
+    settings = AlignSettings()
+    if max_gap_s is not None:
+        settings.gps_max_gap_s = max_gap_s
+        settings.imu_max_gap_s = min(max_gap_s, settings.imu_max_gap_s)
+    aligned = align_session(loaded, settings)
+    return CheckReport(aligned, list(loaded.diagnostics.warnings))

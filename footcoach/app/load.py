@@ -1,0 +1,146 @@
+"""Open a session folder: read every stream it names, put each on the session clock, and put GPS
+positions on the pitch (metres). Cleaning and resampling happen later (``footcoach.sync``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from footcoach.domain.geo import GeoToPitch, pitch_from_session
+from footcoach.domain.session import Session
+from footcoach.domain.timeseries import TimeSeries
+from footcoach.errors import Diagnostics, FootcoachError
+from footcoach.io.gps_csv import check_on_pitch, read_gps_csv
+from footcoach.io.imu_csv import read_imu_csv
+from footcoach.io.manifest import read_manifest
+from footcoach.io.tracking import TrackingData, read_tracking
+from footcoach.io.video import VideoInfo, probe_video
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class LoadedSession:
+    """A session's streams, each on the session clock (seconds).
+
+    ``imu[pid]``: acc_x..z (g), gyro_x..z (rad/s) [, mag_x..z (uT)], raw samples.
+    ``gps[pid]``: x, y (pitch metres) [, speed (m/s), hdop], raw fixes (lat/lon projected).
+    ``raw_rows[(kind, pid)]``: rows read from the file, for the quality table.
+    """
+
+    session: Session
+    imu: dict[str, TimeSeries] = field(default_factory=dict)
+    gps: dict[str, TimeSeries] = field(default_factory=dict)
+    tracking: TrackingData | None = None
+    video: VideoInfo | None = None
+    geo: GeoToPitch | None = None
+    clock_epoch_s: float | None = None
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+    @property
+    def player_ids(self) -> list[str]:
+        return [p.id for p in self.session.players]
+
+    @property
+    def time_range(self) -> tuple[float, float]:
+        """Earliest start and latest end over all streams and the video, session seconds."""
+        starts, ends = [], []
+        for ts in [*self.imu.values(), *self.gps.values()]:
+            if len(ts):
+                starts.append(float(ts.t[0]))
+                ends.append(float(ts.t[-1]))
+        if self.video is not None and self.session.video is not None:
+            starts.append(self.session.video.start_s)
+            ends.append(self.session.video.start_s + self.video.duration_s)
+        if not starts:
+            return 0.0, 0.0
+        return min(starts), max(ends)
+
+
+def load_session(folder: str | Path, *, progress: Progress | None = None) -> LoadedSession:
+    """Read the manifest and every stream; raise FootcoachError on the first unusable file."""
+    session = read_manifest(folder)
+    loaded = LoadedSession(session=session)
+    diag = loaded.diagnostics
+    if session.video is not None:
+        loaded.video = probe_video(session.path(session.video.file))
+    raw_imu: dict[str, TimeSeries] = {}
+    raw_gps: dict[str, TimeSeries] = {}
+    total = sum(bool(p.imu) + bool(p.gps) for p in session.players)
+    done = 0
+    for player in session.players:
+        if player.imu:
+            raw_imu[player.id] = read_imu_csv(session.path(player.imu), diag=diag)
+            done += 1
+            if progress:
+                progress(done, total, f"IMU {player.id}")
+        if player.gps:
+            raw_gps[player.id] = read_gps_csv(session.path(player.gps), diag=diag)
+            done += 1
+            if progress:
+                progress(done, total, f"GPS {player.id}")
+    epoch = session.clock_epoch_s
+    if epoch is None:
+        epochs = [ts.t0_epoch_s for ts in [*raw_imu.values(), *raw_gps.values()]
+                  if ts.t0_epoch_s is not None]
+        epoch = min(epochs) if epochs else None
+    loaded.clock_epoch_s = epoch
+    for player in session.players:
+        if player.id in raw_imu:
+            loaded.imu[player.id] = _on_session_clock(
+                raw_imu[player.id], player.imu_offset_s, epoch)
+        if player.id in raw_gps:
+            loaded.gps[player.id] = _on_session_clock(
+                raw_gps[player.id], player.gps_offset_s, epoch)
+    loaded.geo = _project_gps(loaded, diag)
+    if session.tracking is not None:
+        files: dict[str, Path | str] = {
+            k: session.path(v) for k, v in session.tracking.files.items()}
+        loaded.tracking = read_tracking(session.tracking.format, files)
+        loaded.tracking = loaded.tracking.shifted(session.tracking.offset_s)
+    return loaded
+
+
+def _on_session_clock(ts: TimeSeries, offset_s: float, epoch: float | None) -> TimeSeries:
+    shift = offset_s
+    if ts.t0_epoch_s is not None and epoch is not None:
+        shift += ts.t0_epoch_s - epoch
+    return ts.shifted(shift)
+
+
+def _project_gps(loaded: LoadedSession, diag: Diagnostics) -> GeoToPitch | None:
+    """Replace lat/lon channels by pitch x/y metres; check fixes lie on or near the pitch."""
+    session = loaded.session
+    latlon = {pid: ts for pid, ts in loaded.gps.items() if ts.meta.get("coords") == "latlon"}
+    if not latlon:
+        return None
+    geo = pitch_from_session(session.pitch)
+    if geo is None:
+        lon = np.concatenate([ts.channel("lon") for ts in latlon.values()])
+        lat = np.concatenate([ts.channel("lat") for ts in latlon.values()])
+        origin = (float(np.nanmedian(lon)), float(np.nanmedian(lat)))
+        geo = GeoToPitch.from_origin_heading(origin, 90.0)
+        diag.warn("the pitch has no GPS corners or origin/heading: positions are shown in a local "
+                  "frame centred on the data (pass --pitch-corners to `footcoach new`)",
+                  session.root / "session.toml")
+    for pid, ts in latlon.items():
+        x, y = geo.to_pitch(ts.channel("lon"), ts.channel("lat"))
+        keep = [c for c in ts.channels if c not in ("lat", "lon")]
+        rest = ts.select(keep) if keep else None
+        values = np.c_[x, y] if rest is None else np.c_[x, y, rest.values]
+        units = ("m", "m", *(rest.units if rest is not None else ()))
+        xy = ts.replace(values=values, channels=("x", "y", *keep), units=units,
+                        meta={**ts.meta, "coords": "pitch"})
+        if pitch_from_session(session.pitch) is not None:
+            check_on_pitch(xy, np.c_[x, y], session.pitch)
+        loaded.gps[pid] = xy
+    return geo
+
+
+def require_players(loaded: LoadedSession) -> None:
+    if not loaded.session.players and loaded.tracking is None and loaded.video is None:
+        raise FootcoachError("the session names no players, no tracking and no video",
+                             loaded.session.root / "session.toml")

@@ -1,0 +1,174 @@
+"""H.264 MP4 writing with PyAV's bundled libx264, atomically.
+
+:class:`H264Writer` encodes RGB frames at a constant frame rate into a temporary file beside the
+target and renames it over the target only when closed cleanly; on an exception the temporary
+file is removed, so a half-written video never appears under the final name. Used by the
+simulator and by clip exports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from footcoach.errors import FootcoachError
+
+_AvErrors: tuple[type[BaseException], ...] = (av.FFmpegError, OSError)
+
+
+def _as_rate(fps: float | Fraction) -> Fraction:
+    """Frame rate as an exact fraction (29.97 -> 2997/100, 30000/1001 stays as it is)."""
+    rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
+    if not 0 < rate <= 1000:
+        raise ValueError(f"fps must be in (0, 1000], got {fps!r}")
+    return rate
+
+
+class H264Writer:
+    """Write ``(height, width, 3)`` uint8 RGB frames to an H.264 MP4 at a constant ``fps``.
+
+    ``crf`` is x264's constant rate factor (0 lossless ... 51 worst; 23 default), ``preset`` its
+    speed/size trade-off, ``gop`` the keyframe interval in frames (None: x264's default, up to
+    250 frames; choose about one second for videos that the GUI seeks in). ``width`` and
+    ``height`` must be even. Use as a context manager, or call :meth:`close` (commit) or
+    :meth:`abort` (discard) yourself.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: float | Fraction,
+        *,
+        crf: int = 23,
+        preset: str = "veryfast",
+        gop: int | None = None,
+        pix_fmt: str = "yuv420p",
+    ):
+        if int(width) != width or int(height) != height or width <= 0 or height <= 0:
+            raise ValueError(f"width and height must be positive integers, got {width}x{height}")
+        if width % 2 or height % 2:
+            raise ValueError(f"H.264 needs an even width and height, got {width}x{height}")
+        if not 0 <= crf <= 51:
+            raise ValueError(f"crf must be in 0..51, got {crf}")
+        if gop is not None and gop < 1:
+            raise ValueError(f"gop must be >= 1 frame, got {gop}")
+        self._path = Path(path)
+        self._width, self._height = int(width), int(height)
+        self._rate = _as_rate(fps)
+        if not self._path.parent.is_dir():
+            raise FootcoachError("output folder does not exist", self._path)
+        token = f"{os.getpid()}.{secrets.token_hex(4)}"
+        self._tmp = self._path.with_name(f".{self._path.name}.{token}.part.mp4")
+        self._frames = 0
+        self._done = False
+        try:
+            self._container = av.open(
+                str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
+            )
+            self._stream = self._container.add_stream("libx264", rate=self._rate)
+            self._configure(crf, preset, gop, pix_fmt)
+        except _AvErrors as exc:
+            self._discard()
+            raise FootcoachError(f"cannot create video: {exc}", self._path) from None
+        except BaseException:
+            self._discard()
+            raise
+
+    def _configure(self, crf: int, preset: str, gop: int | None, pix_fmt: str) -> None:
+        stream = self._stream
+        stream.width = self._width
+        stream.height = self._height
+        stream.pix_fmt = pix_fmt
+        stream.codec_context.time_base = 1 / self._rate
+        options: dict[str, object] = {"crf": str(int(crf)), "preset": preset}
+        if gop is not None:
+            stream.codec_context.gop_size = int(gop)
+            # Exactly one keyframe every ``gop`` frames: predictable seek cost.
+            options["x264-params"] = f"keyint={int(gop)}:min-keyint={int(gop)}:scenecut=0"
+        stream.options = options
+
+    @property
+    def path(self) -> Path:
+        """The final path (the file appears there on a clean close)."""
+        return self._path
+
+    @property
+    def frames_written(self) -> int:
+        return self._frames
+
+    def write(self, rgb: np.ndarray) -> None:
+        """Encode one frame: uint8 array of shape (height, width, 3), RGB."""
+        if self._done:
+            raise ValueError("H264Writer is closed")
+        arr = np.asarray(rgb)
+        if arr.dtype != np.uint8 or arr.shape != (self._height, self._width, 3):
+            raise ValueError(
+                f"frame must be uint8 ({self._height}, {self._width}, 3), "
+                f"got {arr.dtype} {arr.shape}"
+            )
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
+        frame.pts = self._frames
+        frame.time_base = 1 / self._rate
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except _AvErrors as exc:
+            raise FootcoachError(
+                f"cannot encode frame: {exc}", self._path, f"frame {self._frames}"
+            ) from None
+        self._frames += 1
+
+    def close(self) -> None:
+        """Flush the encoder, finish the file and move it to :attr:`path`."""
+        if self._done:
+            return
+        if self._frames == 0:
+            self.abort()
+            raise ValueError("no frames were written; nothing to save")
+        try:
+            for packet in self._stream.encode(None):
+                self._container.mux(packet)
+            self._container.close()
+            self._done = True
+            os.replace(self._tmp, self._path)
+        except _AvErrors as exc:
+            self._discard()
+            raise FootcoachError(f"cannot finish video: {exc}", self._path) from None
+        except BaseException:
+            self._discard()
+            raise
+
+    def abort(self) -> None:
+        """Stop without saving: the temporary file is removed and :attr:`path` is untouched."""
+        self._discard()
+
+    def _discard(self) -> None:
+        self._done = True
+        container = getattr(self, "_container", None)
+        if container is not None:
+            with contextlib.suppress(*_AvErrors):
+                container.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> H264Writer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
