@@ -17,7 +17,7 @@ from footcoach.domain.timeseries import TimeSeries
 from footcoach.io.video import VideoReader
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
-from footcoach.sync.resample import resample, session_grid
+from footcoach.sync.resample import resample
 
 IMU_RATE_HZ = 100.0
 GPS_RATE_HZ = 10.0
@@ -38,49 +38,76 @@ class AlignSettings:
 class AlignedSession:
     """Cleaned streams on the session clock.
 
-    ``imu[pid]``: (N_imu, C) on ``imu_t`` (100 Hz); ``gps[pid]``: x, y (m) [, speed] on ``gps_t``
-    (10 Hz); NaN where data is missing after gap filling. ``offsets[pid]``: estimated IMU-GPS
-    clock offset (informative; the manifest's offsets are what is applied).
+    Every stream is resampled onto one lattice per modality: IMU at ``k / imu_rate_hz`` and GPS
+    at ``k / gps_rate_hz`` seconds (integer ``k``), each over its own coverage, so samples of
+    different players at the same time line up exactly. ``imu[pid]``: acc (g), gyro (rad/s)
+    [, mag (uT)], float32; ``gps[pid]``: x, y (m) [, speed], float64; NaN where data is
+    missing after gap filling. ``offsets[pid]``: estimated IMU-GPS clock offset (informative;
+    the manifest's offsets are what is applied).
     """
 
     loaded: LoadedSession
+    settings: AlignSettings = field(default_factory=AlignSettings)
     imu: dict[str, TimeSeries] = field(default_factory=dict)
     gps: dict[str, TimeSeries] = field(default_factory=dict)
-    imu_t: np.ndarray = field(default_factory=lambda: np.empty(0))
-    gps_t: np.ndarray = field(default_factory=lambda: np.empty(0))
     quality: QualityTable = field(default_factory=lambda: QualityTable([]))
     offsets: dict[str, OffsetEstimate] = field(default_factory=dict)
+
+    @property
+    def time_range(self) -> tuple[float, float]:
+        """Earliest start and latest end over the aligned streams and the video (seconds)."""
+        lo, hi = self.loaded.time_range
+        spans = [(float(ts.t[0]), float(ts.t[-1]))
+                 for ts in [*self.imu.values(), *self.gps.values()] if len(ts)]
+        if spans:
+            starts, ends = zip(*spans, strict=True)
+            empty = lo == hi == 0.0
+            lo = min(starts) if empty else min(lo, *starts)
+            hi = max(ends) if empty else max(hi, *ends)
+        return lo, hi
 
 
 Progress = Callable[[int, int, str], None]
 
 
+def lattice(ts: TimeSeries, rate_hz: float) -> np.ndarray:
+    """The session-clock lattice times ``k / rate_hz`` inside the stream's time span."""
+    if len(ts) == 0:
+        return np.empty(0)
+    k0 = int(np.ceil(ts.t[0] * rate_hz - 1e-9))
+    k1 = int(np.floor(ts.t[-1] * rate_hz + 1e-9))
+    return np.arange(k0, k1 + 1) / rate_hz
+
+
 def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
                   *, progress: Progress | None = None) -> AlignedSession:
-    """Clean (paper order: repeats, outliers, gap filling, smoothing), resample every stream."""
+    """Clean (paper order: repeats, outliers, gap filling, smoothing), resample every stream.
+
+    Streams are processed one at a time; with a lazily loaded session (``imu="lazy"``) each
+    raw IMU file is read, aligned and released before the next, which bounds memory.
+    """
     s = settings or AlignSettings()
-    t0, t1 = loaded.time_range
-    out = AlignedSession(loaded=loaded,
-                         imu_t=session_grid(t0, t1, s.imu_rate_hz),
-                         gps_t=session_grid(t0, t1, s.gps_rate_hz))
+    out = AlignedSession(loaded=loaded, settings=s)
     rows: list[QualityRow] = []
     if loaded.video is not None:
         rows.append(video_quality(loaded))
-    jobs = [("imu", pid) for pid in loaded.imu] + [("gps", pid) for pid in loaded.gps]
+    jobs = [("gps", pid) for pid in loaded.gps] + [("imu", pid) for pid in loaded.imu_players]
     for i, (kind, pid) in enumerate(jobs):
-        raw = loaded.imu[pid] if kind == "imu" else loaded.gps[pid]
-        max_gap = s.imu_max_gap_s if kind == "imu" else s.gps_max_gap_s
-        cleaned, row = clean_stream(raw, kind, max_gap, player=pid)  # type: ignore[arg-type]
+        if kind == "gps":
+            cleaned, row = clean_stream(loaded.gps[pid], "gps", s.gps_max_gap_s, player=pid)
+            out.gps[pid] = resample(cleaned, lattice(cleaned, s.gps_rate_hz))
+        else:
+            raw = loaded.read_imu(pid)
+            if s.estimate_offsets and pid in loaded.gps:
+                out.offsets[pid] = estimate_imu_gps_offset(raw, loaded.gps[pid])
+            cleaned, row = clean_stream(raw, "imu", s.imu_max_gap_s, player=pid)
+            del raw
+            aligned = resample(cleaned, lattice(cleaned, s.imu_rate_hz))
+            out.imu[pid] = aligned.replace(values=aligned.values.astype(np.float32))
         rows.append(row)
-        grid = out.imu_t if kind == "imu" else out.gps_t
-        target = out.imu if kind == "imu" else out.gps
-        target[pid] = resample(cleaned, grid)
         if progress:
             progress(i + 1, len(jobs), f"aligned {kind} {pid}")
     out.quality = quality_table(rows)
-    if s.estimate_offsets:
-        for pid in loaded.imu.keys() & loaded.gps.keys():
-            out.offsets[pid] = estimate_imu_gps_offset(loaded.imu[pid], loaded.gps[pid])
     return out
 
 

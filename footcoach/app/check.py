@@ -32,14 +32,14 @@ class CheckReport:
             lines.append(f"Video: {s.video.file}  {v.width}x{v.height} {v.codec} {v.fps:.2f} fps, "
                          f"{v.frame_count} frames, {v.duration_s:.1f} s, starts at "
                          f"{s.video.start_s:.2f} s; {cal}")
-        n_imu, n_gps = len(loaded.imu), len(loaded.gps)
+        n_imu, n_gps = len(self.aligned.imu), len(loaded.gps)
         lines.append(f"Players: {len(s.players)} (IMU {n_imu}, GPS {n_gps})")
         if loaded.tracking is not None:
             tr = loaded.tracking
             lines.append(f"Tracking: {s.tracking.format if s.tracking else ''} "
                          f"{len(tr.players)} players at {tr.frame_rate:g} Hz"
                          + (", ball" if tr.ball is not None else ""))
-        t0, t1 = loaded.time_range
+        t0, t1 = self.aligned.time_range
         lines.append(f"Session clock: {t0:.2f} .. {t1:.2f} s ({(t1 - t0) / 60:.1f} min)")
         if self.aligned.offsets:
             lines.append("IMU-GPS clock offset estimates (add to the IMU clock; applied offsets "

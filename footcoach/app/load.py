@@ -3,7 +3,7 @@ positions on the pitch (metres). Cleaning and resampling happen later (``footcoa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,9 @@ class LoadedSession:
 
     ``imu[pid]``: acc_x..z (g), gyro_x..z (rad/s) [, mag_x..z (uT)], raw samples.
     ``gps[pid]``: x, y (pitch metres) [, speed (m/s), hdop], raw fixes (lat/lon projected).
-    ``raw_rows[(kind, pid)]``: rows read from the file, for the quality table.
+    With ``load_session(..., imu="lazy")`` the IMU files are validated later, one player at a
+    time, by :meth:`read_imu` (``imu`` stays empty): long sessions then never hold every raw
+    100 Hz stream at once.
     """
 
     session: Session
@@ -38,6 +40,19 @@ class LoadedSession:
     video: VideoInfo | None = None
     geo: GeoToPitch | None = None
     clock_epoch_s: float | None = None
+    imu_pending: dict[str, tuple[Path, float]] = field(default_factory=dict)
+
+    def read_imu(self, player_id: str) -> TimeSeries:
+        """The player's IMU on the session clock (from memory, or read now when lazy)."""
+        if player_id in self.imu:
+            return self.imu[player_id]
+        path, offset = self.imu_pending[player_id]
+        raw = read_imu_csv(path, diag=self.diagnostics)
+        return _on_session_clock(raw, offset, self.clock_epoch_s)
+
+    @property
+    def imu_players(self) -> list[str]:
+        return [*self.imu, *(p for p in self.imu_pending if p not in self.imu)]
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
     @property
@@ -60,8 +75,15 @@ class LoadedSession:
         return min(starts), max(ends)
 
 
-def load_session(folder: str | Path, *, progress: Progress | None = None) -> LoadedSession:
-    """Read the manifest and every stream; raise FootcoachError on the first unusable file."""
+def load_session(folder: str | Path, *, imu: str = "eager",
+                 progress: Progress | None = None) -> LoadedSession:
+    """Read the manifest and every stream; raise FootcoachError on the first unusable file.
+
+    ``imu="lazy"`` defers reading the IMU files to :meth:`LoadedSession.read_imu`; the session
+    clock's epoch then comes from the GPS files (or the manifest).
+    """
+    if imu not in ("eager", "lazy"):
+        raise ValueError("imu must be 'eager' or 'lazy'")
     session = read_manifest(folder)
     loaded = LoadedSession(session=session)
     diag = loaded.diagnostics
@@ -72,7 +94,9 @@ def load_session(folder: str | Path, *, progress: Progress | None = None) -> Loa
     total = sum(bool(p.imu) + bool(p.gps) for p in session.players)
     done = 0
     for player in session.players:
-        if player.imu:
+        if player.imu and imu == "lazy":
+            loaded.imu_pending[player.id] = (session.path(player.imu), player.imu_offset_s)
+        elif player.imu:
             raw_imu[player.id] = read_imu_csv(session.path(player.imu), diag=diag)
             done += 1
             if progress:
@@ -82,11 +106,10 @@ def load_session(folder: str | Path, *, progress: Progress | None = None) -> Loa
             done += 1
             if progress:
                 progress(done, total, f"GPS {player.id}")
-    epoch = session.clock_epoch_s
-    if epoch is None:
-        epochs = [ts.t0_epoch_s for ts in [*raw_imu.values(), *raw_gps.values()]
-                  if ts.t0_epoch_s is not None]
-        epoch = min(epochs) if epochs else None
+    if loaded.imu_pending and not raw_gps and session.clock_epoch_s is None:
+        first = next(iter(loaded.imu_pending))  # the clock rule below needs one IMU start
+        raw_imu[first] = read_imu_csv(loaded.imu_pending.pop(first)[0], diag=diag)
+    epoch = session_epoch(session.clock_epoch_s, raw_gps.values(), raw_imu.values())
     loaded.clock_epoch_s = epoch
     for player in session.players:
         if player.id in raw_imu:
@@ -102,6 +125,19 @@ def load_session(folder: str | Path, *, progress: Progress | None = None) -> Loa
         loaded.tracking = read_tracking(session.tracking.format, files)
         loaded.tracking = loaded.tracking.shifted(session.tracking.offset_s)
     return loaded
+
+
+def session_epoch(manifest_epoch: float | None, gps: Iterable[TimeSeries],
+                  imu: Iterable[TimeSeries]) -> float | None:
+    """Unix time of session-clock zero: the manifest's ``clock.epoch_s``, else the earliest
+    absolute start of the GPS files, else of the IMU files, else None (relative clocks)."""
+    if manifest_epoch is not None:
+        return manifest_epoch
+    for streams in (gps, imu):
+        starts = [ts.t0_epoch_s for ts in streams if ts.t0_epoch_s is not None]
+        if starts:
+            return min(starts)
+    return None
 
 
 def _on_session_clock(ts: TimeSeries, offset_s: float, epoch: float | None) -> TimeSeries:

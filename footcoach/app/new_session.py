@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from footcoach.app.load import session_epoch
 from footcoach.domain.geo import GeoToPitch, pitch_from_session
 from footcoach.domain.pitch import Pitch
 from footcoach.domain.session import Player, Session, TrackingRef, VideoRef
@@ -118,11 +119,12 @@ def build_session(req: NewSessionRequest) -> tuple[Path, Diagnostics]:
     pitch = _pitch(req)
     if req.video is not None:
         probe_video(req.video)
-    for path in req.imu.values():
-        read_imu_csv(path, diag=diag)
+    imu_streams = [read_imu_csv(path, diag=diag) for path in req.imu.values()]
+    gps_streams = []
     geo = pitch_from_session(pitch)
     for path in req.gps.values():
         gps = read_gps_csv(path, diag=diag)
+        gps_streams.append(gps)
         if geo is not None and gps.meta.get("coords") == "latlon":
             x, y = geo.to_pitch(gps.channel("lon"), gps.channel("lat"))
             check_on_pitch(gps, np.c_[x, y], pitch)
@@ -134,7 +136,8 @@ def build_session(req: NewSessionRequest) -> tuple[Path, Diagnostics]:
         if req.pitch_size is None and pitch.corners_lonlat is None:
             pitch.length_m, pitch.width_m = data.pitch.length_m, data.pitch.width_m
         tracking = TrackingRef(fmt, {role: f"tracking/{p.name}" for role, p in roles.items()})
-    return _write(req, out, pitch, tracking), diag
+    epoch = session_epoch(None, gps_streams, imu_streams)
+    return _write(req, out, pitch, tracking, epoch), diag
 
 
 def _pitch(req: NewSessionRequest) -> Pitch:
@@ -151,7 +154,7 @@ def _pitch(req: NewSessionRequest) -> Pitch:
 
 
 def _write(req: NewSessionRequest, out: Path, pitch: Pitch,
-           tracking: TrackingRef | None) -> Path:
+           tracking: TrackingRef | None, epoch: float | None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -176,7 +179,8 @@ def _write(req: NewSessionRequest, out: Path, pitch: Pitch,
                 shutil.copy2(path, staging / "tracking" / path.name)
         session = Session(name=req.name or out.name, root=staging,
                           date=dt.date.today().isoformat(), pitch=pitch, video=video,
-                          players=list(players.values()), tracking=tracking)
+                          players=list(players.values()), tracking=tracking,
+                          clock_epoch_s=epoch)
         write_manifest(session, staging)
         if out.exists():
             out.rmdir()

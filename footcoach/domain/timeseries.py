@@ -14,7 +14,8 @@ class TimeSeries:
     Attributes:
         t: float64 array (N,), sample times in seconds. On the stream's own clock until the
             stream is aligned (``sync``), then on the session clock. Non-decreasing.
-        values: float64 array (N, C); NaN marks a missing value.
+        values: float64 array (N, C) (float32 is kept as float32: aligned 100 Hz IMU of long
+            sessions is stored that way to halve memory); NaN marks a missing value.
         channels: C channel names, e.g. ``("acc_x", "acc_y", "acc_z")``.
         units: C unit strings, e.g. ``("g", "g", "g")``; SI-ish spellings: ``g``, ``m/s^2``,
             ``deg/s``, ``rad/s``, ``uT``, ``m``, ``deg``, ``m/s``.
@@ -35,7 +36,9 @@ class TimeSeries:
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=np.float64)
-        values = np.asarray(self.values, dtype=np.float64)
+        values = np.asarray(self.values)
+        if values.dtype != np.float32:
+            values = values.astype(np.float64, copy=False)
         if values.ndim == 1:
             values = values[:, None]
         self.values = values

@@ -1,0 +1,1 @@
+"""``footcoach benchmark``: speed, memory and accuracy figures (never timed tests)."""
