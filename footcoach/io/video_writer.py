@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 import av
+import cv2
 import numpy as np
 
 from footcoach.errors import FootcoachError
@@ -88,6 +89,7 @@ class H264Writer:
         stream.width = self._width
         stream.height = self._height
         stream.pix_fmt = pix_fmt
+        self._pix_fmt = pix_fmt
         stream.codec_context.time_base = 1 / self._rate
         options: dict[str, object] = {"crf": str(int(crf)), "preset": preset}
         if gop is not None:
@@ -115,7 +117,13 @@ class H264Writer:
                 f"frame must be uint8 ({self._height}, {self._width}, 3), "
                 f"got {arr.dtype} {arr.shape}"
             )
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
+        if self._pix_fmt == "yuv420p":
+            # OpenCV's BT.601 limited-range conversion is ~10x faster than PyAV's reformat and
+            # gives the same levels (mean difference < 0.5).
+            yuv = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420)
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        else:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
         frame.pts = self._frames
         frame.time_base = 1 / self._rate
         try:

@@ -1,0 +1,199 @@
+"""The selected player's IMU (acceleration x/y/z and magnitude, gyroscope x/y/z) and GPS speed,
+around the playhead, with a cursor line at the playhead.
+
+Curves are decimated to a minimum and a maximum per pixel column
+(:func:`footcoach.gui.data.decimate_minmax`), computed for a range twice as wide as the view, so
+moving the playhead redraws from the cache until the view leaves that range: a 90-minute 100 Hz
+session draws as fast as a 10-second one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from footcoach.gui.data import acc_magnitude, decimate_minmax, player_caption, speed_of
+from footcoach.gui.state import AppState
+from footcoach.gui.style import PLAYHEAD_COLOR, TimeAxis, configure_pyqtgraph
+
+WINDOWS: tuple[tuple[str, float | None], ...] = (
+    ("10 s", 10.0), ("30 s", 30.0), ("2 min", 120.0), ("10 min", 600.0), ("whole session", None))
+"""Choices of the visible time span (None: the whole session)."""
+DEFAULT_WINDOW = 1
+AXIS_COLORS = ("#e15759", "#59a14f", "#4e79a7", "#f0f0f0")  # x, y, z, magnitude
+
+
+@dataclass
+class _Series:
+    curve: pg.PlotDataItem
+    t: np.ndarray
+    y: np.ndarray
+
+
+class ImuPlot(QWidget):
+    """Three stacked plots sharing the time axis: acceleration, angular rate, speed."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.state = state
+        self.title = QLabel("No player selected", self)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.window_box = QComboBox(self)
+        for text, seconds in WINDOWS:
+            self.window_box.addItem(text, seconds)
+        self.window_box.setCurrentIndex(DEFAULT_WINDOW)
+        self.window_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.window_box.currentIndexChanged.connect(lambda _i: self._refresh(force=True))
+        head = QHBoxLayout()
+        head.setContentsMargins(4, 2, 4, 0)
+        head.addWidget(self.title, 1)
+        keys = " ".join(f"<span style='color:{c}'>&#9632; {n}</span>"
+                        for c, n in zip(AXIS_COLORS, ("x", "y", "z", "|a|"), strict=True))
+        head.addWidget(QLabel(keys, self))
+        head.addSpacing(12)
+        head.addWidget(QLabel("span", self))
+        head.addWidget(self.window_box)
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(head)
+        layout.addWidget(self.graphics, 1)
+
+        self.acc = self._add_plot(0, "acc")
+        self.gyro = self._add_plot(1, "gyro")
+        self.speed = self._add_plot(2, "speed")
+        self.speed.getAxis("bottom").setStyle(showValues=True)
+        for plot in (self.acc, self.gyro):
+            plot.setXLink(self.speed)
+        self.acc_curves = [self._curve(self.acc, AXIS_COLORS[i], name)
+                           for i, name in enumerate(("x", "y", "z", "|a|"))]
+        self.gyro_curves = [self._curve(self.gyro, AXIS_COLORS[i], name)
+                            for i, name in enumerate(("x", "y", "z"))]
+        self.speed_curve = self._curve(self.speed, "#f0f0f0", "speed")
+        self.cursors = []
+        for plot in (self.acc, self.gyro, self.speed):
+            line = pg.InfiniteLine(0.0, angle=90, movable=False,
+                                   pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5))
+            plot.addItem(line, ignoreBounds=True)
+            self.cursors.append(line)
+        self._series: list[_Series] = []
+        self._cache: tuple[float, float, float] | None = None  # extent lo, hi, bin width
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+
+        state.session_changed.connect(lambda: self._load_player(state.selected_player))
+        state.player_selected.connect(self._load_player)
+        state.time_changed.connect(lambda _t: self._refresh())
+        self._load_player(state.selected_player)
+
+    def _add_plot(self, row: int, name: str) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": TimeAxis()})
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.getAxis("left").setWidth(52)
+        plot.getAxis("bottom").setStyle(showValues=False)
+        plot.getViewBox().setAutoVisible(y=True)
+        return plot
+
+    @staticmethod
+    def _curve(plot: pg.PlotItem, color: str, name: str) -> pg.PlotDataItem:
+        curve = pg.PlotDataItem(pen=pg.mkPen(color, width=1), name=name, connect="finite")
+        plot.addItem(curve)
+        return curve
+
+    # ------------------------------------------------------------------ data
+    def _load_player(self, player_id: str) -> None:
+        loaded = self.state.loaded
+        self._series = []
+        for curve in [*self.acc_curves, *self.gyro_curves, self.speed_curve]:
+            curve.setData([], [])
+        if loaded is None or not player_id:
+            self.title.setText("Select a player to see their IMU and speed")
+            self._refresh(force=True)
+            return
+        try:
+            caption = player_caption(loaded.session.player(player_id))
+        except KeyError:
+            caption = player_id
+        parts = []
+        imu = loaded.imu.get(player_id)
+        if imu is not None and imu.has("acc_x", "acc_y", "acc_z"):
+            for curve, ch in zip(self.acc_curves, ("acc_x", "acc_y", "acc_z"), strict=False):
+                self._series.append(_Series(curve, imu.t, imu.channel(ch)))
+            self._series.append(_Series(self.acc_curves[3], imu.t, acc_magnitude(imu)))
+            self.acc.setLabel("left", "acc", units=imu.units[imu.index("acc_x")])
+            parts.append(f"IMU {imu.rate_hz:.0f} Hz")
+        if imu is not None and imu.has("gyro_x", "gyro_y", "gyro_z"):
+            for curve, ch in zip(self.gyro_curves, ("gyro_x", "gyro_y", "gyro_z"), strict=False):
+                self._series.append(_Series(curve, imu.t, imu.channel(ch)))
+            self.gyro.setLabel("left", "gyro", units=imu.units[imu.index("gyro_x")])
+        gps = loaded.gps.get(player_id)
+        if gps is not None and len(gps):
+            self._series.append(_Series(self.speed_curve, gps.t, speed_of(gps)))
+            self.speed.setLabel("left", "speed", units="m/s")
+            parts.append(f"GPS {gps.rate_hz:.0f} Hz")
+        self.title.setText(f"<b>{caption}</b>" if parts else f"<b>{caption}</b>: no IMU or GPS")
+        self.title.setToolTip(", ".join(parts))
+        self._refresh(force=True)
+
+    # ------------------------------------------------------------------ drawing
+    def visible_range(self) -> tuple[float, float]:
+        """The time span shown for the current playhead and span choice (seconds)."""
+        span = self.window_box.currentData()
+        lo, hi = self.state.time_range
+        if span is None:
+            return lo, max(hi, lo + 1.0)
+        t = self.state.time_s
+        v0 = t - span / 2
+        if hi - lo <= span:
+            return lo, max(hi, lo + 1.0)
+        v0 = min(max(v0, lo), hi - span)  # stay inside the session; cursor off-centre at ends
+        return v0, v0 + span
+
+    def _pixels(self) -> int:
+        return max(int(self.speed.getViewBox().width()), 200)
+
+    def _refresh(self, force: bool = False) -> None:
+        t = self.state.time_s
+        for line in self.cursors:
+            line.setValue(t)
+        v0, v1 = self.visible_range()
+        bin_w = (v1 - v0) / self._pixels()
+        cache = self._cache
+        if force or cache is None or v0 < cache[0] or v1 > cache[1] \
+                or not np.isclose(cache[2], bin_w, rtol=0.25):
+            self._redecimate(v0, v1, bin_w)
+        self.speed.setXRange(v0, v1, padding=0)
+
+    def _redecimate(self, v0: float, v1: float, bin_w: float) -> None:
+        span = v1 - v0
+        lo, hi = self.state.time_range
+        e0 = max(v0 - span / 2, lo - span) if self.window_box.currentData() else v0
+        e1 = min(v1 + span / 2, hi + span) if self.window_box.currentData() else v1
+        n_bins = max(int(np.ceil((e1 - e0) / bin_w)), 1)
+        for s in self._series:
+            x, y = decimate_minmax(s.t, s.y, e0, e1, n_bins)
+            s.curve.setData(x, y, connect="finite")
+        self._cache = (e0, e1, bin_w)
+
+    def points_drawn(self) -> int:
+        """Points currently handed to the curves (all channels), for tests."""
+        return sum(0 if s.curve.xData is None else int(s.curve.xData.size) for s in self._series)
+
+    def _clicked(self, ev: Any) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        for plot in (self.acc, self.gyro, self.speed):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(ev.scenePos()):
+                self.state.set_time(vb.mapSceneToView(ev.scenePos()).x())
+                ev.accept()
+                return
