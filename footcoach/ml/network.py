@@ -1,0 +1,315 @@
+"""The multimodal CNN-LSTM (PAPER.md, "Network"), split so analysis cost does not grow with overlap.
+
+Shapes: B batch (windows or players), S steps (``WindowSpec.window_steps`` for a window, any
+length for a stream), F frames per step, P IMU samples per step, C IMU channels (9), K context
+features, D latent size, M = 3 modalities in the order of :data:`MODALITIES` (video, imu, context).
+
+- :class:`StepEncoder` turns every step on its own into a fused step feature: per-modality CNN
+  encoders, projection to D, modality attention over the available modalities. Steps do not
+  interact here, so a player's stream can be encoded once per step.
+- :class:`WindowHead` turns the step features of one window into predictions: a stacked LSTM,
+  additive temporal attention, and heads for action (12 logits), tactic (8 logits) and quality
+  (0-100 points, ``100 * sigmoid(z)``).
+- :class:`FootcoachNet` composes both; ``encode_steps`` and ``head`` are callable separately, so
+  analysis encodes each step once and runs the head on sliding windows of cached features
+  (:func:`sliding_windows`). In eval mode ``forward`` equals ``head(encode_steps(...))``.
+
+Inputs: ``video`` (B, S, 3, F, H, W) uint8 0-255 or float 0-1 RGB crops; ``imu`` (B, S, P, C)
+float in the contract's units; ``context`` (B, S, K) float, NaN where unknown; ``mask`` (B, S, M)
+bool, True where the modality is available for that step. Any input may be None (that modality
+is then missing everywhere and its encoder does not run); an empty video (B, S, 3, F, 0, 0)
+counts as None. Normalisation (config ``norm``) is done inside the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from footcoach.ml.config import MODALITIES, ModelConfig
+from footcoach.ml.encoders import (
+    AdditiveAttention,
+    ContextEncoder,
+    ImuEncoder,
+    ModalityFusion,
+    VideoEncoder,
+    masked_softmax,
+)
+
+
+class StepFeatures(NamedTuple):
+    """Output of :meth:`FootcoachNet.encode_steps`.
+
+    ``features`` (B, S, D) fused step features; ``modality_weights`` (B, S, M) (0 for a missing
+    modality, the rest sum to 1); ``step_mask`` (B, S) bool, True where any modality was present.
+    """
+
+    features: Tensor
+    modality_weights: Tensor
+    step_mask: Tensor
+
+
+class FootcoachOutput(NamedTuple):
+    """Predictions for B windows.
+
+    ``action_logits`` (B, 12) and ``tactic_logits`` (B, 8) are unnormalised (softmax gives
+    probabilities); ``quality`` (B,) in points 0-100; ``modality_weights`` (B, S, M) per step;
+    ``time_weights`` (B, S) the temporal attention (uniform over valid steps for ``cnn``, one-hot
+    on the last step for ``cnn_lstm``).
+    """
+
+    action_logits: Tensor
+    tactic_logits: Tensor
+    quality: Tensor
+    modality_weights: Tensor
+    time_weights: Tensor
+
+
+def _stats(values: tuple[float, ...], shape: tuple[int, ...]) -> Tensor:
+    return torch.tensor(values, dtype=torch.float32).reshape(shape)
+
+
+def _none_if_empty(video: Tensor | None) -> Tensor | None:
+    """An empty video (B, S, 3, F, 0, 0), as a dataset gives when it skips the crops, is None."""
+    return None if video is None or video.shape[-1] == 0 else video
+
+
+class StepEncoder(nn.Module):
+    """Per-step encoder: ``forward(video, imu, context, mask) -> StepFeatures`` (see the module
+    docstring for shapes)."""
+
+    video_mean: Tensor
+    video_std: Tensor
+    imu_mean: Tensor
+    imu_std: Tensor
+    context_mean: Tensor
+    context_std: Tensor
+    built: Tensor
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        cfg, w, n = config, config.window, config.norm_stats
+        self.latent_dim = cfg.latent_dim
+        self.frames, self.crop_px = w.frames_per_step, w.crop_px
+        self.imu_samples, self.imu_channels = w.imu_per_step, cfg.imu_in_channels
+        self.n_context = cfg.n_context
+        # normalisation constants come from the config, not the state dict (persistent=False)
+        self.register_buffer("video_mean", _stats(n.video_mean, (1, 3, 1, 1, 1)), persistent=False)
+        self.register_buffer("video_std", _stats(n.video_std, (1, 3, 1, 1, 1)), persistent=False)
+        c, k = cfg.imu_in_channels, cfg.n_context
+        self.register_buffer("imu_mean", _stats(n.imu_mean, (1, 1, c)), persistent=False)
+        self.register_buffer("imu_std", _stats(n.imu_std, (1, 1, c)), persistent=False)
+        self.register_buffer("context_mean", _stats(n.context_mean, (1, k)), persistent=False)
+        self.register_buffer("context_std", _stats(n.context_std, (1, k)), persistent=False)
+        self.register_buffer("built", torch.tensor([m in cfg.modalities for m in MODALITIES]),
+                             persistent=False)
+        self.video = (VideoEncoder(self.frames, self.crop_px, cfg.video_channels, cfg.latent_dim,
+                                   cfg.cnn_dropout) if "video" in cfg.modalities else None)
+        self.imu = (ImuEncoder(c, self.imu_samples, cfg.imu_channels, cfg.latent_dim,
+                               cfg.cnn_dropout) if "imu" in cfg.modalities else None)
+        self.context = (ContextEncoder(k, cfg.context_hidden, cfg.latent_dim)
+                        if "context" in cfg.modalities else None)
+        self.fusion = ModalityFusion(cfg.latent_dim, len(MODALITIES), cfg.uses_attention)
+
+    def _check(self, video: Tensor | None, imu: Tensor | None, context: Tensor | None) -> None:
+        expect = {"video": (3, self.frames, self.crop_px, self.crop_px),
+                  "imu": (self.imu_samples, self.imu_channels), "context": (self.n_context,)}
+        for name, x in (("video", video), ("imu", imu), ("context", context)):
+            if x is not None and (x.dim() != 2 + len(expect[name])
+                                  or tuple(x.shape[2:]) != expect[name]):
+                raise ValueError(f"{name} input has shape {tuple(x.shape)}, expected "
+                                 f"(B, S, {', '.join(map(str, expect[name]))})")
+
+    def forward(self, video: Tensor | None = None, imu: Tensor | None = None,
+                context: Tensor | None = None, mask: Tensor | None = None) -> StepFeatures:
+        video = _none_if_empty(video)
+        self._check(video, imu, context)
+        mask = self.resolve_mask(video, imu, context, mask)
+        b, s = mask.shape[0], mask.shape[1]
+        flat = mask.reshape(b * s, len(MODALITIES))
+        zeros = torch.zeros(b * s, self.latent_dim, device=mask.device)
+        embs = [self._branch(fn, x, flat[:, i]) if x is not None and enc is not None else zeros
+                for i, (fn, x, enc) in enumerate(((self._video, video, self.video),
+                                                  (self._imu, imu, self.imu),
+                                                  (self._context, context, self.context)))]
+        emb = torch.stack(embs, dim=1)  # (B*S, M, D)
+        fused, weights = self.fusion(emb, flat)
+        return StepFeatures(fused.reshape(b, s, -1), weights.reshape(b, s, -1), mask.any(dim=-1))
+
+    def _branch(self, encode: Callable[[Tensor], Tensor], x: Tensor, available: Tensor
+                ) -> Tensor:
+        """Run one modality encoder on ``x`` (B, S, ...) -> (B*S, D).
+
+        In training, only the steps where the modality is available are encoded (hidden or
+        missing steps would cost time and skew the BatchNorm statistics); in eval every step is
+        encoded (BatchNorm then works per sample, and the graph stays export-friendly).
+        """
+        flat = x.flatten(0, 1)
+        if not self.training:
+            return encode(flat)
+        keep = available.nonzero().squeeze(1)
+        if keep.numel() == 0:
+            return flat.new_zeros((flat.shape[0], self.latent_dim), dtype=torch.float32)
+        if keep.numel() == 1 or keep.numel() == flat.shape[0]:  # BatchNorm needs 2 samples
+            return encode(flat)
+        part = encode(flat.index_select(0, keep))
+        return part.new_zeros((flat.shape[0], part.shape[1])).index_copy(0, keep, part)
+
+    def _given(self, video: Tensor | None, imu: Tensor | None, context: Tensor | None
+               ) -> list[bool]:
+        return [video is not None and self.video is not None,
+                imu is not None and self.imu is not None,
+                context is not None and self.context is not None]
+
+    def resolve_mask(self, video: Tensor | None, imu: Tensor | None, context: Tensor | None,
+                     mask: Tensor | None) -> Tensor:
+        """The effective availability mask (B, S, M): ``mask`` (all True when None) and-ed with
+        "the input was given and its encoder is built"."""
+        video = _none_if_empty(video)
+        ref = next((x for x in (video, imu, context) if x is not None), None)
+        if ref is None:
+            raise ValueError("no input given: pass at least one of video, imu, context")
+        avail = torch.tensor(self._given(video, imu, context), device=ref.device) & self.built
+        if mask is None:
+            return avail.expand(ref.shape[0], ref.shape[1], len(MODALITIES))
+        return mask.bool() & avail
+
+    def _video(self, x: Tensor) -> Tensor:
+        """(N, 3, F, H, W) uint8 or float 0..1 -> (N, D)."""
+        assert self.video is not None
+        scale = (255.0 * self.video_std if x.dtype == torch.uint8 else self.video_std).reciprocal()
+        # (x / 255 - mean) / std in one pass, laid out channels-last (faster 3D conv/pool on CPU)
+        x = x.contiguous(memory_format=torch.channels_last_3d).float()
+        return self.video(torch.addcmul(-self.video_mean / self.video_std, x, scale))
+
+    def _imu(self, x: Tensor) -> Tensor:
+        """(N, P, C) -> (N, D)."""
+        assert self.imu is not None
+        x = (x.float() - self.imu_mean) / self.imu_std
+        x = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        return self.imu(x.transpose(1, 2))
+
+    def _context(self, x: Tensor) -> Tensor:
+        """(N, K) -> (N, D)."""
+        assert self.context is not None
+        x = x.float()
+        missing = torch.isnan(x)
+        x = torch.where(missing, torch.zeros_like(x), (x - self.context_mean) / self.context_std)
+        return self.context(torch.cat([x, missing.float()], dim=-1))
+
+
+class WindowHead(nn.Module):
+    """Window head: ``forward(features (B, S, D), step_mask (B, S) | None)`` ->
+    ``(action_logits (B, 12), tactic_logits (B, 8), quality (B,), time_weights (B, S))``.
+
+    ``full``/``cnn_lstm_attn``: LSTM (``lstm_layers`` x ``lstm_hidden``, dropout between layers)
+    then additive temporal attention ``e_t = v^T tanh(W h_t + b)``, ``alpha = softmax_t(e)``,
+    ``f* = sum_t alpha_t h_t`` (steps with no modality are excluded). ``cnn_lstm``: the last
+    hidden state. ``cnn``: no LSTM, the mean of the valid step features. Quality is
+    ``100 * sigmoid(z)``: bounded to 0-100 points, trained with MSE on the 0-1 scale.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.mode = config.ablation
+        self.lstm = (nn.LSTM(config.latent_dim, config.lstm_hidden, num_layers=config.lstm_layers,
+                             batch_first=True,
+                             dropout=config.lstm_dropout if config.lstm_layers > 1 else 0.0)
+                     if config.uses_lstm else None)
+        dim = config.lstm_hidden if config.uses_lstm else config.latent_dim
+        self.attention = (AdditiveAttention(dim, config.lstm_hidden // 2)
+                          if config.uses_attention else None)
+        self.dropout = nn.Dropout(config.head_dropout)
+        h = config.head_hidden
+        self.action = nn.Sequential(nn.Linear(dim, h), nn.ReLU(),
+                                    nn.Linear(h, len(config.action_labels)))
+        self.tactic = nn.Sequential(nn.Linear(dim, h), nn.ReLU(),
+                                    nn.Linear(h, len(config.tactic_labels)))
+        self.quality = nn.Sequential(nn.Linear(dim, h), nn.ReLU(), nn.Linear(h, 1))
+
+    def forward(self, features: Tensor, step_mask: Tensor | None = None
+                ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        if step_mask is None:
+            step_mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
+        seq = features if self.lstm is None else self.lstm(features)[0]  # (B, S, H)
+        if self.attention is not None:
+            time_w = self.attention(seq, step_mask)
+        elif self.lstm is not None:  # last hidden state
+            steps = torch.arange(seq.shape[1], device=seq.device)
+            time_w = (steps == seq.shape[1] - 1).to(seq.dtype).expand(seq.shape[0], -1)
+        else:  # mean over the valid steps
+            time_w = masked_softmax(torch.zeros_like(step_mask, dtype=seq.dtype), step_mask)
+        pooled = self.dropout((time_w.unsqueeze(-1) * seq).sum(dim=1))
+        quality = 100.0 * torch.sigmoid(self.quality(pooled).squeeze(-1))
+        return self.action(pooled), self.tactic(pooled), quality, time_w
+
+
+def modality_dropout(mask: Tensor, p: float, generator: torch.Generator | None = None) -> Tensor:
+    """Hide each modality of each window with probability ``p`` (training augmentation).
+
+    ``mask`` (B, S, M) bool -> (B, S, M) bool. A window never loses all of the modalities it
+    has: where the draw would hide every available one, that window is left as it was.
+    """
+    if p <= 0.0:
+        return mask
+    b, _, m = mask.shape
+    keep = torch.rand(b, m, generator=generator, device=mask.device) >= p
+    present = mask.any(dim=1)
+    keep = torch.where((keep & present).any(dim=-1, keepdim=True), keep, torch.ones_like(keep))
+    return mask & keep.unsqueeze(1)
+
+
+def sliding_windows(x: Tensor, window_steps: int) -> Tensor:
+    """All windows of ``window_steps`` consecutive steps, sliding by one step.
+
+    ``x`` (N, ...) per-step values of one stream -> (N - window_steps + 1, window_steps, ...), a
+    view (no copy); window i covers steps i .. i + window_steps - 1.
+    """
+    if x.shape[0] < window_steps:
+        raise ValueError(f"{x.shape[0]} steps, fewer than one window of {window_steps}")
+    return x.unfold(0, window_steps, 1).movedim(-1, 1)
+
+
+class FootcoachNet(nn.Module):
+    """The whole network (module docstring). Build with ``FootcoachNet(ModelConfig(...))``."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = StepEncoder(config)
+        self.window_head = WindowHead(config)
+
+    def encode_steps(self, video: Tensor | None = None, imu: Tensor | None = None,
+                     context: Tensor | None = None, mask: Tensor | None = None) -> StepFeatures:
+        """Encode every step independently: inputs (B, S, ...) -> :class:`StepFeatures`."""
+        return self.encoder(video, imu, context, mask)
+
+    def head(self, features: Tensor, step_mask: Tensor | None = None,
+             modality_weights: Tensor | None = None) -> FootcoachOutput:
+        """Predict from cached step features (B, S, D) of B windows.
+
+        ``step_mask`` (B, S) and ``modality_weights`` (B, S, M) come from :meth:`encode_steps`;
+        the weights are passed through to the output (zeros when None).
+        """
+        action, tactic, quality, time_w = self.window_head(features, step_mask)
+        if modality_weights is None:
+            modality_weights = features.new_zeros(*features.shape[:2], len(MODALITIES))
+        return FootcoachOutput(action, tactic, quality, modality_weights, time_w)
+
+    def forward(self, video: Tensor | None = None, imu: Tensor | None = None,
+                context: Tensor | None = None, mask: Tensor | None = None) -> FootcoachOutput:
+        """Windows (B, S, ...) -> :class:`FootcoachOutput`. In training mode, modalities are
+        hidden at random per window (config ``modality_dropout``)."""
+        if self.training and self.config.modality_dropout > 0:
+            mask = self.encoder.resolve_mask(video, imu, context, mask)
+            mask = modality_dropout(mask, self.config.modality_dropout)
+        steps = self.encode_steps(video, imu, context, mask)
+        return self.head(steps.features, steps.step_mask, steps.modality_weights)
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,310 @@
+"""The CNN-LSTM network: shapes per ablation, modality masks, cached-step heads, loss, learning."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+from footcoach.errors import FootcoachError
+from footcoach.ml.config import (
+    ABLATIONS,
+    MODALITIES,
+    LossWeights,
+    ModelConfig,
+    NormStats,
+)
+from footcoach.ml.encoders import augment_steps, masked_softmax, video_augment
+from footcoach.ml.losses import JointLoss, joint_loss
+from footcoach.ml.network import (
+    FootcoachNet,
+    modality_dropout,
+    parameter_count,
+    sliding_windows,
+)
+
+torch.set_num_threads(2)
+VIDEO, IMU, CONTEXT = range(3)
+
+
+def inputs(cfg: ModelConfig, b: int, s: int | None = None, seed: int = 0
+           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random video (uint8), IMU and context inputs of shape (b, s, ...) for ``cfg``."""
+    g = torch.Generator().manual_seed(seed)
+    w = cfg.window
+    s = w.window_steps if s is None else s
+    video = torch.randint(0, 256, (b, s, 3, w.frames_per_step, w.crop_px, w.crop_px),
+                          dtype=torch.uint8, generator=g)
+    imu = torch.randn(b, s, w.imu_per_step, cfg.imu_in_channels, generator=g)
+    context = torch.randn(b, s, cfg.n_context, generator=g)
+    return video, imu, context
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ModelConfig:
+    return ModelConfig.tiny()
+
+
+@pytest.mark.parametrize("ablation", ABLATIONS)
+def test_output_shapes_for_each_ablation(tiny: ModelConfig, ablation: str) -> None:
+    cfg = tiny.with_ablation(ablation)
+    model = FootcoachNet(cfg).eval()
+    out = model(*inputs(cfg, b=3))
+    s = cfg.window.window_steps
+    assert out.action_logits.shape == (3, 12)
+    assert out.tactic_logits.shape == (3, 8)
+    assert out.quality.shape == (3,)
+    assert out.modality_weights.shape == (3, s, 3)
+    assert out.time_weights.shape == (3, s)
+    assert bool(((out.quality >= 0) & (out.quality <= 100)).all())
+    assert torch.allclose(out.time_weights.sum(-1), torch.ones(3))
+    assert torch.allclose(out.modality_weights.sum(-1), torch.ones(3, s))
+    if ablation == "cnn":
+        assert torch.allclose(out.time_weights, torch.full((3, s), 1 / s))
+    if ablation == "cnn_lstm":
+        assert bool((out.time_weights[:, -1] == 1).all())
+    if ablation in ("cnn", "cnn_lstm"):  # no modality attention: equal weights
+        assert torch.allclose(out.modality_weights, torch.full((3, s, 3), 1 / 3))
+    assert (parameter_count(model) > 0) and (cfg.uses_lstm == (ablation != "cnn"))
+
+
+def test_default_config_matches_the_window_contract() -> None:
+    cfg = ModelConfig()
+    assert (cfg.window.window_steps, cfg.window.frames_per_step, cfg.window.crop_px,
+            cfg.window.imu_per_step, cfg.n_context) == (8, 4, 64, 50, 12)
+    model = FootcoachNet(cfg).eval()
+    with torch.inference_mode():
+        out = model(*inputs(cfg, b=2))
+    assert out.action_logits.shape == (2, 12) and out.modality_weights.shape == (2, 8, 3)
+    assert model.window_head.lstm is not None and model.window_head.lstm.hidden_size == 256
+    assert model.window_head.lstm.num_layers == 2
+
+
+def test_hidden_video_does_not_change_the_output(tiny: ModelConfig) -> None:
+    model = FootcoachNet(tiny).eval()
+    video, imu, context = inputs(tiny, b=4)
+    mask = torch.ones(4, tiny.window.window_steps, 3, dtype=torch.bool)
+    mask[..., VIDEO] = False
+    a = model(video, imu, context, mask)
+    b = model(255 - video, imu, context, mask)
+    for x, y in zip(a, b, strict=True):
+        assert torch.equal(x, y)
+    assert bool((a.modality_weights[..., VIDEO] == 0).all())
+    assert torch.allclose(a.modality_weights.sum(-1), torch.ones(4, tiny.window.window_steps))
+    # and with the video shown, it does change the output
+    shown = model(255 - video, imu, context)
+    assert not torch.equal(shown.action_logits, a.action_logits)
+
+
+def test_random_step_masks_give_zero_weight_and_renormalise(tiny: ModelConfig) -> None:
+    model = FootcoachNet(tiny).eval()
+    s = tiny.window.window_steps
+    mask = torch.rand(6, s, 3, generator=torch.Generator().manual_seed(3)) > 0.5
+    mask[0, 0] = False  # one step with nothing at all
+    steps = model.encode_steps(*inputs(tiny, b=6), mask)
+    w = steps.modality_weights
+    assert bool((w[~mask] == 0).all())
+    has_any = mask.any(-1)
+    assert torch.equal(steps.step_mask, has_any)
+    assert torch.allclose(w.sum(-1)[has_any], torch.ones(int(has_any.sum())))
+    assert bool((steps.features[0, 0] == 0).all())
+    out = model.head(steps.features, steps.step_mask, steps.modality_weights)
+    assert float(out.time_weights[0, 0].detach()) == 0.0  # an empty step gets no attention
+    assert bool(torch.isfinite(out.action_logits).all())
+
+
+def test_imu_only_and_video_only_inputs(tiny: ModelConfig) -> None:
+    model = FootcoachNet(tiny).eval()
+    video, imu, context = inputs(tiny, b=2)
+    imu_only = model(imu=imu)
+    assert bool((imu_only.modality_weights[..., IMU] == 1).all())
+    video_only = model(video=video)
+    assert bool((video_only.modality_weights[..., VIDEO] == 1).all())
+    # a float 0..1 video is the same input as uint8 0..255
+    as_float = model(video=video.float() / 255)
+    assert torch.allclose(as_float.quality, video_only.quality, atol=1e-5)
+    # a network built for IMU only ignores video given to it
+    imu_net = FootcoachNet(ModelConfig.tiny(modalities=("imu",))).eval()
+    assert imu_net.encoder.video is None
+    x = imu_net(video, imu, context)
+    y = imu_net(imu=imu)
+    assert torch.equal(x.action_logits, y.action_logits)
+    with pytest.raises(ValueError, match="no input"):
+        model()
+    empty = torch.zeros(2, tiny.window.window_steps, 3, tiny.window.frames_per_step, 0, 0,
+                        dtype=torch.uint8)  # a dataset that skipped the crops
+    assert torch.equal(model(empty, imu, context).quality, model(None, imu, context).quality)
+
+
+def test_head_over_cached_steps_equals_forward_on_each_window(tiny: ModelConfig) -> None:
+    model = FootcoachNet(tiny).eval()
+    n, s = 11, tiny.window.window_steps
+    video, imu, context = inputs(tiny, b=1, s=n, seed=5)
+    mask = torch.rand(1, n, 3, generator=torch.Generator().manual_seed(1)) > 0.3
+    mask[..., IMU] = True
+    with torch.no_grad():
+        stream = model.encode_steps(video, imu, context, mask)  # each step encoded once
+        windows = sliding_windows(stream.features[0], s)
+        assert windows.shape == (n - s + 1, s, tiny.latent_dim)
+        cached = model.head(windows, sliding_windows(stream.step_mask[0], s),
+                            sliding_windows(stream.modality_weights[0], s))
+        win = [sliding_windows(x[0], s) for x in (video, imu, context, mask)]
+        direct = model(*win)
+    for a, b in zip(cached, direct, strict=True):
+        assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
+    with pytest.raises(ValueError):
+        sliding_windows(stream.features[0, :2], s)
+
+
+def test_bad_input_shape_is_rejected(tiny: ModelConfig) -> None:
+    model = FootcoachNet(tiny).eval()
+    video, imu, _ = inputs(tiny, b=2)
+    with pytest.raises(ValueError, match="imu input has shape"):
+        model(video, imu[..., :6])
+
+
+def test_context_nan_is_flagged_not_propagated(tiny: ModelConfig) -> None:
+    model = FootcoachNet(tiny).eval()
+    _, imu, context = inputs(tiny, b=2)
+    gap = context.clone()
+    gap[..., 6] = float("nan")  # no ball track
+    zero = context.clone()
+    zero[..., 6] = 0.0
+    a, b = model(imu=imu, context=gap), model(imu=imu, context=zero)
+    assert bool(torch.isfinite(a.action_logits).all())
+    assert not torch.equal(a.action_logits, b.action_logits)  # a gap is not the value 0
+
+
+def test_modality_dropout_never_hides_everything() -> None:
+    g = torch.Generator().manual_seed(0)
+    mask = torch.ones(2000, 4, 3, dtype=torch.bool)
+    mask[:1000, :, VIDEO] = False  # half the windows have no video at all
+    out = modality_dropout(mask, 0.9, generator=g)
+    assert bool(out.any(-1).any(-1).all())
+    assert not bool((out & ~mask).any())  # never shows what was missing
+    mid = modality_dropout(mask, 0.2, generator=g)
+    hidden = (~mid[1000:, 0, :]).float().mean()
+    assert 0.1 < float(hidden) < 0.3
+    assert torch.equal(modality_dropout(mask, 0.0), mask)
+
+
+def test_masked_softmax_all_masked_row_is_zero() -> None:
+    scores = torch.tensor([[1.0, 2.0, 3.0], [5.0, -1.0, 0.0]])
+    mask = torch.tensor([[True, False, True], [False, False, False]])
+    w = masked_softmax(scores, mask)
+    assert float(w[0, 1]) == 0.0 and abs(float(w[0].sum()) - 1) < 1e-6
+    assert bool((w[1] == 0).all())
+
+
+def test_config_json_round_trip_and_validation() -> None:
+    cfg = ModelConfig(ablation="cnn_lstm", modalities=("imu", "context"), latent_dim=96,
+                      norm=NormStats.identity(9, 12), loss=LossWeights.single("tactic"))
+    back = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert back == cfg
+    assert cfg.to_dict()["window"]["crop_px"] == 64
+    with pytest.raises(FootcoachError, match="ablation"):
+        ModelConfig(ablation="lstm_only")
+    with pytest.raises(FootcoachError, match="modalities"):
+        ModelConfig(modalities=("audio",))
+    with pytest.raises(FootcoachError, match="std"):
+        ModelConfig(norm=NormStats(imu_std=(0.0,) * 9))
+    with pytest.raises(FootcoachError, match="unknown model config keys"):
+        ModelConfig.from_dict({**cfg.to_dict(), "colour": "red"})
+    with pytest.raises(ValueError):
+        LossWeights.single("speed")
+
+
+def test_video_augment_keeps_layout_and_treats_a_window_as_one_clip() -> None:
+    torch.manual_seed(0)
+    frame = torch.randint(0, 256, (3, 1, 24, 24), dtype=torch.uint8)
+    clip = frame.expand(3, 4, 24, 24).unsqueeze(0).repeat(2, 1, 1, 1, 1)  # (S=2, 3, F=4, H, W)
+    out = augment_steps(clip, video_augment(crop_px=16))
+    assert out.shape == (2, 3, 4, 16, 16) and out.dtype == torch.float32
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    # identical frames stay identical: one set of random parameters for the whole window
+    assert torch.allclose(out, out[:1, :, :1].expand_as(out))
+    plain = augment_steps(clip, video_augment(crop_px=24, strength=0.0))
+    assert torch.allclose(plain, clip.float() / 255, atol=1e-6)
+
+
+def test_joint_loss_ignores_missing_labels() -> None:
+    torch.manual_seed(0)
+    model = FootcoachNet(ModelConfig.tiny()).eval()
+    out = model(*inputs(model.config, b=4))
+    action = torch.tensor([1, -1, 3, 0])
+    tactic = torch.tensor([-1, -1, 2, 5])
+    quality = torch.tensor([50.0, float("nan"), 80.0, float("nan")])
+    terms = joint_loss(out, action, tactic, quality, LossWeights(quality=2.0, tactic=0.5))
+    keep = torch.tensor([0, 2, 3])
+    ce = torch.nn.functional.cross_entropy
+    assert torch.allclose(terms.action, ce(out.action_logits[keep], action[keep]))
+    assert torch.allclose(terms.tactic, ce(out.tactic_logits[[2, 3]], tactic[[2, 3]]))
+    q = ((out.quality[[0, 2]] - quality[[0, 2]]) / 100) ** 2
+    assert torch.allclose(terms.quality, q.mean())
+    assert torch.allclose(terms.total, 2 * terms.quality + 0.5 * terms.tactic + terms.action)
+    none = JointLoss(LossWeights.single("action"))(
+        out, torch.full((4,), -1), tactic, torch.full((4,), float("nan")))
+    assert float(none.total.detach()) == 0.0 and float(none.quality) == 0.0
+    none.total.backward()  # a batch without labels still gives a (zero) gradient
+
+
+def _learnable_batch(cfg: ModelConfig, n: int) -> tuple[tuple[torch.Tensor, ...], ...]:
+    """Labels that follow from the inputs: action = sign pattern of two IMU channel means,
+    tactic = sign of a context feature, quality from a third IMU channel."""
+    video, imu, context = inputs(cfg, b=n, seed=11)
+    m = imu.mean(dim=(1, 2))
+    action = 2 * (m[:, 0] > 0).long() + (m[:, 1] > 0).long()
+    tactic = (context[..., 0].mean(1) > 0).long()
+    quality = 50 + 40 * torch.tanh(4 * m[:, 2])
+    return (video, imu, context), (action, tactic, quality)
+
+
+@pytest.fixture()
+def one_thread() -> Iterator[None]:
+    """Tiny tensors: one thread avoids OpenMP overhead (4x faster on a busy 2-core machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_few_train_steps_lower_the_loss(one_thread: None) -> None:
+    torch.manual_seed(0)
+    cfg = ModelConfig.tiny(modality_dropout=0.0, cnn_dropout=0.0)
+    model = FootcoachNet(cfg).train()
+    (video, imu, context), (action, tactic, quality) = _learnable_batch(cfg, 32)
+    loss_fn = JointLoss(cfg.loss)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        terms = loss_fn(model(video, imu, context), action, tactic, quality)
+        terms.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(terms.total.item())
+    first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
+    assert last < 0.6 * first, losses
+
+
+def test_modalities_order_is_the_mask_order() -> None:
+    assert MODALITIES == ("video", "imu", "context")
+
+
+def test_training_encodes_only_available_steps(tiny: ModelConfig) -> None:
+    """Hidden steps do not enter the BatchNorm statistics in training."""
+    torch.manual_seed(0)
+    model = FootcoachNet(tiny).train()
+    twin = copy.deepcopy(model)
+    video, imu, context = inputs(tiny, b=4)
+    mask = torch.ones(4, tiny.window.window_steps, 3, dtype=torch.bool)
+    mask[2:, :, VIDEO] = False
+    model.encoder(video, imu, context, mask)
+    twin.encoder(video[:2], imu[:2], context[:2], mask[:2])  # only the windows with video
+    bn, bn_twin = (next(m for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm3d))
+                   for net in (model, twin))
+    for stat in ("running_mean", "running_var"):
+        assert torch.allclose(getattr(bn, stat), getattr(bn_twin, stat), atol=1e-6)
