@@ -1,0 +1,81 @@
+"""``footcoach simulate`` (synthetic sessions) and ``footcoach demo`` (the bundled demo)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from footcoach.cli.progress import ProgressLine
+from footcoach.errors import FootcoachError
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo-session"
+
+
+def demo_session_path() -> Path:
+    """The bundled demo session (inside a source checkout or a packaged app)."""
+    frozen = Path(getattr(sys, "_MEIPASS", "")) / "resources" / "demo-session"
+    for candidate in (frozen, DEMO):
+        if (candidate / "session.toml").is_file():
+            return candidate
+    raise FootcoachError("the bundled demo session is missing (resources/demo-session)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("simulate", help="write a synthetic training session (video, IMU, GPS, "
+                                        "labels)")
+    p.add_argument("out", type=Path, metavar="OUT")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--players", type=int, default=10)
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--no-video", action="store_true", help="skip rendering the video")
+    p.add_argument("--size", default="960x540", metavar="WxH", help="video size (default 960x540)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("demo", help="open the bundled demo session (synthetic) in the app")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: check, analyse and print the results")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from footcoach.synth.simulate import simulate_session
+
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise FootcoachError(f"--size must be WIDTHxHEIGHT, got {args.size!r}") from None
+    if (args.out / "session.toml").exists():
+        raise FootcoachError("a session already exists here; choose another folder", args.out)
+    bar = ProgressLine("simulate")
+    t0 = time.perf_counter()
+    out = simulate_session(args.out, seed=args.seed, n_players=args.players,
+                           minutes=args.minutes, video=not args.no_video, video_size=(w, h),
+                           progress=bar)
+    bar.close()
+    wall = time.perf_counter() - t0
+    print(f"synthetic session written to {out} ({args.minutes:g} min, {args.players} players, "
+          f"{wall:.0f} s wall, {args.minutes * 60 / max(wall, 1e-9):.1f}x real time)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    path = demo_session_path()
+    if not args.headless:
+        from footcoach.cli.cmd_gui import launch
+
+        return launch(path)
+    from footcoach.app.check import check_session
+    from footcoach.app.metrics import session_metrics
+
+    print(check_session(path).format())
+    print()
+    print(session_metrics(path).format())
+    try:
+        from footcoach.cli.cmd_ml import print_analysis
+    except ImportError:
+        print("\nanalysis: the model is not bundled yet (see README, 'Status')")
+        return 0
+    print()
+    return print_analysis(path)
