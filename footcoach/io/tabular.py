@@ -6,19 +6,18 @@ the header, quoted numbers, extra columns, units in the header (``AccX (g)``, ``
 gzip. :func:`read_table` turns such a file into a :class:`Table` of float64 / text columns with
 the 1-based file line of every data row; :func:`read_time` finds and parses the time column.
 Problems raise :class:`FootcoachError` naming the file and ``line N``; recoverable oddities go
-to an optional :class:`Diagnostics`.
+to an optional :class:`Diagnostics`. This module holds the names, layout detection, the
+line-by-line parser and the time axis; :mod:`footcoach.io.tabular_fast` the bytes (loading,
+decoding) and the pyarrow fast path that plain files take.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import re
-import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +116,8 @@ class Table:
         metadata: the non-blank lines above the header.
         header_line: 1-based line of the header, 0 when the file has none.
         header: every header cell, including the columns ``only`` left out.
+        arrow_text: pyarrow copies of text columns made by the fast path, ``{index: (array,
+            copy)}``; used (by :func:`read_time`) only while ``columns[index] is array``.
     """
 
     path: Path
@@ -130,6 +131,8 @@ class Table:
     decimal: str = "."
     encoding: str = "utf-8"
     header: list[str] = field(default_factory=list)
+    arrow_text: dict[int, tuple[np.ndarray, object]] = field(default_factory=dict, repr=False,
+                                                              compare=False)
 
     def __len__(self) -> int:
         return int(self.lines.shape[0])
@@ -163,30 +166,38 @@ def read_table(path: str | Path, *, diag: Diagnostics | None = None, has_header:
     line of mostly non-numeric cells followed by data rows with the same number of fields
     (lines above it are kept as ``metadata``). ``;``/tab files with ``1,25`` use decimal commas.
     ``only(name)`` keeps just the columns it accepts (faster on wide files).
+
+    Plain files are parsed by pyarrow (:mod:`footcoach.io.tabular_fast`); anything it cannot
+    read exactly as the line-by-line parser would (:func:`table_from_lines`) is read by that
+    parser, which names the offending line.
     """
+    from footcoach.io.tabular_fast import decode, load_bytes, read_table_fast  # loads pyarrow
+
     path = Path(path)
-    text, encoding = _decode(path, _load_bytes(path))
+    data = load_bytes(path)
+    table = read_table_fast(data, path, diag=diag, has_header=has_header, min_rows=min_rows,
+                            only=only)
+    if table is not None:
+        return table
+    text, encoding = decode(path, data)
+    del data
     return table_from_lines(text.splitlines(), path, diag=diag, has_header=has_header,
                             min_rows=min_rows, encoding=encoding, only=only)
 
 
 def table_from_lines(lines: Sequence[str], path: Path, *, diag: Diagnostics | None = None,
                      has_header: bool = True, min_rows: int = MIN_ROWS, encoding: str = "utf-8",
-                     only: Callable[[str], bool] | None = None) -> Table:
-    """The parsing half of :func:`read_table` on already-decoded lines (line 1 = ``lines[0]``)."""
+                     only: Callable[[str], bool] | None = None, fast: bool = True) -> Table:
+    """The parsing half of :func:`read_table` on already-decoded lines (line 1 = ``lines[0]``).
+
+    Plain columns are parsed by pyarrow, the others (all with ``fast=False``) cell by cell,
+    naming a bad cell's line."""
     numbered = [(i + 1, s) for i, s in enumerate(lines) if s.strip()]
     if not numbered:
         raise FootcoachError("the file is empty", path, "line 1")
-    delimiter, width = _sniff(numbered[-50:], path)
-    decimal = "," if delimiter != "," and _decimal_comma(numbered[-20:], delimiter) else "."
-    if has_header:
-        h = _find_header(numbered[:200], delimiter, decimal, width, path)
-        names = [c.strip() for c in _split(numbered[h][1], delimiter)]
-        names = [n or f"col{i + 1}" for i, n in enumerate(_trim(names))]
-        metadata = [s.strip() for _, s in numbered[:h]]
-        header_line, body = numbered[h][0], numbered[h + 1:]
-    else:
-        names, metadata, header_line, body = [f"col{i + 1}" for i in range(width)], [], 0, numbered
+    lay = layout(numbered, numbered, path, has_header)
+    names, metadata, header_line = lay.names, lay.metadata, lay.header_line
+    delimiter, decimal, body = lay.delimiter, lay.decimal, numbered[lay.body_index:]
     if len(body) < min_rows:
         where = f"line {body[-1][0] if body else header_line or 1}"
         raise FootcoachError(f"only {len(body)} data rows (at least {min_rows} are needed)",
@@ -195,7 +206,9 @@ def table_from_lines(lines: Sequence[str], path: Path, *, diag: Diagnostics | No
     wanted = [j for j, n in enumerate(names) if only is None or only(n)]
     table = Table(path, [names[j] for j in wanted], [], [], line_no, metadata, header_line,
                   delimiter, decimal, encoding, names)
-    parsed = _fast_columns(body, delimiter, decimal, len(names), wanted, path)
+    from footcoach.io.tabular_fast import columns_from_lines
+
+    parsed = columns_from_lines(body, lay, wanted, path) if fast else None
     if parsed is None:
         cells = _rows(body, delimiter, len(names), path)
         parsed = []
@@ -214,56 +227,42 @@ def table_from_lines(lines: Sequence[str], path: Path, *, diag: Diagnostics | No
     return table
 
 
-# ---------------------------------------------------------------- decoding
-
-def _load_bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FootcoachError("file not found", path) from None
-    except IsADirectoryError:
-        raise FootcoachError("is a directory, not a file", path) from None
-    except OSError as e:
-        raise FootcoachError(f"cannot read the file ({e.strerror})", path) from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise FootcoachError(f"damaged gzip file ({e})", path) from None
-    if path.suffix.lower() == ".gz" and data:
-        raise FootcoachError("named .gz but not a gzip file", path)
-    return data
-
-
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    if not data.strip():
-        raise FootcoachError("the file is empty", path, "line 1")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise FootcoachError("damaged UTF-16 text", path) from None
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise FootcoachError("binary data, not a text export (NUL byte)", path,
-                             f"line {data.count(NL, 0, nul) + 1}")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError as e:
-            bad = e.start
-    else:
-        raise FootcoachError("binary data or unknown text encoding (undecodable byte)", path,
-                             f"line {data.count(NL, 0, bad) + 1}")
-    controls = [i for i, ch in enumerate(text[:200_000]) if ch < " " and ch not in "\t\r\n\x0c\x1a"]
-    if len(controls) > 0.01 * min(len(text), 200_000):
-        raise FootcoachError("binary data, not a text export (control characters)", path,
-                             f"line {text.count(chr(10), 0, controls[0]) + 1}")
-    return text, "utf-8" if encoding == "utf-8-sig" else encoding
-
-
 # ---------------------------------------------------------------- structure
+
+@dataclass
+class Layout:
+    """Where things are in a delimited file (see :func:`layout`).
+
+    Attributes:
+        delimiter, decimal: the field separator and the decimal mark (``.`` or ``,``).
+        names: the header cells (stripped, trailing empty cells dropped, blanks named ``colN``).
+        metadata: the non-blank lines above the header.
+        header_line: 1-based line of the header (0: no header).
+        body_index: index in the ``head`` sample of the first data row.
+    """
+
+    delimiter: str
+    decimal: str
+    names: list[str]
+    metadata: list[str]
+    header_line: int
+    body_index: int
+
+
+def layout(head: Sequence[tuple[int, str]], tail: Sequence[tuple[int, str]], path: Path,
+           has_header: bool) -> Layout:
+    """Sniff the delimiter and decimal mark from the last non-blank lines ``tail`` (at least
+    50, or the whole file) and find the header among the first ``head`` lines (at least 200, or
+    the whole file); both as ``(1-based line, text)`` pairs."""
+    delimiter, width = _sniff(list(tail[-50:]), path)
+    decimal = "," if delimiter != "," and _decimal_comma(list(tail[-20:]), delimiter) else "."
+    if not has_header:
+        return Layout(delimiter, decimal, [f"col{i + 1}" for i in range(width)], [], 0, 0)
+    h = _find_header(list(head[:200]), delimiter, decimal, width, path)
+    names = [c.strip() for c in _split(head[h][1], delimiter)]
+    names = [n or f"col{i + 1}" for i, n in enumerate(_trim(names))]
+    return Layout(delimiter, decimal, names, [s.strip() for _, s in head[:h]], head[h][0], h + 1)
+
 
 def _split(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
@@ -351,33 +350,6 @@ def _rows(body: list[tuple[int, str]], delimiter: str, width: int, path: Path) -
     return rows
 
 
-def _fast_columns(body: list[tuple[int, str]], delimiter: str, decimal: str, width: int,
-                  wanted: list[int], path: Path) -> list[tuple[np.ndarray, bool]] | None:
-    """numpy's C parser for plain files (no quotes, no decimal commas, no missing cells, one
-    field count); None when the file needs the careful cell-by-cell path."""
-    text = [s for _, s in body]
-    if decimal != "." or any('"' in s or s.count(delimiter) != width - 1 for s in text):
-        return None
-    head = _rows(body[:200], delimiter, width, path)
-    try:
-        columns = list(zip(*head, strict=True))
-        kinds = {j: _convert(columns[j], decimal)[1] for j in wanted}
-        num = [j for j in wanted if kinds[j]]
-        values = np.loadtxt(text, delimiter=delimiter, usecols=num, comments=None, ndmin=2,
-                            dtype=np.float64) if num else np.empty((len(text), 0))
-    except (ValueError, _BadCell):
-        return None
-    out: list[tuple[np.ndarray, bool]] = []
-    for j in wanted:
-        if kinds[j]:
-            out.append((np.ascontiguousarray(values[:, num.index(j)]), True))
-        else:
-            col = np.loadtxt(text, delimiter=delimiter, usecols=[j], comments=None, dtype=str,
-                             ndmin=1)
-            out.append((np.char.strip(col), False))
-    return out
-
-
 class _BadCell(Exception):
     def __init__(self, row: int):
         super().__init__(row)
@@ -455,7 +427,9 @@ def read_time(table: Table, *, diag: Diagnostics | None = None,
         keep = ~np.isnan(raw)
         t, t0, kind = _numeric_time(raw[keep], name.unit)
     else:
-        t_abs, kind = _text_time(table, j)
+        from footcoach.io.tabular_fast import text_time
+
+        t_abs, kind = text_time(table, j)
         keep = ~np.isnan(t_abs)
         t_abs = t_abs[keep]
         t0 = float(t_abs[0]) if kind == "iso8601" and len(t_abs) else None
@@ -488,45 +462,6 @@ def _numeric_time(v: np.ndarray, unit: str | None) -> tuple[np.ndarray, float | 
         t = np.round((v - first) * 86400.0, 3)
         return t, round((first - EXCEL_EPOCH_UNIX_DAYS) * 86400.0, 3), "excel_days"
     return (v - first) * scale, None, "relative"
-
-
-def _text_time(table: Table, j: int) -> tuple[np.ndarray, str]:
-    col = table.columns[j]
-    sample = next((c for c in col if c.strip()), "")
-    out = np.full(len(col), np.nan)
-    if _ISO_RE.match(sample):
-        kind = "iso8601"
-        for i, c in enumerate(col):
-            if c.strip().lower() in _NA:
-                continue
-            try:
-                stamp = datetime.fromisoformat(c.strip().replace(",", "."))
-            except ValueError:
-                raise table.error(f"unreadable ISO 8601 time {c!r}", i) from None
-            if stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=UTC)
-            out[i] = stamp.timestamp()
-        return out, kind
-    if not _CLOCK_RE.match(sample):
-        raise table.error(f"unrecognised time {sample!r} in column {table.names[j]!r} (expected "
-                          "seconds, Unix epoch, ISO 8601, Excel serial days or hh:mm:ss.s)", 0)
-    for i, c in enumerate(col):
-        if c.strip().lower() in _NA:
-            continue
-        m = _CLOCK_RE.match(c.strip())
-        if m is None:
-            raise table.error(f"unreadable clock time {c!r}", i)
-        a, b, sec, frac = m.groups()
-        part = float(frac.replace(",", ".")) if frac else 0.0
-        if sec is None:  # mm:ss.s
-            out[i] = int(a) * 60 + int(b) + part
-        else:
-            out[i] = int(a) * 3600 + int(b) * 60 + int(sec) + part
-    valid = np.flatnonzero(~np.isnan(out))
-    wraps = np.flatnonzero(np.diff(out[valid]) < -43200)
-    for w in wraps:  # past midnight
-        out[valid[w + 1]:] += 86400.0
-    return out, "clock"
 
 
 def _check_monotonic(table: Table, t: np.ndarray, rows: np.ndarray,

@@ -87,6 +87,20 @@ def accelerometer_columns(ts: TimeSeries) -> tuple[list[int], np.ndarray]:
     return idx, np.asarray(scale)
 
 
+def has_nan(values: np.ndarray) -> bool:
+    """Whether the float array holds a NaN: one pass with no temporary array (NaN propagates
+    through ``min``), much cheaper than ``np.isnan(values).any()`` on long streams."""
+    return bool(values.size) and bool(np.isnan(values.min()))
+
+
+def nan_rows(values: np.ndarray) -> np.ndarray:
+    """(N,) bool: the rows of (N, C) ``values`` with a NaN."""
+    if not has_nan(values):
+        return np.zeros(values.shape[0], dtype=bool)
+    rows: np.ndarray = np.isnan(values).any(axis=1)
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # repeated timestamps
 
@@ -155,7 +169,7 @@ def remove_gps_spikes(
     if len(ts) < 3 or rate <= 0:
         return ts, 0
     xy = ts.values[:, [ts.index(x), ts.index(y)]]
-    idx = np.flatnonzero(np.all(np.isfinite(xy), axis=1))
+    idx = np.flatnonzero(np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1]))
     if idx.size < 3:
         return ts, 0
     dt = 1.0 / rate
@@ -211,20 +225,30 @@ def _robust_reference(pts: np.ndarray, tt: np.ndarray,
     v_med = _nanmedian_rows(v_win)  # (M, 2)
     v_med = np.where(np.isfinite(v_med), v_med, 0.0)
     moved = p_win - v_med[:, :, None] * (t_win - tt[:, None])[:, None, :]
-    counts = np.count_nonzero(np.isfinite(t_win), axis=1)
+    if np.isfinite(tt).all():  # only the padding is NaN: the window minus what falls outside
+        i = np.arange(tt.size)
+        counts = np.minimum(i, half) + 1 + np.minimum(tt.size - 1 - i, half)
+    else:
+        counts = np.count_nonzero(np.isfinite(t_win), axis=1)
     return _nanmedian_rows(moved), counts
 
 
 def _nanmedian_rows(windows: np.ndarray) -> np.ndarray:
     """Median over the last axis of (N, C, W) windows ignoring NaN (all-NaN -> NaN)."""
-    w = np.sort(windows, axis=-1)  # NaN sort last
-    cnt = np.count_nonzero(np.isfinite(w), axis=-1)
-    lo = np.clip((cnt - 1) // 2, 0, None)
-    hi = np.clip(cnt // 2, 0, None)
-    a = np.take_along_axis(w, lo[..., None], axis=-1)[..., 0]
-    b = np.take_along_axis(w, hi[..., None], axis=-1)[..., 0]
-    med = 0.5 * (a + b)
-    med[cnt == 0] = np.nan
+    w = np.sort(windows, axis=-1)  # NaN sort last, -inf first, +inf before NaN
+    size = w.shape[-1]
+    med: np.ndarray = 0.5 * (w[..., (size - 1) // 2] + w[..., size // 2])
+    full = np.isfinite(w[..., 0]) & np.isfinite(w[..., -1])  # all W values finite
+    if not full.all():  # the rest, with fewer valid values (ends, gaps)
+        part = w[~full]
+        cnt = np.count_nonzero(np.isfinite(part), axis=-1)
+        lo = np.clip((cnt - 1) // 2, 0, None)
+        hi = np.clip(cnt // 2, 0, None)
+        a = np.take_along_axis(part, lo[..., None], axis=-1)[..., 0]
+        b = np.take_along_axis(part, hi[..., None], axis=-1)[..., 0]
+        rest = 0.5 * (a + b)
+        rest[cnt == 0] = np.nan
+        med[~full] = rest
     return med
 
 
@@ -252,8 +276,12 @@ def remove_imu_saturation(
             limits[i] = gyro_range_rads / _GYRO_UNITS[u]
     if not np.isfinite(limits).any() or len(ts) == 0:
         return ts, 0
+    bound = limits * (1.0 - rel_tol)
     with np.errstate(invalid="ignore"):
-        sat = np.abs(ts.values) >= limits * (1.0 - rel_tol)
+        if not any((np.abs(ts.values[r:r + 32768]) >= bound).any()  # cheap, cache-warm check
+                   for r in range(0, len(ts), 32768)):
+            return ts, 0
+        sat = np.abs(ts.values) >= bound
     rows = np.any(sat, axis=1)
     n_rows = int(np.count_nonzero(rows))
     if n_rows == 0:
@@ -306,13 +334,15 @@ def nominal_grid(t: np.ndarray, rate_hz: float | None = None) -> tuple[float, fl
     return t0, dt, k
 
 
-def to_nominal_grid(ts: TimeSeries, rate_hz: float | None = None) -> tuple[TimeSeries, int]:
+def to_nominal_grid(ts: TimeSeries, rate_hz: float | None = None, *,
+                    copy: bool = True) -> tuple[TimeSeries, int]:
     """Place the samples on their nominal regular grid; grid slots without a sample are NaN rows.
 
     Each sample goes to the slot counted by :func:`grid_steps` (on a steady clock its nearest
     slot, so it moves by its jitter only); when two samples land on one slot the first is kept.
     ``ts`` must have increasing times (see :func:`dedupe_times`). Returns the gridded series (times
-    ``t0 + k dt``) and the number of samples dropped for sharing a slot.
+    ``t0 + k dt``) and the number of samples dropped for sharing a slot. ``copy=False``: when
+    the samples already are the grid rows, their (float64) values array is shared, not copied.
     """
     n = len(ts)
     if n == 0:
@@ -331,8 +361,14 @@ def to_nominal_grid(ts: TimeSeries, rate_hz: float | None = None) -> tuple[TimeS
             ts.source or None, f"row {jump}")
     first = np.ones(n, dtype=bool)
     first[1:] = k[1:] != k[:-1]
-    values = np.full((n_grid, ts.values.shape[1]), np.nan)
-    values[k[first]] = ts.values[first]
+    if n_grid == n and first.all():  # no dropout, nothing merged: k is 0..n-1
+        values = ts.values.astype(np.float64, copy=copy)
+    else:
+        values = np.full((n_grid, ts.values.shape[1]), np.nan)
+        if first.all():
+            values[k] = ts.values
+        else:
+            values[k[first]] = ts.values[first]
     t_grid = t0 + np.arange(n_grid) * dt
     meta = dict(ts.meta)
     meta["rate_hz"] = 1.0 / dt
@@ -346,14 +382,14 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
-def _fill_short(v: np.ndarray, t: np.ndarray, dt: float, max_gap_s: float) -> np.ndarray:
+def _fill_short(v: np.ndarray, t: np.ndarray, dt: float, max_gap_s: float, nan: np.ndarray,
+                row_nan: np.ndarray) -> np.ndarray:
     """Linear interpolation over each column's NaN runs of ``v`` (N, C) lasting at most
-    ``max_gap_s`` (missing rows times ``dt``) with values on both sides."""
-    nan = np.isnan(v)
-    if not nan.any():
+    ``max_gap_s`` (missing rows times ``dt``) with values on both sides. ``nan`` (N, C) and
+    ``row_nan`` (N,) are ``isnan(v)`` and its any over the row."""
+    if not row_nan.any():
         return v
     n = v.shape[0]
-    row_nan = nan.any(axis=1)
     if np.array_equal(nan, np.broadcast_to(row_nan[:, None], nan.shape)):
         nan_cols = row_nan[:, None]  # whole-row dropouts (the usual case): one index pass
     else:
@@ -376,7 +412,7 @@ def _fill_short(v: np.ndarray, t: np.ndarray, dt: float, max_gap_s: float) -> np
 
 
 def fill_gaps(
-    ts: TimeSeries, max_gap_s: float, *, rate_hz: float | None = None
+    ts: TimeSeries, max_gap_s: float, *, rate_hz: float | None = None, copy: bool = True
 ) -> tuple[TimeSeries, GapReport]:
     """Put ``ts`` on its nominal grid and interpolate gaps of at most ``max_gap_s`` seconds.
 
@@ -384,19 +420,26 @@ def fill_gaps(
     with known values on both sides and a length of at most ``max_gap_s`` (counted as missing
     rows times the interval) are filled by linear interpolation
     ``P(t) = P1 + (t - t1)/(t2 - t1) (P2 - P1)``. Longer gaps, and gaps at either end, stay NaN
-    and are listed in the report.
+    and are listed in the report. ``copy=False`` may share ``ts``'s values array (nothing to
+    place or fill), for callers that make a new array next.
     """
-    grid, n_merged = to_nominal_grid(ts, rate_hz)
+    grid, n_merged = to_nominal_grid(ts, rate_hz, copy=copy)
     n_grid = len(grid)
     if n_grid < 2:  # no interval, nothing to fill
-        missing = int(np.count_nonzero(np.any(np.isnan(grid.values), axis=1)))
+        missing = int(np.count_nonzero(nan_rows(grid.values)))
         return grid, GapReport(rate_hz=rate_hz or 0.0, n_input=len(ts), n_grid=n_grid,
                                n_merged=n_merged, n_missing_before=missing,
                                n_missing_after=missing)
     dt = 1.0 / float(grid.meta["rate_hz"])  # type: ignore[arg-type]
-    missing_before = np.any(np.isnan(grid.values), axis=1)
-    values = _fill_short(grid.values, grid.t, dt, max_gap_s)
-    missing_after = np.any(np.isnan(values), axis=1)
+    if has_nan(grid.values):
+        nan = np.isnan(grid.values)
+        missing_before = nan.any(axis=1)
+        values = _fill_short(grid.values, grid.t, dt, max_gap_s, nan, missing_before)
+        del nan
+        missing_after = missing_before if values is grid.values else nan_rows(values)
+    else:
+        values, missing_before = grid.values, np.zeros(n_grid, dtype=bool)
+        missing_after = missing_before
     s0, e0 = _runs(missing_before)
     s1, e1 = _runs(missing_after)
     t_end = np.append(grid.t, grid.t[-1] + dt)  # a run reaching the end stops one step later
@@ -438,10 +481,9 @@ def moving_average(
     w = int(window_samples)
     v = ts.values
     n = v.shape[0]
-    nan = np.isnan(v)
-    has_nan = bool(nan.any())
+    nan = np.isnan(v) if has_nan(v) else None
     a, b = ((w - 1) // 2, w // 2 + 1) if centred else (w - 1, 1)  # window [i - a, i + b)
-    if has_nan:
+    if nan is not None:
         n_ok = np.count_nonzero(~nan, axis=0)
         centre = np.where(n_ok > 0, np.where(nan, 0.0, v).sum(axis=0) / np.maximum(n_ok, 1), 0.0)
         x = np.where(nan, 0.0, v - centre)  # centring keeps the running sums small (precision)
@@ -451,26 +493,34 @@ def moving_average(
         x = v - centre if w > _DIRECT_MAX else v
         i = np.arange(n)
         count = (np.minimum(i + b, n) - np.maximum(i - a, 0)).astype(np.float64)[:, None]
-    total = _window_sums(x, a, b)
+    out = _window_sums(x, a, b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = total / count + centre
-    out[nan | (count < min_valid)] = np.nan
+        out /= count
+    out += centre
+    if nan is not None:
+        out[nan] = np.nan
+    few = count < min_valid
+    if few.any():
+        out[np.broadcast_to(few, out.shape)] = np.nan
     return ts.replace(values=out)
 
 
 _DIRECT_MAX = 16
 """Windows up to this many samples are summed directly (fewer passes than running sums)."""
+_BLOCK_ROWS = 8192
 
 
 def _window_sums(x: np.ndarray, a: int, b: int) -> np.ndarray:
     """``sum(x[max(i - a, 0) : min(i + b, n)])`` for every row i of ``x`` (N, C)."""
     n = x.shape[0]
-    if a + b <= _DIRECT_MAX:
-        padded = np.zeros((n + a + b - 1, *x.shape[1:]))
-        padded[a:a + n] = x
-        total = padded[0:n].copy()
-        for o in range(1, a + b):
-            total += padded[o:o + n]
+    if a + b <= _DIRECT_MAX:  # row i sums x[i - a], ..., x[i + b - 1] in this order
+        total = np.zeros((n, *x.shape[1:]))
+        for r0 in range(0, n, _BLOCK_ROWS):  # block by block, so the rows stay in cache
+            r1 = min(n, r0 + _BLOCK_ROWS)
+            for o in range(-a, b):
+                lo, hi = max(r0, -o), min(r1, n - o)
+                if lo < hi:
+                    total[lo:hi] += x[lo + o:hi + o]
         return total
     cs = np.empty((n + 1, *x.shape[1:]))
     cs[0] = 0.0

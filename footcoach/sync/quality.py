@@ -23,6 +23,7 @@ from footcoach.sync.filters import (
     dedupe_times,
     fill_gaps,
     moving_average,
+    nan_rows,
     remove_gps_spikes,
     remove_imu_saturation,
 )
@@ -161,13 +162,14 @@ def clean_stream(
         max_gap_s = DEFAULT_MAX_GAP_S[kind]
     n_raw = len(ts)
     deduped, n_repeated = dedupe_times(ts)
-    raw_incomplete = int(np.count_nonzero(np.any(np.isnan(deduped.values), axis=1)))
+    raw_incomplete = int(np.count_nonzero(nan_rows(deduped.values)))
     if kind == "gps":
         cleaned, n_outliers = remove_gps_spikes(deduped)
     else:
         cleaned, n_outliers = remove_imu_saturation(deduped)
-    gridded, report = fill_gaps(cleaned, max_gap_s, rate_hz=rate_hz)
-    if kind == "imu" and smooth_window > 1:
+    smooth = kind == "imu" and smooth_window > 1
+    gridded, report = fill_gaps(cleaned, max_gap_s, rate_hz=rate_hz, copy=not smooth)
+    if smooth:  # a new array: the grid may share the input's values (copy=False)
         gridded = moving_average(gridded, smooth_window, centred=smooth_centred)
     missing_before = _raw_missing(report, len(deduped), raw_incomplete)
     meta = dict(gridded.meta)

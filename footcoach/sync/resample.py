@@ -36,11 +36,12 @@ def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = No
     t_grid = np.asarray(t_grid, dtype=np.float64)
     n = len(ts)
     c = ts.values.shape[1]
-    out = np.full((t_grid.size, c), np.nan)
+    out = np.empty((t_grid.size, c))  # rows left NaN are filled below
     meta = dict(ts.meta)
     if t_grid.size > 1:
         meta["rate_hz"] = float(1.0 / np.median(np.diff(t_grid)))
     if n == 0 or t_grid.size == 0:
+        out.fill(np.nan)
         return ts.replace(t=t_grid, values=out, meta=meta)
     s = ts.t
     steps = np.diff(s)
@@ -49,25 +50,70 @@ def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = No
         raise FootcoachError("times must increase to resample", ts.source or None,
                              f"t={s[bad]:.3f}s")
     if n == 1:
+        out.fill(np.nan)
         hit = t_grid == s[0]
         out[hit] = ts.values[0]
         return ts.replace(t=t_grid, values=out, meta=meta)
     if max_gap_s is None:
-        max_gap_s = 1.5 / ts.rate_hz
+        max_gap_s = 1.5 / float(1.0 / np.median(steps))  # = 1.5 / ts.rate_hz (steps > 0)
     inside = (t_grid >= s[0]) & (t_grid <= s[-1])
-    j = np.clip(np.searchsorted(s, t_grid, side="right") - 1, 0, n - 2)
+    j = np.clip(_last_at_or_before(s, t_grid), 0, n - 2)
     span = s[j + 1] - s[j]
     w = np.clip((t_grid - s[j]) / span, 0.0, 1.0)
-    v0 = ts.values[j]
-    v1 = ts.values[j + 1]
-    w2 = w[:, None]
-    val = v0 * (1.0 - w2) + v1 * w2
-    val = np.where(w2 == 0.0, v0, val)
-    val = np.where(w2 == 1.0, v1, val)
     on_sample = (w == 0.0) | (w == 1.0)
-    ok = inside & ((span <= max_gap_s * (1 + 1e-9)) | on_sample)
-    out[ok] = val[ok]
+    good = inside & ((span <= max_gap_s * (1 + 1e-9)) | on_sample)
+    ok = np.flatnonzero(good)
+    if ok.size < t_grid.size:
+        out[~good] = np.nan
+    for a in range(0, ok.size, _CHUNK_ROWS):  # in blocks: a few MB of temporaries, cache-warm
+        rows = ok[a:a + _CHUNK_ROWS]
+        _interpolate(ts.values, j[rows], w[rows], out, rows)
     return ts.replace(t=t_grid, values=out, meta=meta)
+
+
+_CHUNK_ROWS = 1 << 15
+
+
+def _last_at_or_before(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``searchsorted(s, t, side="right") - 1`` for increasing ``s`` (N >= 2): the index of
+    the last ``s <= t`` (-1 if none). Guessed from the mean step, checked, and searched only
+    where the guess is wrong (an irregular ``s``)."""
+    n = s.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        guess = np.floor((t - s[0]) * ((n - 1) / (s[-1] - s[0])))
+    j = np.clip(guess, -1, n - 1, out=guess).astype(np.int64)  # NaN t: checked below
+    lo_ok = (j < 0) | (s[np.maximum(j, 0)] <= t)
+    hi_ok = (j >= n - 1) | (s[np.minimum(j + 1, n - 1)] > t)
+    wrong = ~(lo_ok & hi_ok)
+    if wrong.any():
+        j[wrong] = np.searchsorted(s, t[wrong], side="right") - 1
+    return j
+
+
+def _interpolate(values: np.ndarray, j: np.ndarray, w: np.ndarray, out: np.ndarray,
+                 rows: np.ndarray) -> None:
+    """``out[rows] = values[j] (1 - w) + values[j + 1] w`` (M rows, C channels), exactly
+    ``values[j]`` where ``w == 0`` and ``values[j + 1]`` where ``w == 1`` (a NaN on the other
+    side ignored). Consecutive ``rows`` / ``j`` are handled as slices, not gathers."""
+    m = rows.size
+    if j[-1] - j[0] == m - 1 and np.all(np.diff(j) == 1):
+        v0 = values[j[0]:j[0] + m]
+        v1 = values[j[0] + 1:j[0] + m + 1] * w[:, None]
+    else:
+        v0 = np.take(values, j, axis=0)
+        v1 = np.take(values, j + 1, axis=0) * w[:, None]
+    sliced = bool(rows[-1] - rows[0] == m - 1)
+    dst = out[rows[0]:rows[0] + m] if sliced else np.empty((m, values.shape[1]))
+    np.multiply(v0, 1.0 - w[:, None], out=dst)
+    dst += v1
+    at0 = w == 0.0
+    if at0.any():
+        np.copyto(dst, v0, where=at0[:, None])
+    at1 = w == 1.0
+    if at1.any():
+        dst[at1] = values[j[at1] + 1]
+    if not sliced:
+        out[rows] = dst
 
 
 def clock_shift_s(offset_s: float, stream_epoch: float | None,
