@@ -1,0 +1,73 @@
+"""``footcoach dataset build | info``: labelled sessions -> HDF5 training file, and its summary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from footcoach.errors import FootcoachError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    p = sub.add_parser("dataset", help="build or describe an HDF5 training dataset",
+                       description="Cut labelled sessions (simulated, or real ones with "
+                                   "annotations.json) into per-player windows for training.")
+    dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
+
+    b = dsub.add_parser("build", help="build data.h5 from session folders")
+    b.add_argument("sessions", nargs="+", type=Path, metavar="SESSION")
+    b.add_argument("--out", type=Path, required=True, metavar="FILE", help="output .h5 file")
+    b.add_argument("--seed", type=int, default=0, help="seed of the split assignment")
+    b.add_argument("--compression", default="lzf", metavar="NAME",
+                   help="lzf (default), gzip1..gzip9 or none")
+    b.add_argument("--imu-offsets", choices=["manifest", "labels"], default="manifest",
+                   help="IMU clock offsets: the manifest's (as analysis) or the simulator's "
+                        "true ones from labels.json")
+    b.add_argument("--balance", type=float, default=3.0, metavar="R",
+                   help="keep at most R x the median class count of windows per action class "
+                        "(default 3)")
+    b.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    b.set_defaults(func=cmd_build)
+
+    i = dsub.add_parser("info", help="print a dataset's schema, counts and class table")
+    i.add_argument("dataset", type=Path, metavar="FILE")
+    i.set_defaults(func=cmd_info)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from footcoach.app.dataset import BuildSettings, run_build
+    from footcoach.cli.progress import ProgressLine
+    from footcoach.io.hdf5_dataset import compression_options, format_class_table
+
+    if args.out.exists() and not args.force:
+        raise FootcoachError("the output file exists (use --force to overwrite)", args.out)
+    try:
+        settings = BuildSettings(seed=args.seed, compression=args.compression,
+                                 imu_offsets=args.imu_offsets, balance_ratio=args.balance)
+        compression_options(settings.compression)
+    except ValueError as exc:
+        raise FootcoachError(str(exc), args.out) from None
+    bar = ProgressLine("dataset")
+    try:
+        result = run_build(args.sessions, args.out, settings, progress=bar)
+    finally:
+        bar.close()
+    print(f"dataset written to {result.path}: {result.n_sessions} sessions, "
+          f"{result.n_players} players, {result.n_steps} steps, {result.n_windows} windows "
+          f"(of {result.n_candidates} candidates)")
+    print(f"{result.elapsed_s:.1f} s ({result.steps_per_s:.0f} steps/s), "
+          f"{result.file_bytes / 1e6:.1f} MB "
+          f"({result.bytes_per_player_minute / 1e6:.2f} MB per player-minute)")
+    kept = ", ".join(f"{k} {v:.2f}" for k, v in result.keep_probability.items() if v < 1)
+    if kept:
+        print(f"thinned classes (keep probability): {kept}")
+    print()
+    print(format_class_table("action", result.action_table))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from footcoach.io.hdf5_dataset import dataset_info, format_info
+
+    print(format_info(dataset_info(args.dataset)))
+    return 0

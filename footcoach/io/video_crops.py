@@ -1,0 +1,248 @@
+"""Player-centred crops from the session video, through the camera calibration.
+
+For a player standing at pitch position ``(x, y)`` (metres) the foot point is projected into the
+image with the calibration's homography and the image of a 1.8 m upright body is estimated (see
+:func:`crop_boxes`: the pinhole camera recovered from the homography, or, where that model does
+not fit, the homography's local Jacobian scale); the crop is a square of ``crop_scale`` times
+that body height, centred on the middle of the body, resized to ``crop_px`` x ``crop_px``.
+Parts outside the image are black. Without a calibration the whole frame is resized instead
+(the same picture for every player).
+
+The video is decoded once, in order (:func:`iter_crops`): every wanted frame is decoded a single
+time and all players' crops are cut from it, so the cost is one pass over the file whatever the
+number of players.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import cv2
+import numpy as np
+
+from footcoach.domain.calibration import CameraCalibration
+from footcoach.errors import FootcoachError
+from footcoach.io.video import VideoReader
+
+PERSON_HEIGHT_M = 1.8
+CROP_SCALE = 1.6
+"""Crop side / projected height of a 1.8 m person (room for GPS error and arm/leg swing)."""
+MIN_SIDE_PX = 8.0
+
+
+def scaled_calibration(cal: CameraCalibration, width: int, height: int) -> CameraCalibration:
+    """The calibration for frames of ``width`` x ``height`` pixels (the homography rescaled
+    when the calibration was made for another size of the same picture)."""
+    cw, ch = cal.image_size
+    if (cw, ch) == (width, height):
+        return cal
+    s = np.diag([width / cw, height / ch, 1.0])
+    return CameraCalibration(s @ cal.homography, (width, height))
+
+
+def _upright_projection(cal: CameraCalibration) -> np.ndarray | None:
+    """(3, 4) world (pitch metres, z up) -> pixels projection recovered from the ground
+    homography, assuming square pixels, no skew and the principal point at the image centre
+    (``H ~ K [r1 r2 t]``, ``r3 = r1 x r2``); None when the homography does not fit that model."""
+    w, h = cal.image_size
+    hm = cal.homography
+    c = hm.copy()
+    c[0] -= (w - 1) / 2.0 * hm[2]
+    c[1] -= (h - 1) / 2.0 * hm[2]
+    a, b = c[:, 0], c[:, 1]
+    f2 = -(a[0] * b[0] + a[1] * b[1]) / (a[2] * b[2]) if abs(a[2] * b[2]) > 1e-15 else -1.0
+    if not (np.isfinite(f2) and f2 > 0):  # r1 . r2 = 0 degenerate: use |r1| = |r2|
+        den = b[2] ** 2 - a[2] ** 2
+        f2 = ((a[0] ** 2 + a[1] ** 2) - (b[0] ** 2 + b[1] ** 2)) / den if abs(den) > 1e-15 \
+            else -1.0
+    if not (np.isfinite(f2) and f2 > 0):
+        return None
+    f = float(np.sqrt(f2))
+    k = np.array([[f, 0.0, (w - 1) / 2.0], [0.0, f, (h - 1) / 2.0], [0.0, 0.0, 1.0]])
+    kinv = np.diag([1.0 / f, 1.0 / f, 1.0])  # c already has the principal point removed
+    r1, r2, t = kinv @ a, kinv @ b, kinv @ c[:, 2]
+    lam = 2.0 / (np.linalg.norm(r1) + np.linalg.norm(r2))
+    if t[2] * lam < 0:  # the scene lies in front of the camera
+        lam = -lam
+    r1, r2, t = r1 * lam, r2 * lam, t * lam
+    r3 = np.cross(r1, r2)
+    if np.linalg.norm(r3) < 1e-9:
+        return None
+    return k @ np.c_[r1, r2, r3, t]
+
+
+def _jacobian_scale(cal: CameraCalibration, xy: np.ndarray) -> np.ndarray:
+    """(N,) larger singular value of the homography's Jacobian at each point: pixels per metre
+    of the least foreshortened ground direction (NaN behind the camera)."""
+    h = cal.homography
+    hom = np.c_[xy, np.ones(len(xy))] @ h.T
+    w = hom[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u, v = hom[:, 0] / w, hom[:, 1] / w
+        j = np.empty((len(xy), 2, 2))
+        for c in range(2):
+            j[:, 0, c] = (h[0, c] - u * h[2, c]) / w
+            j[:, 1, c] = (h[1, c] - v * h[2, c]) / w
+    out = np.full(len(xy), np.nan)
+    ok = np.isfinite(j).all(axis=(1, 2)) & (w > 0)
+    if ok.any():
+        out[ok] = np.linalg.svd(j[ok], compute_uv=False)[:, 0]
+    return out
+
+
+def crop_boxes(cal: CameraCalibration, xy: np.ndarray, *, crop_scale: float = CROP_SCALE,
+               height_m: float = PERSON_HEIGHT_M) -> np.ndarray:
+    """(N, 3) float64 crop boxes ``(centre_u, centre_v, side)`` in pixels for (N, 2) pitch
+    positions; NaN rows where the position is unknown or the point is behind the camera.
+
+    The foot point is projected with the homography. The body's image (foot to the head
+    ``height_m`` above it) comes from the camera recovered from the homography
+    (:func:`_upright_projection`); when the homography does not fit a centred pinhole camera
+    the height is the local Jacobian scale times ``height_m``, drawn straight up the image.
+    The box is centred on the middle of the body.
+    """
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    out = np.full((len(xy), 3), np.nan)
+    foot = cal.pitch_to_image(xy)
+    ok = np.isfinite(foot).all(axis=1)
+    if not ok.any():
+        return out
+    proj = _upright_projection(cal)
+    if proj is not None:
+        head_h = np.c_[xy[ok], np.full(int(ok.sum()), height_m), np.ones(int(ok.sum()))] @ proj.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            head = head_h[:, :2] / head_h[:, 2:3]
+        head[head_h[:, 2] <= 0] = np.nan
+        body = np.linalg.norm(head - foot[ok], axis=1)
+        centre = (head + foot[ok]) / 2.0
+    else:
+        body = height_m * _jacobian_scale(cal, xy[ok])
+        centre = foot[ok] - np.c_[np.zeros(body.size), 0.5 * body]
+    out[ok, 0:2] = centre
+    out[ok, 2] = np.maximum(crop_scale * body, MIN_SIDE_PX)
+    out[~np.isfinite(out).all(axis=1)] = np.nan
+    return out
+
+
+def cut_crop(frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
+    """(size, size, 3) uint8 crop of the (H, W, 3) frame for one box ``(cu, cv, side)``; parts
+    outside the frame are black."""
+    hgt, wid = frame.shape[:2]
+    cu, cv, side = (float(b) for b in box)
+    x0 = int(np.floor(cu - side / 2.0))
+    y0 = int(np.floor(cv - side / 2.0))
+    s = max(1, round(side))
+    x1, y1 = x0 + s, y0 + s
+    patch = np.zeros((s, s, 3), np.uint8)
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, wid), min(y1, hgt)
+    if sx1 > sx0 and sy1 > sy0:
+        patch[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    interp = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
+    return cv2.resize(patch, (size, size), interpolation=interp)
+
+
+def box_visible(box: np.ndarray, width: int, height: int) -> bool:
+    """Whether the box centre lies inside the image (the player is in the picture)."""
+    cu, cv, side = box
+    return bool(np.isfinite(side) and 0 <= cu < width and 0 <= cv < height)
+
+
+def nearest_frames(frame_times: np.ndarray, targets: np.ndarray, start_s: float
+                   ) -> np.ndarray:
+    """(T,) index of the frame nearest to each session time in ``targets`` (-1 outside the
+    video). ``frame_times``: the reader's frame times (first frame at 0); ``start_s``: the
+    video's first frame on the session clock."""
+    targets = np.asarray(targets, np.float64).reshape(-1) - start_s
+    n = len(frame_times)
+    if n == 0:
+        return np.full(targets.size, -1, np.int64)
+    j = np.clip(np.searchsorted(frame_times, targets), 1, max(n - 1, 1))
+    prev = j - 1
+    pick = np.where(np.abs(frame_times[prev] - targets) <= np.abs(frame_times[j] - targets),
+                    prev, j) if n > 1 else np.zeros(targets.size, np.int64)
+    dt = float(np.median(np.diff(frame_times))) if n > 1 else 1.0
+    outside = (targets < -0.5 * dt) | (targets > frame_times[-1] + 0.5 * dt) | ~np.isfinite(
+        targets)
+    return np.where(outside, -1, pick).astype(np.int64)
+
+
+def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
+               calibration: CameraCalibration | None, *, start_s: float = 0.0,
+               crop_px: int = 64, crop_scale: float = CROP_SCALE,
+               cancel: Callable[[], bool] | None = None
+               ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Crops of every player at sorted session times, decoding each needed frame once.
+
+    Args:
+        reader: the open session video.
+        targets: (T,) non-decreasing session times (s) of the wanted crops.
+        xy: (T, P, 2) pitch positions (m) of the P players at those times (NaN unknown).
+        calibration: pitch -> image homography, or None (whole frame resized).
+        start_s: session time of the video's first frame.
+        cancel: polled once per decoded frame; True raises FootcoachError("cancelled").
+
+    Yields ``(target indices (k,), crops (k, P, crop_px, crop_px, 3) uint8, valid (k, P)
+    bool)`` once per decoded frame, for the targets that frame serves, in order. A crop is
+    valid when the frame exists and the player's crop centre lies inside the image. Targets
+    outside the video come in one last batch, all invalid.
+    """
+    targets = np.asarray(targets, np.float64).reshape(-1)
+    xy = np.asarray(xy, np.float64)
+    if xy.shape[:1] != targets.shape or xy.ndim != 3 or xy.shape[2] != 2:
+        raise ValueError(f"xy must be (T, P, 2) for T={targets.size} targets, got {xy.shape}")
+    if np.any(np.diff(targets) < 0):
+        raise ValueError("targets must be sorted")
+    n_players = xy.shape[1]
+    frames = nearest_frames(reader.frame_times, targets, start_s)
+    cal = (scaled_calibration(calibration, reader.width, reader.height)
+           if calibration is not None else None)
+    missing = np.flatnonzero(frames < 0)
+    order = np.flatnonzero(frames >= 0)
+    bounds = np.flatnonzero(np.diff(frames[order])) + 1
+    for group in np.split(order, bounds) if order.size else []:
+        if cancel is not None and cancel():
+            raise FootcoachError("cancelled", reader.path, f"frame {int(frames[group[0]])}")
+        frame = reader.frame(int(frames[group[0]]))
+        crops = np.zeros((group.size, n_players, crop_px, crop_px, 3), np.uint8)
+        valid = np.zeros((group.size, n_players), bool)
+        if cal is None:
+            whole = cv2.resize(frame, (crop_px, crop_px), interpolation=cv2.INTER_AREA)
+            crops[:] = whole
+            valid[:] = True
+        else:
+            boxes = crop_boxes(cal, xy[group].reshape(-1, 2), crop_scale=crop_scale)
+            boxes = boxes.reshape(group.size, n_players, 3)
+            for a in range(group.size):
+                for p in range(n_players):
+                    if box_visible(boxes[a, p], reader.width, reader.height):
+                        crops[a, p] = cut_crop(frame, boxes[a, p], crop_px)
+                        valid[a, p] = True
+        yield group, crops, valid
+    if missing.size:
+        yield (missing, np.zeros((missing.size, n_players, crop_px, crop_px, 3), np.uint8),
+               np.zeros((missing.size, n_players), bool))
+
+
+
+def block_crops(reader: VideoReader, frame_times: np.ndarray, xy: np.ndarray,
+                calibration: CameraCalibration | None, *, start_s: float = 0.0,
+                crop_px: int = 64, cancel: Callable[[], bool] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Crops of P players over n steps of F frames each.
+
+    ``frame_times`` (n, F) session times (:meth:`footcoach.sync.windows.StepGrid.frame_times`),
+    ``xy`` (P, n * F, 2) the players' positions at those times. Returns ``(crops (P, n, F,
+    crop_px, crop_px, 3) uint8, valid (P, n) bool)``, a step valid when all F crops are.
+    Frames are decoded in order through :func:`iter_crops` (the reader keeps its position
+    between calls, so consecutive blocks continue the same forward pass).
+    """
+    n, f = frame_times.shape
+    n_p = xy.shape[0]
+    crops = np.zeros((n_p, n * f, crop_px, crop_px, 3), np.uint8)
+    valid = np.zeros((n_p, n * f), bool)
+    for idx, c, v in iter_crops(reader, frame_times.reshape(-1), xy.transpose(1, 0, 2),
+                                calibration, start_s=start_s, crop_px=crop_px, cancel=cancel):
+        crops[:, idx] = c.transpose(1, 0, 2, 3, 4)
+        valid[:, idx] = v.T
+    step_valid = np.all(valid.reshape(n_p, n, f), axis=2).astype(bool)
+    return crops.reshape(n_p, n, f, crop_px, crop_px, 3), step_valid

@@ -1,0 +1,130 @@
+"""A torch Dataset over the HDF5 training file (:mod:`footcoach.io.hdf5_dataset`), read lazily.
+
+Each item is one window (``window_steps`` consecutive steps of one player) read from the file on
+demand; nothing is loaded up front except the small window table. The HDF5 file is opened on
+first use in each process, so a ``DataLoader`` with worker processes gives every worker its own
+handle (h5py handles must not cross a fork).
+
+Item (S = window_steps, F frames, H = W = crop_px, P IMU samples per step, K features), shaped
+for :class:`footcoach.ml.network.FootcoachNet`::
+
+    video    (S, 3, F, H, W) uint8    RGB crops, channels first
+    imu      (S, P, 9) float32
+    context  (S, K) float32           NaN where the feature was unknown (the network flags it)
+    mask     (S, 3) bool              video, imu, position/context present
+    action, tactic  int64             labels at the window centre (-1 none)
+    quality  float32                  0-100 at the window centre (NaN none)
+    weight   float32                  1 / keep-probability of the window's class
+    player, session  int64; t_s float64 (window centre)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from footcoach.io.hdf5_dataset import DatasetFile
+
+Item = dict[str, torch.Tensor]
+
+
+def window_arrays(raw: dict[str, Any]) -> dict[str, Any]:
+    """The numpy form of an item from :meth:`DatasetFile.window` output (no torch): video to
+    channels first, context NaN where not valid, centre labels from the window table."""
+    ctx = np.where(raw["context_valid"], raw["context"], np.nan).astype(np.float32)
+    return {
+        "video": np.ascontiguousarray(raw["video"].transpose(0, 4, 1, 2, 3)),
+        "imu": raw["imu"], "context": ctx, "mask": raw["mask"],
+        "action": np.int64(raw["window_action"]), "tactic": np.int64(raw["window_tactic"]),
+        "quality": np.float32(raw["window_quality"]), "weight": np.float32(raw["window_weight"]),
+        "player": np.int64(raw["player"][0]), "session": np.int64(raw["session"][0]),
+        "t_s": np.float64(raw["window_t_s"]),
+    }
+
+
+class WindowDataset(Dataset[Item]):
+    """Windows of one split (``"train"``, ``"val"``, ``"test"``; None: all) of a dataset file.
+
+    ``transform`` (optional) maps the item dict to a new one (e.g. video augmentation).
+    ``video=False`` skips reading the crops (IMU/position-only training: much less I/O); the
+    item's video is then an empty (S, 3, F, 0, 0) tensor and the video mask False.
+    """
+
+    def __init__(self, path: str | Path, split: str | None = "train", *,
+                 transform: Callable[[Item], Item] | None = None, video: bool = True) -> None:
+        self.path = Path(path)
+        with DatasetFile(self.path) as ds:
+            self.spec = ds.spec
+            self.indices = ds.window_indices(split)
+            self.table = {k: v[self.indices] for k, v in ds.windows.items()}
+            starts = self.table["start"]
+            self.table["player"] = ds.h5["player"][()][starts].astype(np.int64)
+            self.table["session"] = ds.h5["session"][()][starts].astype(np.int64)
+            self.action_names = ds.action_names
+            self.tactic_names = ds.tactic_names
+        self.split = split
+        self.transform = transform
+        self.video = video
+        self._file: DatasetFile | None = None
+        self._pid = -1
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    def _open(self) -> DatasetFile:
+        if self._file is None or self._pid != os.getpid():
+            self._file = DatasetFile(self.path)  # one handle per process (DataLoader workers)
+            self._pid = os.getpid()
+        return self._file
+
+    def arrays(self, i: int) -> dict[str, Any]:
+        """Item ``i`` as numpy arrays (what :meth:`__getitem__` converts to tensors)."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"window {i} out of range ({len(self)} windows)")
+        ds = self._open()
+        fields: tuple[str, ...] = ("video", "imu", "context", "context_valid", "mask")
+        if not self.video:
+            fields = fields[1:]
+        raw = ds.window(int(self.indices[i]), fields)
+        raw["player"] = self.table["player"][i:i + 1]
+        raw["session"] = self.table["session"][i:i + 1]
+        if not self.video:
+            s = self.spec
+            raw["video"] = np.zeros((s.window_steps, s.frames_per_step, 0, 0, 3), np.uint8)
+            raw["mask"] = raw["mask"].copy()
+            raw["mask"][:, 0] = False
+        return window_arrays(raw)
+
+    def __getitem__(self, i: int) -> Item:
+        item = {k: torch.from_numpy(np.asarray(v)) for k, v in self.arrays(i).items()}
+        return self.transform(item) if self.transform is not None else item
+
+    def class_counts(self, task: str = "action") -> np.ndarray:
+        """(classes,) windows per class of this split (-1 labels not counted)."""
+        n = len(self.action_names if task == "action" else self.tactic_names)
+        labels = self.table[task]
+        return np.bincount(labels[labels >= 0].astype(np.int64), minlength=n)
+
+    def sample_weights(self, task: str = "action") -> torch.Tensor:
+        """(N,) float64 weights for a WeightedRandomSampler that draws classes equally often."""
+        counts = self.class_counts(task).astype(np.float64)
+        labels = self.table[task].astype(np.int64)
+        w = np.where(labels >= 0, 1.0 / np.maximum(counts[np.clip(labels, 0, None)], 1.0), 0.0)
+        return torch.from_numpy(w)
+
+    def close(self) -> None:
+        if self._file is not None and self._pid == os.getpid():
+            self._file.close()
+        self._file = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_file"] = None  # never pickle an open h5py handle (spawned workers)
+        state["_pid"] = -1
+        return state
