@@ -7,7 +7,9 @@ plus the data-quality table (the paper's Table 1) and IMU-GPS offset estimates.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +34,7 @@ class AlignSettings:
     imu_rate_hz: float = IMU_RATE_HZ
     gps_rate_hz: float = GPS_RATE_HZ
     estimate_offsets: bool = True
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
 @dataclass
@@ -92,21 +95,32 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
     if loaded.video is not None:
         rows.append(video_quality(loaded))
     jobs = [("gps", pid) for pid in loaded.gps] + [("imu", pid) for pid in loaded.imu_players]
-    for i, (kind, pid) in enumerate(jobs):
+
+    def align_one(kind: str, pid: str) -> tuple[QualityRow, TimeSeries, OffsetEstimate | None]:
         if kind == "gps":
             cleaned, row = clean_stream(loaded.gps[pid], "gps", s.gps_max_gap_s, player=pid)
-            out.gps[pid] = resample(cleaned, lattice(cleaned, s.gps_rate_hz))
-        else:
-            raw = loaded.read_imu(pid)
-            if s.estimate_offsets and pid in loaded.gps:
-                out.offsets[pid] = estimate_imu_gps_offset(raw, loaded.gps[pid])
-            cleaned, row = clean_stream(raw, "imu", s.imu_max_gap_s, player=pid)
-            del raw
-            aligned = resample(cleaned, lattice(cleaned, s.imu_rate_hz))
-            out.imu[pid] = aligned.replace(values=aligned.values.astype(np.float32))
-        rows.append(row)
-        if progress:
-            progress(i + 1, len(jobs), f"aligned {kind} {pid}")
+            return row, resample(cleaned, lattice(cleaned, s.gps_rate_hz)), None
+        raw = loaded.read_imu(pid)
+        offset = None
+        if s.estimate_offsets and pid in loaded.gps:
+            offset = estimate_imu_gps_offset(raw, loaded.gps[pid])
+        cleaned, row = clean_stream(raw, "imu", s.imu_max_gap_s, player=pid)
+        del raw
+        aligned = resample(cleaned, lattice(cleaned, s.imu_rate_hz))
+        return row, aligned.replace(values=aligned.values.astype(np.float32)), offset
+
+    # pyarrow's CSV parser and most numpy work release the GIL: a few players at a time use the
+    # cores while only ``workers`` raw streams are in memory at once.
+    with ThreadPoolExecutor(max_workers=max(1, s.workers)) as pool:
+        futures = [pool.submit(align_one, kind, pid) for kind, pid in jobs]
+        for i, ((kind, pid), future) in enumerate(zip(jobs, futures, strict=True)):
+            row, aligned, offset = future.result()
+            (out.gps if kind == "gps" else out.imu)[pid] = aligned
+            if offset is not None:
+                out.offsets[pid] = offset
+            rows.append(row)
+            if progress:
+                progress(i + 1, len(jobs), f"aligned {kind} {pid}")
     out.quality = quality_table(rows)
     return out
 
