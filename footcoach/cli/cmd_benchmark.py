@@ -18,6 +18,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--cache", type=Path, default=None,
                    help=f"where the generated session is kept (default {DEFAULT_CACHE})")
     b.set_defaults(func=_io)
+    g = bsub.add_parser("gui", help="random-seek latency of the review app's frame path "
+                                    "(original and scrubbing proxy)")
+    g.add_argument("--video", type=Path, action="append", default=None, metavar="PATH",
+                   help="a video file or session folder to measure (repeatable; default: the "
+                        "demo session's video when bundled)")
+    g.add_argument("-n", type=int, default=100, help="random seeks per measurement")
+    g.add_argument("--seconds", type=float, default=20.0,
+                   help="length of the generated 1080p clip")
+    g.add_argument("--cache", type=Path, default=None,
+                   help=f"where the generated clip and the proxies are kept "
+                        f"(default {DEFAULT_CACHE / 'bench-gui'})")
+    g.set_defaults(func=_gui)
+    a = bsub.add_parser("analyze", help="session analysis speed and memory vs the video-decode "
+                                        "floor, both engines, extrapolated to 90 min x 22")
+    a.add_argument("--session", type=Path, default=None,
+                   help="session folder to analyse (default: a simulated one, cached)")
+    a.add_argument("--minutes", type=float, default=2.0, help="length of the simulated session")
+    a.add_argument("--players", type=int, default=10, help="players of the simulated session")
+    a.add_argument("--engine", choices=("both", "torch", "onnx"), default="both")
+    a.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    a.add_argument("--batch", type=int, default=128)
+    a.add_argument("--model", type=Path, default=None, metavar="DIR",
+                   help="model folder (default: bundled, else a random-init default-size one)")
+    a.add_argument("--cache", type=Path, default=None,
+                   help=f"where the simulated session and model are kept "
+                        f"(default {DEFAULT_CACHE / 'bench-analyze'})")
+    a.set_defaults(func=_analyze)
 
 
 def _io(args: argparse.Namespace) -> int:
@@ -25,4 +52,24 @@ def _io(args: argparse.Namespace) -> int:
 
     cache = args.cache or DEFAULT_CACHE / f"bench-io-{args.players}p-{args.minutes:g}min"
     print(run(cache, players=args.players, minutes=args.minutes))
+    return 0
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from footcoach.bench.gui_bench import default_videos, run
+    from footcoach.gui.frame_bench import measure_frame_path
+
+    videos = args.video if args.video else default_videos()
+    cache = args.cache or DEFAULT_CACHE / "bench-gui"
+    print(run(videos, cache, measure_frame_path, n=args.n, seconds=args.seconds))
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from footcoach.bench.analyze_bench import run
+
+    engines = ("torch", "onnx") if args.engine == "both" else (args.engine,)
+    print(run(args.cache or DEFAULT_CACHE / "bench-analyze", session=args.session,
+              minutes=args.minutes, players=args.players, engines=engines, device=args.device,
+              batch=args.batch, model_dir=args.model))
     return 0

@@ -72,10 +72,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(check_session(path).format())
     print()
     print(session_metrics(path).format())
-    try:
-        from footcoach.cli.cmd_ml import print_analysis
-    except ImportError:
-        print("\nanalysis: the model is not bundled yet (see README, 'Status')")
-        return 0
+    from footcoach.app.engines import NoModelError
+    from footcoach.cli.cmd_analyze import print_analysis
+
     print()
-    return print_analysis(path)
+    try:
+        return print_analysis(path)
+    except NoModelError:
+        print("analysis: the model is not bundled yet (models/footcoach_model.json is missing; "
+              "see README, 'Status')")
+        return 0

@@ -1,0 +1,151 @@
+"""Choosing and opening an inference engine for session analysis.
+
+Two engines with the same two calls (``encode`` and ``head``; shapes in
+:mod:`footcoach.ml.predict`):
+
+* ``"torch"``: :class:`footcoach.ml.predict.TorchEngine` (imported only when chosen);
+* ``"onnx"``: :class:`OnnxEngine`, ONNX Runtime on the exported graphs
+  (``footcoach_encoder.onnx``, ``footcoach_head.onnx`` beside the weights), numpy only: this
+  module never imports torch, so a packaged app without torch analyses sessions.
+
+``"auto"`` picks ONNX when its graphs are there and ONNX Runtime can run on the asked device
+(CPU always; ``cuda``/``auto`` when it has the CUDA provider), else torch when it is installed
+(on CUDA when asked and available), else ONNX on the CPU.
+
+The bundled model lives in ``models/`` beside the package (in a source checkout) or in the
+PyInstaller bundle (``sys._MEIPASS/models``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from footcoach.errors import FootcoachError
+from footcoach.ml.config import MODEL_JSON, ModelMeta, read_model_json
+from footcoach.ml.onnx_export import ENCODER_ONNX, HEAD_ONNX, OnnxFootcoach
+from footcoach.ml.predict import (
+    onnxruntime_has_cuda,
+    onnxruntime_installed,
+    torch_has_cuda,
+    torch_installed,
+)
+
+ENGINES: tuple[str, ...] = ("auto", "torch", "onnx")
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+class NoModelError(FootcoachError):
+    """The model folder (by default the bundled ``models/``) holds no model description."""
+
+
+class Engine(Protocol):
+    """What the analysis needs from an engine (shapes in :mod:`footcoach.ml.predict`)."""
+
+    name: str
+    device: str
+
+    def encode(self, video: np.ndarray | None, imu: np.ndarray | None,
+               context: np.ndarray | None, mask: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def head(self, features: np.ndarray, step_mask: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+def default_model_dir() -> Path:
+    """The bundled ``models/`` folder: inside a PyInstaller bundle when frozen, else the one
+    beside the package (it may not hold a model yet)."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen and (Path(frozen) / "models" / MODEL_JSON).is_file():
+        return Path(frozen) / "models"
+    return REPO_MODELS
+
+
+def require_model(model_dir: str | Path | None) -> ModelMeta:
+    """The model description of ``model_dir`` (default :func:`default_model_dir`).
+
+    Raises :class:`NoModelError` "no bundled model ..." when the folder has no
+    ``footcoach_model.json`` (a malformed one raises its own error).
+    """
+    folder = Path(model_dir) if model_dir is not None else default_model_dir()
+    if not (folder / MODEL_JSON).is_file() and not (folder.suffix == ".json"
+                                                    and folder.is_file()):
+        what = "bundled model" if model_dir is None else "model"
+        raise NoModelError(f"no {what} here ({MODEL_JSON} is missing); train one with "
+                             "`footcoach train` or pass --model DIR", folder)
+    return read_model_json(folder)
+
+
+def onnx_available(model_dir: Path) -> bool:
+    """Both ONNX graphs exist and ONNX Runtime is importable."""
+    return ((model_dir / ENCODER_ONNX).is_file() and (model_dir / HEAD_ONNX).is_file()
+            and onnxruntime_installed())
+
+
+def choose_engine(model_dir: Path, engine: str = "auto", device: str = "auto") -> str:
+    """``"torch"`` or ``"onnx"`` for the request (module docstring); raises FootcoachError
+    when the asked engine cannot run here."""
+    if engine not in ENGINES:
+        raise FootcoachError(f"unknown engine {engine!r} (expected {', '.join(ENGINES)})")
+    if device not in DEVICES:
+        raise FootcoachError(f"unknown device {device!r} (expected {', '.join(DEVICES)})")
+    has_onnx = onnx_available(model_dir)
+    has_torch = torch_installed()
+    if engine == "onnx" and not has_onnx:
+        raise FootcoachError(f"--engine onnx needs {ENCODER_ONNX} and {HEAD_ONNX} beside the "
+                             "model and the onnxruntime package", model_dir)
+    if engine == "torch" and not has_torch:
+        raise FootcoachError("--engine torch: torch is not installed in this footcoach "
+                             "(use --engine onnx)")
+    if engine != "auto":
+        return engine
+    if has_onnx and (device == "cpu" or onnxruntime_has_cuda()):
+        return "onnx"
+    if has_torch and (device == "cpu" or not has_onnx or torch_has_cuda()):
+        return "torch"
+    if has_onnx:
+        return "onnx"
+    raise FootcoachError("no inference engine: install torch or onnxruntime (with the model's "
+                         "ONNX graphs)", model_dir)
+
+
+class OnnxEngine:
+    """The exported graphs through ONNX Runtime (:class:`OnnxFootcoach`), numpy only."""
+
+    name = "onnx"
+
+    def __init__(self, model_dir: str | Path, device: str = "auto", threads: int = 0):
+        self.runner = OnnxFootcoach.from_dir(model_dir, device=device, threads=threads)
+        providers = self.runner.sessions["encoder"].get_providers()
+        self.device = "cuda" if providers and providers[0] == "CUDAExecutionProvider" else "cpu"
+
+    def encode(self, video: np.ndarray | None, imu: np.ndarray | None,
+               context: np.ndarray | None, mask: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step features (shapes in :mod:`footcoach.ml.predict`)."""
+        if video is not None:  # (B, S, F, H, W, 3) -> (B, S, 3, F, H, W)
+            video = np.ascontiguousarray(video.transpose(0, 1, 5, 2, 3, 4))
+        out = self.runner.encode_steps(video, imu, context, mask)
+        return out["features"], out["modality_weights"], out["step_mask"].astype(bool)
+
+    def head(self, features: np.ndarray, step_mask: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Window predictions (shapes in :mod:`footcoach.ml.predict`)."""
+        out = self.runner.head(features, step_mask)
+        return (out["action_logits"], out["tactic_logits"], out["quality"],
+                out["time_weights"])
+
+
+def open_engine(model_dir: Path, engine: str = "auto", device: str = "auto") -> Engine:
+    """Open the chosen engine (:func:`choose_engine`) on ``device``."""
+    name = choose_engine(model_dir, engine, device)
+    if name == "onnx":
+        return OnnxEngine(model_dir, device=device)
+    from footcoach.ml.predict import TorchEngine
+
+    return TorchEngine(model_dir, device=device)

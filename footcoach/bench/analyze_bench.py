@@ -1,0 +1,165 @@
+"""``footcoach benchmark analyze``: session analysis speed and memory vs the video-decode floor.
+
+On a simulated session (generated once into the cache, or ``--session``) and for each engine:
+
+* the *floor*: decoding only the frames the model samples (the video at ``video_fps`` = 8 fps,
+  :meth:`VideoReader.iter_frames` with ``step = round(fps / 8)``, nothing else);
+* the end-to-end analysis (load, align, steps, crops, encoder, head, events; no cache), its
+  windows/s and stage times, the ratio to the floor (goal <= 1.3x) and peak RSS (goal < 2 GB).
+
+Each measurement runs in a fresh interpreter (peak RSS is its own). The model is the bundled one
+when present, else a random-initialised network of the default size (same cost) saved with its
+ONNX graphs into the cache. Extrapolation to 90 minutes and 22 players: the floor scales with
+the minutes; the rest of the analysis time (everything but decoding) with minutes x players;
+the RSS estimate adds the aligned 100 Hz IMU of the extra player-minutes (10 float32 channels)
+and the extra per-step outputs to the measured peak.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from footcoach.ml.config import MODEL_JSON, ModelConfig
+
+TARGET_MINUTES, TARGET_PLAYERS = 90.0, 22
+IMU_BYTES_PER_PLAYER_S = 100 * 10 * 4  # aligned IMU: 100 Hz x 10 channels x float32
+OUT_BYTES_PER_PLAYER_STEP = (12 + 8 + 1 + 3 + 8 + 1) * 4
+
+
+def ensure_session(cache: Path, *, minutes: float, players: int) -> Path:
+    """A simulated session with video in ``cache`` (generated when missing)."""
+    from footcoach.synth.simulate import simulate_session
+
+    out = cache / f"session-{players}p-{minutes:g}min"
+    if not (out / "session.toml").is_file():
+        print(f"simulating {minutes:g} min x {players} players into {out} ...", flush=True)
+        simulate_session(out, seed=11, n_players=players, minutes=minutes)
+    return out
+
+
+def ensure_model(cache: Path, model_dir: Path | None = None) -> tuple[Path, str]:
+    """The model to time: ``model_dir``, the bundled model, or a random-init default-size one
+    (saved with ONNX graphs into the cache). Returns (folder, description)."""
+    from footcoach.app.engines import default_model_dir
+
+    for cand, what in ((model_dir, "given"), (default_model_dir(), "bundled")):
+        if cand is not None and (cand / MODEL_JSON).is_file():
+            return cand, what
+    out = cache / "model-random-default"
+    if not (out / "footcoach_encoder.onnx").is_file():
+        from footcoach.ml.predict import save_random_model
+
+        print(f"no bundled model: saving a random-init default-size model into {out} "
+              "(+ ONNX export) ...", flush=True)
+        save_random_model(out, config=ModelConfig())
+    return out, "random-init default size (no bundled model yet)"
+
+
+def _subprocess(code: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:
+        tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
+        raise RuntimeError("benchmark subprocess failed: " + " | ".join(tail))
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure_floor(session: Path, video_fps: float) -> dict[str, Any]:
+    """Decode the session video at ``video_fps`` (RGB frames, nothing else), in a subprocess."""
+    code = (
+        "import json, resource, time\n"
+        "from footcoach.io.manifest import read_manifest\n"
+        "from footcoach.io.video import VideoReader\n"
+        f"s = read_manifest({str(session)!r})\n"
+        "t0 = time.perf_counter()\n"
+        "with VideoReader(s.path(s.video.file)) as r:\n"
+        f"    step = max(1, round(r.fps / {video_fps!r}))\n"
+        "    n = sum(1 for _ in r.iter_frames(step=step))\n"
+        "    size = (r.width, r.height, r.fps)\n"
+        "el = time.perf_counter() - t0\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'floor_s': el, 'frames': n, 'step': step, 'video': size,"
+        " 'peak_rss_mb': rss}))\n")
+    return _subprocess(code)
+
+
+def measure_analysis(session: Path, model: Path, engine: str, device: str,
+                     batch: int) -> dict[str, Any]:
+    """One uncached analysis in a fresh interpreter: run info, events, peak RSS (MB)."""
+    code = (
+        "import json, resource, time\n"
+        "from footcoach.app.analyze import run_analysis\n"
+        "t0 = time.perf_counter()\n"
+        f"r = run_analysis({str(session)!r}, model_dir={str(model)!r}, engine={engine!r},"
+        f" device={device!r}, batch={batch}, use_cache=False)\n"
+        "el = time.perf_counter() - t0\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'total_s': el, 'run': r.run, 'events': len(r.events),"
+        " 'peak_rss_mb': rss}))\n")
+    return _subprocess(code)
+
+
+def extrapolate(total_s: float, floor_s: float, minutes: float, players: int,
+                peak_rss_mb: float, step_s: float) -> dict[str, float]:
+    """90-minute, 22-player figures from one measurement (module docstring)."""
+    tf = TARGET_MINUTES / minutes
+    tp = TARGET_PLAYERS / players
+    floor = floor_s * tf
+    total = floor + max(total_s - floor_s, 0.0) * tf * tp
+    extra_player_s = (TARGET_PLAYERS * TARGET_MINUTES - players * minutes) * 60.0
+    extra = extra_player_s * (IMU_BYTES_PER_PLAYER_S + OUT_BYTES_PER_PLAYER_STEP / step_s)
+    return {"floor_s": floor, "total_s": total, "ratio": total / floor if floor else 0.0,
+            "peak_rss_mb": peak_rss_mb + max(extra, 0.0) / 2**20}
+
+
+def run(cache: Path, *, session: Path | None = None, minutes: float = 2.0, players: int = 10,
+        engines: tuple[str, ...] = ("torch", "onnx"), device: str = "cpu", batch: int = 128,
+        model_dir: Path | None = None) -> str:
+    """Measure (module docstring) and return the report table."""
+    from footcoach.app.load import load_session
+
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = session or ensure_session(cache, minutes=minutes, players=players)
+    model, model_what = ensure_model(cache, model_dir)
+    from footcoach.ml.config import read_model_json
+
+    spec = read_model_json(model).config.window
+    loaded = load_session(folder, imu="lazy")
+    lo, hi = loaded.time_range
+    n_players = len(loaded.session.players)
+    mins = (hi - lo) / 60.0
+    floor = measure_floor(folder, spec.video_fps)
+    w, h, fps = floor["video"]
+    lines = [
+        f"benchmark analyze: {folder} ({mins:.1f} min, {n_players} players, video {w}x{h} "
+        f"@ {fps:g} fps); model: {model_what}; device {device}",
+        f"  floor (decode {floor['frames']} frames at {spec.video_fps:g} fps, step "
+        f"{floor['step']}): {floor['floor_s']:.2f} s",
+        f"  {'engine':<7} {'windows/s':>10} {'total s':>8} {'x floor':>8} {'peak RSS':>9}   "
+        f"stages (s)",
+    ]
+    extrap = []
+    for engine in engines:
+        try:
+            r = measure_analysis(folder, model, engine, device, batch)
+        except RuntimeError as exc:
+            lines.append(f"  {engine:<7} failed: {exc}")
+            continue
+        run_info = r["run"]
+        stages = ", ".join(f"{k[:-2]} {v:.2f}" for k, v in run_info["timings_s"].items())
+        ratio = r["total_s"] / floor["floor_s"] if floor["floor_s"] else 0.0
+        lines.append(f"  {engine + '/' + run_info['device']:<7} "
+                     f"{run_info['windows'] / r['total_s']:>10.0f} {r['total_s']:>8.2f} "
+                     f"{ratio:>7.2f}x {r['peak_rss_mb']:>6.0f} MB   {stages}")
+        x = extrapolate(r["total_s"], floor["floor_s"], mins, n_players, r["peak_rss_mb"],
+                        spec.step_s)
+        extrap.append(f"  {engine + '/' + run_info['device']:<7} analysis {x['total_s']:.0f} s "
+                      f"vs floor {x['floor_s']:.0f} s = {x['ratio']:.2f}x (goal <= 1.3x), "
+                      f"peak RSS ~{x['peak_rss_mb']:.0f} MB (goal < 2048 MB)")
+    lines.append(f"extrapolated to {TARGET_MINUTES:g} min x {TARGET_PLAYERS} players:")
+    lines += extrap
+    return "\n".join(lines)
