@@ -73,3 +73,10 @@ def test_calibration_maps_there_and_back() -> None:
     refit = CameraCalibration.from_correspondences(pitch_pts, uv, (960, 540))
     np.testing.assert_allclose(refit.homography, cal.homography, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(cal.image_to_pitch(uv), pitch_pts, atol=1e-9)
+
+
+def test_four_points_with_three_collinear_are_refused() -> None:
+    pitch_pts = np.array([[0, 0], [20, 0], [40, 0], [0, 30]], float)
+    image_pts = np.array([[100, 400], [300, 410], [500, 420], [150, 100]], float)
+    with pytest.raises(ValueError, match="degenerate"):
+        CameraCalibration.from_correspondences(pitch_pts, image_pts, (960, 540))

@@ -72,8 +72,23 @@ def fit_homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         rows.append([-x, -y, -1, 0, 0, 0, u * x, u * y, u])
         rows.append([0, 0, 0, -x, -y, -1, v * x, v * y, v])
     _, sv, vt = np.linalg.svd(np.asarray(rows))
-    if sv[-2] < 1e-9:
+    # 8 singular values must be clearly non-zero (the 9th is the solution's): with exactly 4
+    # points the 8th is the last one, and it vanishes when three of them are collinear
+    if sv[7] < 1e-8 * sv[0] or _has_collinear_triple(src) or _has_collinear_triple(dst):
         raise ValueError("the calibration points are degenerate (collinear or repeated)")
     hn = vt[-1].reshape(3, 3)
     h = np.linalg.inv(td) @ hn @ ts
     return h / h[2, 2]
+
+
+def _has_collinear_triple(p: np.ndarray, tol: float = 1e-6) -> bool:
+    """True when the 4 points of a minimal set include 3 on one line (scale-relative test)."""
+    if len(p) != 4:
+        return False
+    scale = max(float(np.ptp(p, axis=0).max()), 1e-12)
+    q = (p - p.mean(axis=0)) / scale
+    for i in range(4):
+        a, b, c = (q[j] for j in range(4) if j != i)
+        if abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) < tol:
+            return True
+    return False

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from footcoach.app.proxy import proxy_folder
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action
 from footcoach.errors import FootcoachError
@@ -38,7 +39,10 @@ from footcoach.gui.data import player_caption
 from footcoach.gui.event_dialog import EventDialog
 from footcoach.gui.event_table import EventTable
 from footcoach.gui.imu_plot import ImuPlot
+from footcoach.gui.metrics_panel import MetricsPanel
 from footcoach.gui.pitch_map import PitchMap
+from footcoach.gui.proxy import ProxyProgress
+from footcoach.gui.session_tools import SessionTools
 from footcoach.gui.state import AppState
 from footcoach.gui.style import apply_dark_theme
 from footcoach.gui.timeline import Timeline
@@ -84,6 +88,8 @@ class MainWindow(QMainWindow):
         self.imu_plot = ImuPlot(self.state)
         self.event_table = EventTable(self.state)
         self.attention = AttentionPanel(self.state)
+        self.metrics = MetricsPanel(self.state)
+        self.tools = SessionTools(self)
         self.corrections = CorrectionsController(self.state, self)
         self.corrections.failed.connect(self.show_error)
         self.corrections.saved.connect(
@@ -94,6 +100,12 @@ class MainWindow(QMainWindow):
         self.status = QLabel(self)
         self.statusBar().addWidget(self.status, 1)
         self.video.error.connect(self.statusBar().showMessage)
+        self.proxy_bar = ProxyProgress(self)
+        self.statusBar().addPermanentWidget(self.proxy_bar)
+        self.video.proxy_progress.connect(self.proxy_bar.show_progress)
+        self.video.proxy_ready.connect(self.proxy_bar.finish)
+        self.video.proxy_failed.connect(self.proxy_bar.finish)
+        self.video.proxy_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.state.player_selected.connect(self._on_player)
         self._restore_layout()
         self._show_summary()
@@ -119,9 +131,11 @@ class MainWindow(QMainWindow):
         sensors = self._dock("sensors", "Sensors", self.imu_plot, right)
         events = self._dock("events", "Events", self.event_table, right)
         attention = self._dock("attention", "Attention", self.attention, right)
+        metrics = self._dock("metrics", "Metrics", self.metrics, right)
         self.splitDockWidget(pitch, sensors, Qt.Orientation.Vertical)
         self.tabifyDockWidget(sensors, events)
         self.tabifyDockWidget(events, attention)
+        self.tabifyDockWidget(attention, metrics)
         sensors.raise_()
         timeline = self._dock("timeline", "Timeline", self.timeline,
                               Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -131,6 +145,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.tools.new_action)
         self.open_action = QAction("&Open session...", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.choose_session)
@@ -189,8 +204,15 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
 
+        view_menu.addAction(self.tools.proxy_action)
+
         play_menu = self.menuBar().addMenu("&Playback")
         play_menu.addActions(self.transport.actions())
+        session_menu = self.menuBar().addMenu("&Session")
+        session_menu.addActions([self.tools.sync_action, self.tools.calibrate_action])
+        analysis_menu = self.menuBar().addMenu("&Analysis")
+        analysis_menu.setToolTipsVisible(True)
+        analysis_menu.addAction(self.tools.analysis_action)
         help_menu = self.menuBar().addMenu("&Help")
         keys = help_menu.addAction("&Keyboard shortcuts")
         keys.triggered.connect(self._show_keys)
@@ -269,7 +291,8 @@ class MainWindow(QMainWindow):
         if loaded is not None and loaded.session.video is not None:
             ref = loaded.session.video
             try:
-                frame_times = self.video.open_video(loaded.session.path(ref.file), ref.start_s)
+                frame_times = self.video.open_video(loaded.session.path(ref.file), ref.start_s,
+                                                    proxy_folder(loaded.session.root))
             except FootcoachError as exc:
                 self.show_error(str(exc))
         shown = self._corrected(loaded, events)
@@ -280,6 +303,28 @@ class MainWindow(QMainWindow):
         if self.session_path is not None:
             self._remember(self.session_path)
         self._show_summary()
+
+    def reload_session(self) -> bool:
+        """Read the open session again from disk (after its manifest changed), keeping the
+        analysis events, the playhead and the selection; False (and a message) on a problem."""
+        from footcoach.app.load import load_session
+
+        if self.session_path is None:
+            return False
+        state = self.state
+        t, player, event = state.time_s, state.selected_player, state.selected_event
+        events, attention = list(self.corrections.base), dict(state.time_attention)
+        try:
+            loaded = load_session(self.session_path)
+        except FootcoachError as exc:
+            self.show_error(str(exc))
+            return False
+        self.set_session(loaded, events, attention)
+        state.select_player(player)
+        if event:
+            state.select_event(event)
+        state.set_time(t)
+        return True
 
     def set_result(self, events: Sequence[Event],
                    time_attention: Mapping[str, np.ndarray] | None = None) -> None:

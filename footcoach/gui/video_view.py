@@ -1,9 +1,14 @@
 """The video with per-player overlays, following the playhead.
 
 Frames come from a :class:`~footcoach.gui.frame_server.FrameServer` (worker thread, newest
-request only). Each player's current action, tactic and quality are drawn at the player's feet
-through the session's camera calibration (pitch metres -> image pixels); without a calibration
-the same lines are shown in a side list.
+request only), decoded at about the size they are shown. For a file that is slow to seek in, a
+scrubbing proxy is built in the background (:class:`~footcoach.gui.proxy.ProxyBuilder`, kept in
+the session's ``analysis/proxy``); once ready, a seek shows the proxy's frame at once and the
+original frame replaces it when decoded.
+
+Each player's current action, tactic and quality are drawn at the player's feet through the
+session's camera calibration (pitch metres -> image pixels); without a calibration the same
+lines are shown in a side list.
 """
 
 from __future__ import annotations
@@ -15,16 +20,12 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QFont,
-    QFontMetrics,
     QImage,
     QPainter,
-    QPen,
     QPixmap,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
-    QGraphicsItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
@@ -32,144 +33,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
+from footcoach.app.proxy import find_proxy
 from footcoach.domain.calibration import CameraCalibration
-from footcoach.domain.events import Event
+from footcoach.errors import FootcoachError
 from footcoach.gui.data import event_caption, player_caption, position_at
 from footcoach.gui.frame_server import FrameServer
+from footcoach.gui.overlay_items import PlayerLabelItem, spread_labels
+from footcoach.gui.proxy import ProxyBuilder
 from footcoach.gui.state import AppState
 from footcoach.gui.style import ACTION_COLORS, qcolor, team_colors
-
-
-class PlayerLabelItem(QGraphicsItem):
-    """A dot at the player's feet and a label box above it, drawn at screen size (it ignores
-    the view's scaling so it stays readable on a shrunk frame).
-
-    Unselected players get one compact line (``#4 running 82``); the selected player gets two
-    lines (name, then action · tactic · quality) and a white frame. :meth:`set_lift` moves the
-    box up (screen pixels) so that neighbouring labels do not cover each other.
-    """
-
-    PAD = 3
-    GAP = 8  # pixels between the dot and the box when not lifted
-
-    def __init__(self, caption: str, short: str, team_color: str = "#ffffff") -> None:
-        super().__init__()
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setZValue(10)
-        self._font = QFont()
-        self._font.setPointSizeF(8.0)
-        self._caption = caption
-        self._short = short
-        self._team_color = QColor(team_color)
-        self._detail = ""
-        self._compact = ""
-        self._color = QColor("#bbbbbb")
-        self._selected = False
-        self._lift = float(self.GAP)
-        self._lines: list[str] = []
-        self._rect = QRectF()
-        self._relayout()
-
-    def set_content(self, event: Event | None, color: QColor, selected: bool) -> None:
-        detail = event_caption(event)
-        if (detail, color.rgba(), selected) == (self._detail, self._color.rgba(), self._selected):
-            return
-        self._detail, self._color, self._selected = detail, color, selected
-        compact = [self._short]
-        if event is not None:
-            compact.append(event.action.label)
-            if event.quality is not None:
-                compact.append(f"{event.quality:.0f}")
-        self._compact = " ".join(compact)
-        self.setZValue(12 if selected else 10)
-        self._relayout()
-
-    @property
-    def text(self) -> str:
-        """Full text: name and action · tactic · quality."""
-        return f"{self._caption}  {self._detail}".strip()
-
-    def box_size(self) -> tuple[float, float]:
-        return self._rect.width(), self._rect.height()
-
-    def set_lift(self, pixels: float) -> None:
-        """Put the box bottom ``pixels`` above the dot (at least :attr:`GAP`)."""
-        lift = max(float(pixels), float(self.GAP))
-        if lift != self._lift:
-            self._lift = lift
-            self._relayout()
-
-    def _relayout(self) -> None:
-        self.prepareGeometryChange()
-        fm = QFontMetrics(self._font)
-        if self._selected:
-            self._lines = [self._caption] + ([self._detail] if self._detail else [])
-        else:
-            self._lines = [self._compact or self._short]
-        w = max(fm.horizontalAdvance(s) for s in self._lines) + 2 * self.PAD
-        h = fm.height() * len(self._lines) + 2 * self.PAD
-        self._rect = QRectF(-w / 2, -h - self._lift, w, h)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-2, -2, 2, self._lift + 6)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        edge = QColor("#ffffff") if self._selected else self._color
-        painter.setPen(QPen(edge, 2.0 if self._selected else 1.0))
-        painter.drawLine(0, -3, 0, int(self._rect.bottom()))
-        painter.setBrush(QBrush(QColor(0, 0, 0, 175)))
-        painter.drawRoundedRect(self._rect, 3, 3)
-        painter.setBrush(QBrush(self._color))
-        painter.drawEllipse(QRectF(-3.5, -3.5, 7, 7))
-        painter.setFont(self._font)
-        fm = QFontMetrics(self._font)
-        x = int(self._rect.left() + self.PAD)
-        y = self._rect.top() + self.PAD + fm.ascent()
-        if self._selected:
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(x, int(y), self._lines[0])
-            if len(self._lines) > 1:
-                painter.setPen(self._color.lighter(130))
-                painter.drawText(x, int(y + fm.height()), self._lines[1])
-        else:
-            painter.setPen(self._team_color)
-            painter.drawText(x, int(y), self._short)
-            rest = self._lines[0][len(self._short):]
-            if rest:
-                painter.setPen(self._color.lighter(140))
-                painter.drawText(x + fm.horizontalAdvance(self._short), int(y), rest)
-
-
-def spread_labels(anchors: list[tuple[float, float]], sizes: list[tuple[float, float]],
-                  gap: float = PlayerLabelItem.GAP, margin: float = 2.0) -> list[float]:
-    """Lift (pixels above the anchor) for each label box so that no two boxes overlap.
-
-    ``anchors``: (x, y) screen pixels of the players' feet; ``sizes``: (width, height) of their
-    label boxes, centred over the anchor. Labels are placed in the given order (put the
-    selected player first); each starts just above its anchor and moves up past every box it
-    would cover. Returns one lift per label.
-    """
-    placed: list[QRectF] = []
-    lifts: list[float] = []
-    for (x, y), (w, h) in zip(anchors, sizes, strict=True):
-        rect = QRectF(x - w / 2, y - gap - h, w, h)
-        for _ in range(len(placed) + 1):
-            hits = [r for r in placed if r.adjusted(-margin, -margin, margin, margin)
-                    .intersects(rect)]
-            if not hits:
-                break
-            top = min(r.top() for r in hits)
-            rect.moveBottom(top - margin)
-        placed.append(rect)
-        lifts.append(y - rect.bottom())
-    return lifts
 
 
 class _FrameView(QGraphicsView):
@@ -194,6 +69,7 @@ class _FrameView(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit()
+        self.resized.emit()
 
 
 class VideoView(QWidget):
@@ -202,20 +78,33 @@ class VideoView(QWidget):
     Use :meth:`open_video` (returns the session-clock frame times to hand to
     :meth:`AppState.set_session`) and :meth:`close_video`.
 
+    ``proxy_policy``: ``"auto"`` builds and uses a scrubbing proxy for videos that are slow to
+    seek in (:attr:`FrameServer.needs_proxy`), ``"always"`` for every video, ``"off"`` never.
+
     Signals:
-        frame_displayed(int): a frame was put on screen (its index).
+        frame_displayed(int): a frame was put on screen (its index; also for proxy previews).
         error(str): a frame could not be decoded.
+        proxy_progress(int, int): building the proxy: frames done, frame count.
+        proxy_ready(str): the proxy is in use (its path).
+        proxy_failed(str): the proxy could not be built (seeking uses the original).
     """
 
     frame_displayed = Signal(int)
     error = Signal(str)
+    proxy_progress = Signal(int, int)
+    proxy_ready = Signal(str)
+    proxy_failed = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.server: FrameServer | None = None
+        self.builder: ProxyBuilder | None = None
+        self.proxy_policy = "auto"
         self.displayed_index = -1
         self.current_image: QImage | None = None
+        self.showing_preview = False
+        """True while the frame on screen comes from the proxy (the original is on its way)."""
         self._video_start_s = 0.0
         self._requested = -1
         self._overlays = True
@@ -231,6 +120,7 @@ class VideoView(QWidget):
         self.scene.addItem(self._message)
         self.view = _FrameView(self.scene, self)
         self.view.resized.connect(self._spread_labels)
+        self.view.resized.connect(self._tell_view_size)
         self.side_list = QListWidget(self)
         self.side_list.setFixedWidth(220)
         self.side_list.setWordWrap(True)
@@ -252,30 +142,92 @@ class VideoView(QWidget):
         state.time_changed.connect(self._on_time)
 
     # ------------------------------------------------------------------ video
-    def open_video(self, path: str | Path, start_s: float = 0.0) -> np.ndarray:
+    def open_video(self, path: str | Path, start_s: float = 0.0,
+                   proxy_dir: str | Path | None = None) -> np.ndarray:
         """Open ``path`` (its first frame at ``start_s`` on the session clock); returns the (F,)
-        session-clock time of each frame. Raises FootcoachError when it cannot be read."""
+        session-clock time of each frame. Raises FootcoachError when it cannot be read.
+
+        ``proxy_dir`` (a session's ``analysis/proxy``): where the scrubbing proxy is found, or
+        built in the background when missing (see :attr:`proxy_policy`); None: no proxy."""
         self.close_video()
         server = FrameServer(path)
         server.frame_ready.connect(self._on_frame)
+        server.preview_ready.connect(self._on_preview)
         server.failed.connect(self._on_failed)  # bound methods run in the GUI thread
         self.server = server
         self._video_start_s = float(start_s)
         self.scene.setSceneRect(QRectF(0, 0, server.width, server.height))
         self._pixmap.setPixmap(QPixmap())
-        self._pixmap.setScale(server.width / server.display_size[0])
         self.view.fit()
+        self._tell_view_size()
+        if proxy_dir is not None:
+            self._start_proxy(Path(path), Path(proxy_dir))
         return server.frame_times + self._video_start_s
 
+    def frame_times_from(self, start_s: float) -> np.ndarray | None:
+        """(F,) session-clock frame times when the video's first frame is put at ``start_s``
+        (for a sync preview; None without a video)."""
+        if self.server is None:
+            return None
+        self._video_start_s = float(start_s)
+        return self.server.frame_times + self._video_start_s
+
+    def _start_proxy(self, path: Path, folder: Path) -> None:
+        server = self.server
+        if server is None or self.proxy_policy == "off":
+            return
+        if self.proxy_policy == "auto" and not server.needs_proxy:
+            return
+        ready = find_proxy(path, folder)
+        if ready is not None:
+            self._use_proxy(str(ready))
+            return
+        builder = ProxyBuilder(path, folder)
+        builder.progress.connect(self.proxy_progress)
+        builder.built.connect(self._use_proxy)
+        builder.failed.connect(self.proxy_failed)
+        self.builder = builder
+        builder.start()
+
+    def _use_proxy(self, path: str) -> None:
+        if self.server is None:
+            return
+        try:
+            self.server.set_proxy(path)
+        except FootcoachError as exc:
+            self.proxy_failed.emit(str(exc))
+            return
+        self.proxy_ready.emit(path)
+
+    def _tell_view_size(self) -> None:
+        """Decode at about the size shown; a frame on screen that is now too small for the
+        view is decoded again."""
+        server = self.server
+        if server is None:
+            return
+        ratio = self.view.devicePixelRatioF()
+        vp = self.view.viewport().size()
+        server.set_view_size(vp.width() * ratio, vp.height() * ratio)
+        image = self.current_image
+        if image is not None and self._requested >= 0 and not self.state.playing \
+                and image.width() < server.display_size[0]:
+            server.request(self._requested)
+
     def close_video(self) -> None:
+        if self.builder is not None:
+            self.builder.cancel()
+            self.builder.deleteLater()
+            self.builder = None
         if self.server is not None:
             self.server.frame_ready.disconnect(self._on_frame)
+            self.server.preview_ready.disconnect(self._on_preview)
             self.server.failed.disconnect(self._on_failed)
             self.server.stop()
             self.server.deleteLater()
             self.server = None
         self._requested = -1
         self.displayed_index = -1
+        self.showing_preview = False
         self.current_image = None
         self._pixmap.setPixmap(QPixmap())
         self.scene.setSceneRect(QRectF(0, 0, 640, 360))
@@ -290,6 +242,7 @@ class VideoView(QWidget):
             if index < 0:
                 self._requested = -1
                 self.displayed_index = -1
+                self.showing_preview = False
                 self._pixmap.setPixmap(QPixmap())
                 self._show_message("No video at this time")
             elif index != self._requested:
@@ -298,11 +251,19 @@ class VideoView(QWidget):
         self._update_overlays()
 
     def _on_frame(self, index: int, image: QImage) -> None:
-        if self._requested < 0:  # the playhead left the video meanwhile
+        self._show(index, image, preview=False)
+
+    def _on_preview(self, index: int, image: QImage) -> None:
+        self._show(index, image, preview=True)
+
+    def _show(self, index: int, image: QImage, preview: bool) -> None:
+        if self._requested < 0 or self.server is None:  # the playhead left the video meanwhile
             return
         self.current_image = image
         self.displayed_index = index
+        self.showing_preview = preview
         self._pixmap.setPixmap(QPixmap.fromImage(image))
+        self._pixmap.setScale(self.server.width / max(image.width(), 1))
         self._show_message("")
         self.frame_displayed.emit(index)
 
