@@ -399,7 +399,7 @@ def test_new_session_shows_errors_in_a_dialog(qtbot, raw_dir: Path, tmp_path: Pa
 
 def test_analysis_waits_for_the_model(window: MainWindow) -> None:
     action = window.tools.analysis_action
-    assert not action.isEnabled() and "not part of this build" in action.toolTip()
+    assert not action.isEnabled() and "Analyse the open session" in action.toolTip()
     titles = [a.text() for a in window.menuBar().actions()]
     assert "&Analysis" in titles and "&Session" in titles
     assert not window.tools.sync_action.isEnabled()  # no session open yet

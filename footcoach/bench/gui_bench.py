@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from footcoach.app.proxy import PROXY_MAX_SIZE, build_proxy, proxy_path, proxy_size
 from footcoach.errors import FootcoachError
@@ -117,4 +118,57 @@ def run(videos: list[Path], cache: Path, measure: MeasureFramePath, *, n: int = 
         lines.extend(bench_one(video, cache, measure, n=n, seed=seed, label=label))
     if gen_s > 1:
         lines.append(f"(generated the 1080p clip in {gen_s:.0f} s; cached in {cache})")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- event-loop stalls
+MeasureStall = Callable[..., dict[str, Any]]
+"""``measure(session, model_dir=, engine=, device=) -> {"max_gap_ms", "p99_ms", "p50_ms",
+"ticks", "analysis_s", "events", "interval_ms", "max_at_s"}``
+(:func:`footcoach.gui.stall_probe.measure_analysis_stall`)."""
+
+DEMO_SESSION = REPO / "resources" / "demo-session"
+
+
+def stall_inputs(cache: Path, session: Path | None = None) -> tuple[Path, Path]:
+    """(session copy, model folder): a copy of ``session`` (default: the demo session) in
+    ``cache`` without its analysis folder (the bundled files are never written to), and a
+    random-init default-size model with its ONNX graphs (made once)."""
+    import shutil
+
+    source = session or DEMO_SESSION
+    if not (source / "session.toml").is_file():
+        raise FootcoachError("no session here (session.toml is missing)", source)
+    copy = cache / "stall-session"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("analysis"))
+    model = cache / "model-random-default"
+    if not (model / "footcoach_encoder.onnx").is_file():
+        from footcoach.ml.predict import save_random_model
+
+        print(f"saving a random-init default-size model into {model} (+ ONNX export) ...",
+              flush=True)
+        save_random_model(model, purpose="GUI stall benchmark")
+    return copy, model
+
+
+def run_stall(cache: Path, measure: MeasureStall, *, session: Path | None = None,
+              engines: tuple[str, ...] = ("torch", "onnx"), device: str = "cpu",
+              repeats: int = 2) -> str:
+    """The longest GUI event-loop stall while the main window analyses ``session`` in its
+    worker thread (no cache), ``repeats`` times per engine: the first run of an engine in the
+    process may include importing its runtime (torch / onnxruntime), later runs do not."""
+    folder, model = stall_inputs(cache, session)
+    lines = [f"benchmark gui --stall: {folder.name} copied from {session or DEMO_SESSION}, "
+             f"random-init default-size model, device {device}; a 5 ms GUI timer, gaps in ms",
+             f"  {'engine':<8} {'run':<22} {'max gap':>8} {'at (s)':>7} {'p99':>7} "
+             f"{'p50':>7} {'analysis s':>11} {'events':>7}"]
+    for engine in engines:
+        for k in range(repeats):
+            r = measure(folder, model_dir=model, engine=engine, device=device)
+            what = "first in the process" if k == 0 else f"again ({k + 1})"
+            lines.append(f"  {engine:<8} {what:<22} {r['max_gap_ms']:8.1f} "
+                         f"{r['max_at_s']:7.2f} {r['p99_ms']:7.1f} {r['p50_ms']:7.1f} "
+                         f"{r['analysis_s']:11.1f} {r['events']:7d}")
     return "\n".join(lines)

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g.add_argument("--cache", type=Path, default=None,
                    help=f"where the generated clip and the proxies are kept "
                         f"(default {DEFAULT_CACHE / 'bench-gui'})")
+    g.add_argument("--stall", action="store_true",
+                   help="instead: the longest event-loop stall while the app analyses the demo "
+                        "session (random-init model; torch and ONNX engines)")
     g.set_defaults(func=_gui)
     a = bsub.add_parser("analyze", help="session analysis speed and memory vs the video-decode "
                                         "floor, both engines, extrapolated to 90 min x 22")
@@ -56,8 +59,14 @@ def _io(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from footcoach.bench.gui_bench import default_videos, run
+    from footcoach.bench.gui_bench import default_videos, run, run_stall
     from footcoach.gui.frame_bench import measure_frame_path
+
+    if args.stall:
+        from footcoach.gui.stall_probe import measure_analysis_stall
+
+        print(run_stall(args.cache or DEFAULT_CACHE / "bench-gui-stall", measure_analysis_stall))
+        return 0
 
     videos = args.video if args.video else default_videos()
     cache = args.cache or DEFAULT_CACHE / "bench-gui"

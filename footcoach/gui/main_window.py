@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from footcoach.app.analysis_cache import load_cached_result
 from footcoach.app.proxy import proxy_folder
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.video.error.connect(self.statusBar().showMessage)
         self.proxy_bar = ProxyProgress(self)
         self.statusBar().addPermanentWidget(self.proxy_bar)
+        self.statusBar().addPermanentWidget(self.tools.analysis_bar)
         self.video.proxy_progress.connect(self.proxy_bar.show_progress)
         self.video.proxy_ready.connect(self.proxy_bar.finish)
         self.video.proxy_failed.connect(self.proxy_bar.finish)
@@ -256,6 +258,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.state.set_playing(False)
+        self.tools.analysis.shutdown()
         self.save_layout()
         self.video.close_video()
         super().closeEvent(event)
@@ -279,7 +282,13 @@ class MainWindow(QMainWindow):
             return False
         finally:
             QApplication.restoreOverrideCursor()
-        self.set_session(loaded)
+        cached = load_cached_result(folder)  # cheap: a JSON + npz when the inputs match
+        if cached is not None:
+            self.set_session(loaded, cached.events, cached.time_attention)
+            self.statusBar().showMessage(
+                f"showing the cached analysis ({len(cached.events)} events)", 5000)
+        else:
+            self.set_session(loaded)
         return True
 
     def set_session(self, loaded: LoadedSession | None, events: Sequence[Event] = (),
