@@ -1,0 +1,80 @@
+"""``footcoach train`` and ``footcoach evaluate`` (torch is imported only when they run)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from footcoach.errors import FootcoachError
+
+_ABLATIONS = ("full", "cnn", "cnn_lstm", "cnn_lstm_attn")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    p = sub.add_parser("train", help="train the multimodal network on an HDF5 dataset",
+                       description="Adam 5e-4, reduce-on-plateau, early stopping, gradient "
+                                   "clipping; a checkpoint after every epoch (--resume).")
+    p.add_argument("data", type=Path, metavar="DATA.h5")
+    p.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--ablation", choices=_ABLATIONS, default="full")
+    p.add_argument("--task", choices=("action", "tactic", "quality"), default=None,
+                   help="train one task alone (the single-task ablation runs)")
+    p.add_argument("--modalities", default=None, metavar="LIST",
+                   help="encoders to build, comma-separated subset of video,imu,context "
+                        "(default all three)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint")
+    p.add_argument("--patience", type=int, default=6, help="early stopping patience (epochs)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after the epoch that passes this wall time")
+    p.add_argument("--max-train-windows", type=int, default=None,
+                   help="random training windows per epoch (default all)")
+    p.add_argument("--workers", type=int, default=-1, help="data loader processes (-1 auto)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: the cores available)")
+    p.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
+    e.add_argument("model", type=Path, metavar="MODEL_DIR")
+    e.add_argument("data", type=Path, metavar="DATA.h5")
+    e.add_argument("--split", choices=("train", "val", "test"), default="test")
+    e.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="output folder (default MODEL_DIR/metrics)")
+    e.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    e.set_defaults(func=cmd_evaluate)
+
+
+def _modalities(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    mods = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in mods if m not in ("video", "imu", "context")]
+    if bad or not mods:
+        raise FootcoachError(f"--modalities must list some of video, imu, context; got {text!r}")
+    return mods
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from footcoach.ml.train import TrainSettings, train
+
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
+                             device=args.device, ablation=args.ablation, task=args.task,
+                             patience=args.patience, max_minutes=args.max_minutes,
+                             max_train_windows=args.max_train_windows, workers=args.workers,
+                             threads=args.threads,
+                             modalities=_modalities(args.modalities))
+    train(args.data, args.out, settings, resume=args.resume)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from footcoach.ml.evaluate import evaluate, summary_markdown
+
+    m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device)
+    print(summary_markdown(m), end="")
+    out = args.out or args.model / "metrics"
+    print(f"\nmetrics written to {out} (metrics.json, metrics.md, confusion_*.csv/png)")
+    return 0

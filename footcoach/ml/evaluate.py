@@ -1,0 +1,239 @@
+"""Evaluation of a model folder on one split of an HDF5 dataset: ``footcoach evaluate``.
+
+Scores (numpy, :mod:`footcoach.analysis.classification`): accuracy and macro-F1 per task, the
+per-class table, confusion matrices (CSV + PNG drawn with Pillow), the quality error in points
+on the 0-100 scale (MAE, RMSE, bias), and the modality attention averages (PAPER.md section
+5.3): the mean modality weight (video, imu, context) of each window, each step weighted by the
+window's temporal attention, averaged over all windows and per true class of each task. The
+network has one modality attention per step shared by all heads, so "per task" here means
+grouped by the classes of that task.
+
+Output folder (``out``)::
+
+    metrics.json                      everything below, plus the data description
+    metrics.md                        the summary, per-class and attention tables (markdown)
+    confusion_action.csv/.png, confusion_tactic.csv/.png
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from torch.utils.data import DataLoader
+
+from footcoach.analysis.classification import (
+    confusion_csv,
+    per_class_markdown,
+    regression_errors,
+    task_report,
+)
+from footcoach.errors import FootcoachError
+from footcoach.io.hdf5_dataset import DatasetFile
+from footcoach.io.manifest import atomic_write_bytes, atomic_write_text
+from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
+from footcoach.ml.network import FootcoachNet
+from footcoach.ml.train import available_cores, resolve_device
+from footcoach.ml.weights import load_model
+
+
+@dataclass
+class Predictions:
+    """Per-window outputs (N windows): true/predicted classes, quality points, attention."""
+
+    action_true: np.ndarray
+    action_pred: np.ndarray
+    tactic_true: np.ndarray
+    tactic_pred: np.ndarray
+    quality_true: np.ndarray
+    quality_pred: np.ndarray
+    modality: np.ndarray  # (N, 3) time-weighted mean modality weights
+    weight: np.ndarray  # (N,) dataset weights (1 / keep-probability)
+    action_conf: np.ndarray  # (N,) softmax probability of the predicted action
+
+
+@torch.no_grad()
+def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch: int = 64,
+            device: str | torch.device = "cpu") -> Predictions:
+    """Run ``model`` (eval mode) over every window of ``split``."""
+    from footcoach.ml.data import WindowDataset
+
+    cfg = model.config
+    ds = WindowDataset(data, split, video="video" in cfg.modalities)
+    if len(ds) == 0:
+        raise FootcoachError(f"the {split} split has no windows", data)
+    if ds.spec != cfg.window:
+        raise FootcoachError("the dataset's window spec differs from the model's "
+                             f"(dataset {ds.spec.to_dict()}, model {cfg.window.to_dict()})", data)
+    model = model.to(device).eval()
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in Predictions.__dataclass_fields__}
+    for b in DataLoader(ds, batch_size=batch, shuffle=False, num_workers=0):
+        video = b["video"].to(device) if b["video"].shape[-1] > 0 else None
+        out = model(video, b["imu"].to(device), b["context"].to(device), b["mask"].to(device))
+        mod = (out.time_weights.unsqueeze(-1) * out.modality_weights).sum(1)
+        mod = mod / mod.sum(-1, keepdim=True).clamp_min(1e-12)
+        probs = torch.softmax(out.action_logits, -1)
+        for key, value in (("action_true", b["action"]), ("action_pred", probs.argmax(-1)),
+                           ("tactic_true", b["tactic"]),
+                           ("tactic_pred", out.tactic_logits.argmax(-1)),
+                           ("quality_true", b["quality"]), ("quality_pred", out.quality),
+                           ("modality", mod), ("weight", b["weight"]),
+                           ("action_conf", probs.max(-1).values)):
+            cols[key].append(value.cpu().numpy())
+    ds.close()
+    return Predictions(**{k: np.concatenate(v) for k, v in cols.items()})
+
+
+def attention_table(p: Predictions, names: list[str], task: str) -> list[dict[str, Any]]:
+    """Mean modality weights per true class of ``task`` (classes with windows only)."""
+    true = p.action_true if task == "action" else p.tactic_true
+    rows = []
+    for i, name in enumerate(names):
+        sel = true == i
+        if sel.any():
+            m = p.modality[sel].mean(0)
+            rows.append({"class": name, "n": int(sel.sum()),
+                         **{mod: float(m[j]) for j, mod in enumerate(MODALITIES)}})
+    return rows
+
+
+def score(p: Predictions, cfg: ModelConfig) -> dict[str, Any]:
+    """All the figures of an evaluation (JSON-ready)."""
+    action = task_report(p.action_true, p.action_pred, list(cfg.action_labels), p.weight)
+    tactic = task_report(p.tactic_true, p.tactic_pred, list(cfg.tactic_labels), p.weight)
+    quality = regression_errors(p.quality_true, p.quality_pred)
+    overall = p.modality.mean(0) if len(p.modality) else np.full(3, np.nan)
+    return {"n_windows": int(p.action_true.size), "action": action, "tactic": tactic,
+            "quality": quality,
+            "modality_attention": {
+                "overall": {m: float(overall[j]) for j, m in enumerate(MODALITIES)},
+                "by_action": attention_table(p, list(cfg.action_labels), "action"),
+                "by_tactic": attention_table(p, list(cfg.tactic_labels), "tactic")}}
+
+
+def data_description(data: str | Path, split: str) -> dict[str, Any]:
+    """Which data the figures come from (sessions of the split, synthetic or real)."""
+    with DatasetFile(data) as ds:
+        idx = ds.window_indices(split)
+        starts = ds.windows["start"][idx]
+        sess = np.unique(ds.h5["session"][()][starts]) if idx.size else np.zeros(0, int)
+        docs = [ds.sessions[int(i)] for i in sess]
+    synthetic = all(bool(d.get("synthetic")) for d in docs)
+    names = [str(d.get("name")) for d in docs]
+    return {"dataset": str(Path(data).resolve()), "split": split, "sessions": names,
+            "synthetic": synthetic,
+            "text": f"{'synthetic' if synthetic else 'real/mixed'} {split} split of "
+                    f"{Path(data).name}: {idx.size} windows from sessions "
+                    f"{', '.join(names) or '-'}"}
+
+
+# ---- drawing ---------------------------------------------------------------------------------
+def confusion_png(cm: np.ndarray, names: list[str], title: str) -> bytes:
+    """A row-normalised confusion heatmap with counts, as PNG bytes (Pillow only)."""
+    cm = np.asarray(cm, np.float64)
+    n = len(names)
+    cell, left, top = 44, 150, 150
+    img = Image.new("RGB", (left + n * cell + 20, top + n * cell + 40), "white")
+    d = ImageDraw.Draw(img)
+    font = ImageFont.load_default()
+    d.text((10, 8), title, fill="black", font=font)
+    d.text((8, top - 18), "true \\ predicted ->", fill="black", font=font)
+    rows = cm.sum(1, keepdims=True)
+    frac = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+    for i in range(n):
+        d.text((8, top + i * cell + cell // 2 - 6), names[i][:22], fill="black", font=font)
+        label = Image.new("RGB", (top - 30, 14), "white")
+        ImageDraw.Draw(label).text((0, 0), names[i][:22], fill="black", font=font)
+        img.paste(label.rotate(90, expand=True), (left + i * cell + cell // 2 - 7, 24))
+        for j in range(n):
+            f = frac[i, j]
+            shade = (int(255 - 200 * f), int(255 - 120 * f), 255)
+            x0, y0 = left + j * cell, top + i * cell
+            d.rectangle([x0, y0, x0 + cell - 1, y0 + cell - 1], fill=shade, outline=(200,) * 3)
+            if cm[i, j]:
+                d.text((x0 + 6, y0 + cell // 2 - 6), f"{int(cm[i, j])}",
+                       fill="white" if f > 0.6 else "black", font=font)
+    d.text((10, top + n * cell + 12), "rows: true class (colour = fraction of the row)",
+           fill="black", font=font)
+    from io import BytesIO
+
+    buf = BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# ---- text --------------------------------------------------------------------------------------
+def summary_markdown(m: dict[str, Any]) -> str:
+    """The evaluation as markdown: summary, per-class tables, attention table."""
+    a, t, q = m["action"], m["tactic"], m["quality"]
+    lines = [f"Data: {m['data']['text']}.", "",
+             "| task | accuracy | macro-F1 | windows |", "|---|---|---|---|",
+             f"| action (12 classes) | {a['accuracy']:.1%} | {a['macro_f1']:.3f} | {a['n']} |",
+             f"| tactic (8 classes) | {t['accuracy']:.1%} | {t['macro_f1']:.3f} | {t['n']} |",
+             "", f"Quality score error (0-100 points): MAE {q['mae']:.2f}, RMSE {q['rmse']:.2f}, "
+                 f"bias {q['bias']:+.2f} (n = {q['n']}).", ""]
+    if "weighted_accuracy" in a:
+        lines += [f"Accuracy with the natural class frequencies (windows weighted by 1 / keep-"
+                  f"probability): action {a['weighted_accuracy']:.1%}, tactic "
+                  f"{t['weighted_accuracy']:.1%}.", ""]
+    lines += [per_class_markdown(a, "action"), "", per_class_markdown(t, "tactic"), ""]
+    att = m["modality_attention"]
+    lines += ["Modality attention (time-weighted mean per window):", "",
+              "| group | n | video | imu | context |", "|---|---|---|---|---|",
+              "| all windows | {} | {:.2f} | {:.2f} | {:.2f} |".format(
+                  m["n_windows"], *(att["overall"][k] for k in MODALITIES))]
+    for task in ("action", "tactic"):
+        for r in att[f"by_{task}"]:
+            lines.append(f"| {task}: {r['class']} | {r['n']} | {r['video']:.2f} | "
+                         f"{r['imu']:.2f} | {r['context']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
+             out: str | Path | None = None, device: str = "auto", batch: int = 64
+             ) -> dict[str, Any]:
+    """Evaluate a model folder on ``split`` of ``data``; writes the files of the module
+    docstring to ``out`` (default ``model_dir/metrics``) and returns the metrics dict."""
+    torch.set_num_threads(available_cores())
+    meta = read_model_json(model_dir)
+    model, cfg = load_model(model_dir, device=resolve_device(device))
+    preds = predict(model, data, split, batch=batch, device=resolve_device(device))
+    m = score(preds, cfg)
+    m["data"] = data_description(data, split)
+    m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
+                  "ablation": cfg.ablation, "modalities": list(cfg.modalities)}
+    folder = Path(out) if out is not None else Path(model_dir) / "metrics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for task in ("action", "tactic"):
+        cm = np.asarray(m[task]["confusion"])
+        names = m[task]["labels"]
+        atomic_write_text(folder / f"confusion_{task}.csv", confusion_csv(cm, names))
+        atomic_write_bytes(folder / f"confusion_{task}.png", confusion_png(
+            cm, names, f"{task} confusion, {m['data']['split']} split ({cm.sum():.0f} windows)"))
+    atomic_write_text(folder / "metrics.json",
+                      json.dumps(_finite(m), indent=1, allow_nan=False) + "\n")
+    atomic_write_text(folder / "metrics.md", summary_markdown(m))
+    return m
+
+
+def _finite(x: Any) -> Any:
+    """A JSON-ready copy with NaN/inf floats as None (strict JSON has no NaN)."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def headline(m: dict[str, Any]) -> dict[str, float]:
+    """The few figures a model card or ablation table needs."""
+    return {"action_acc": m["action"]["accuracy"], "action_f1": m["action"]["macro_f1"],
+            "tactic_acc": m["tactic"]["accuracy"], "tactic_f1": m["tactic"]["macro_f1"],
+            "quality_mae": m["quality"]["mae"]}

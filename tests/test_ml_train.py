@@ -1,0 +1,115 @@
+"""Training on a tiny learnable HDF5 file: a run writes a loadable model, the loss falls,
+resume continues the epoch counter and the optimizer state, the CLI prints progress lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ml_data_fixtures import write_tiny_dataset
+
+from footcoach.cli.main import main
+from footcoach.errors import FootcoachError
+from footcoach.io.hdf5_dataset import DatasetFile
+from footcoach.ml.config import ModelConfig, read_model_json
+from footcoach.ml.train import TrainSettings, class_weights, norm_stats, train
+from footcoach.ml.weights import load_model
+
+FAST = dict(batch_size=8, workers=0, threads=1, modalities=("imu", "context"))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_tiny_dataset(tmp_path_factory.mktemp("ml") / "tiny.h5", players=8, steps=64)
+
+
+def test_two_epochs_write_a_loadable_model_with_progress_lines(data, tmp_path):
+    lines: list[str] = []
+    s = TrainSettings(epochs=2, batch_size=8, workers=0, threads=1, max_train_windows=40)
+    res = train(data, tmp_path / "m", s, config=ModelConfig.tiny(), log=lines.append)
+    assert res.epochs_run == 2 and len(res.history) == 2
+    epoch_lines = [x for x in lines if x.startswith("epoch")]
+    assert len(epoch_lines) == 2
+    for word in ("loss", "action", "tactic", "quality MAE", "val acc", "lr", " s"):
+        assert word in epoch_lines[0]
+    _model, cfg = load_model(tmp_path / "m")
+    assert cfg.modalities == ("video", "imu", "context") and cfg.window.crop_px == 16
+    meta = read_model_json(tmp_path / "m")
+    assert meta.training["epochs_run"] == 2 and meta.training["windows_per_split"]["train"] > 0
+    assert meta.training["settings"]["lr"] == 5e-4
+    assert (tmp_path / "m" / "checkpoint" / "best.safetensors").is_file()
+    # normalisation statistics come from the training split, not the identity
+    assert cfg.norm_stats.imu_std != (1.0,) * 9
+
+
+def test_loss_decreases_on_a_learnable_set(data, tmp_path):
+    s = TrainSettings(epochs=8, lr=3e-3, patience=20, **FAST)
+    res = train(data, tmp_path / "m", s, config=ModelConfig.tiny(), log=None)
+    losses = [h.train_loss for h in res.history]
+    assert losses[-1] < 0.6 * losses[0]
+    assert res.history[-1].val_loss < 0.7 * res.history[0].val_loss
+
+
+def test_resume_continues_epochs_and_optimizer_state(data, tmp_path):
+    out = tmp_path / "m"
+    s = TrainSettings(epochs=2, **FAST)
+    train(data, out, s, config=ModelConfig.tiny(), log=None)
+    blob = torch.load(out / "checkpoint" / "optimizer.pt", weights_only=True)
+    steps_2 = max(float(v["step"]) for v in blob["optimizer"]["state"].values())
+    lines: list[str] = []
+    res = train(data, out, TrainSettings(epochs=3), resume=True, log=lines.append)
+    assert lines[0].startswith("resuming from epoch 2")
+    assert [h.epoch for h in res.history] == [1, 2, 3] and res.epochs_run == 3
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 3 and state["settings"]["batch_size"] == 8
+    blob = torch.load(out / "checkpoint" / "optimizer.pt", weights_only=True)
+    steps_3 = max(float(v["step"]) for v in blob["optimizer"]["state"].values())
+    assert steps_3 == pytest.approx(1.5 * steps_2)  # Adam's step counter went on
+
+
+def test_norm_stats_are_the_training_split_statistics(data):
+    with DatasetFile(data) as ds:
+        idx = ds.window_indices("train")
+        rows = np.unique(np.concatenate([np.arange(s, s + ds.spec.window_steps)
+                                         for s in ds.windows["start"][idx]]))
+        imu = ds.h5["imu"][()][rows].reshape(-1, 9)
+    n = norm_stats(data, "train", max_windows=10_000)
+    # windows overlap, so steps are counted with multiplicity: compare loosely
+    assert np.allclose(n.imu_mean, imu.mean(0), atol=0.15)
+    assert np.allclose(n.imu_std, imu.std(0), rtol=0.15, atol=0.02)
+
+
+def test_class_weights_balance_and_skip_absent_classes():
+    w = class_weights(np.array([10, 40, 0, 50]), power=1.0).numpy()
+    present = w[[0, 1, 3]]
+    assert w[2] == 1.0 and present.mean() == pytest.approx(1.0)
+    assert w[0] / w[1] == pytest.approx(4.0)
+    assert np.allclose(class_weights(np.array([1, 9]), power=0.0).numpy(), 1.0)
+
+
+def test_bad_inputs_raise_footcoach_errors(data, tmp_path):
+    with pytest.raises(FootcoachError, match="no checkpoint"):
+        train(data, tmp_path / "none", TrainSettings(**FAST), resume=True,
+              log=None)
+    with pytest.raises(FootcoachError, match="not found"):
+        train(tmp_path / "missing.h5", tmp_path / "m", TrainSettings(**FAST),
+              config=ModelConfig.tiny(), log=None)
+    with pytest.raises(FootcoachError, match="ablation"):
+        train(data, tmp_path / "m", TrainSettings(ablation="bogus"), log=None)
+
+
+def test_cli_train_then_evaluate(data, tmp_path, capsys):
+    # the CLI builds the default-size network on the tiny file's window spec
+    out = tmp_path / "cli-model"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+                 "--modalities", "imu,context", "--workers", "0", "--threads", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "epoch   1/1" in text and "model written to" in text
+    assert main(["evaluate", str(out), str(data), "--out", str(tmp_path / "ev")]) == 0
+    text = capsys.readouterr().out
+    assert "| action (12 classes) |" in text and "Data: synthetic test split" in text
+    assert (tmp_path / "ev" / "confusion_action.png").is_file()
+    assert main(["train", str(data), "--out", str(out), "--modalities", "sound"]) == 2
