@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     cmd_session.register(sub)
-    for name in ("cmd_synth", "cmd_dataset", "cmd_ml", "cmd_analyze", "cmd_export", "cmd_gui",
+    for name in ("cmd_synth", "cmd_dataset", "cmd_ml", "cmd_analyze", "cmd_export", "cmd_clip",
+                 "cmd_report", "cmd_gui",
                  "cmd_benchmark"):
         module = _optional_module(name)
         if module is not None:
