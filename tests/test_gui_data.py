@@ -7,10 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from footcoach.domain.events import Event
-from footcoach.domain.labels import Action, Tactic
-from footcoach.domain.timeseries import TimeSeries
-from footcoach.gui.data import (
+from footcoach.app.review_data import (
     EventColumns,
     EventIndex,
     decimate_minmax,
@@ -23,6 +20,9 @@ from footcoach.gui.data import (
     tail,
     team_tactic_segments,
 )
+from footcoach.domain.events import Event
+from footcoach.domain.labels import Action, Tactic
+from footcoach.domain.timeseries import TimeSeries
 
 
 def ev(eid: str, pid: str, s: float, e: float, action: Action = Action.RUNNING,

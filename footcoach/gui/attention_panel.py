@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from footcoach.app.review_data import format_time, player_caption
 from footcoach.domain.events import Event
-from footcoach.gui.data import format_time, player_caption
 from footcoach.gui.state import AppState
 from footcoach.gui.style import MODALITY_COLORS, PLAYHEAD_COLOR, configure_pyqtgraph
 

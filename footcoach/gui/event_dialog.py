@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from footcoach.app.review_data import player_caption
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action, Tactic
 from footcoach.domain.session import Player
-from footcoach.gui.data import player_caption
 
 NO_QUALITY = -1.0
 """The quality spin box's "none" value (shown as "none")."""

@@ -1,7 +1,7 @@
 """The event list: a table over the analysis events with filters (player, action, tactic,
 minimum quality). Clicking a row selects the event; double-clicking also seeks to it.
 
-Filtering and sorting run on numpy columns (:class:`footcoach.gui.data.EventColumns`), so the
+Filtering and sorting run on numpy columns (:class:`footcoach.app.review_data.EventColumns`), so the
 table stays quick with 100k events (no per-row Python in a proxy model).
 """
 
@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from footcoach.app.review_data import EventColumns, format_time, player_caption
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action, Tactic
-from footcoach.gui.data import EventColumns, format_time, player_caption
 from footcoach.gui.state import AppState
 from footcoach.gui.style import ACTION_COLORS
 

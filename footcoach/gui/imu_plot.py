@@ -2,9 +2,9 @@
 around the playhead, with a cursor line at the playhead.
 
 Curves are decimated to a minimum and a maximum per pixel column
-(:func:`footcoach.gui.data.decimate_minmax`), computed for a range twice as wide as the view, so
-moving the playhead redraws from the cache until the view leaves that range: a 90-minute 100 Hz
-session draws as fast as a 10-second one.
+(:func:`footcoach.app.review_data.decimate_minmax`), computed for a range twice as wide as the
+view, so moving the playhead redraws from the cache until the view leaves that range: a
+90-minute 100 Hz session draws as fast as a 10-second one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from footcoach.gui.data import acc_magnitude, decimate_minmax, player_caption, speed_of
+from footcoach.app.review_data import acc_magnitude, decimate_minmax, player_caption, speed_of
 from footcoach.gui.state import AppState
 from footcoach.gui.style import PLAYHEAD_COLOR, TimeAxis, configure_pyqtgraph
 

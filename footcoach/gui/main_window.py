@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 
 from footcoach.app.analysis_cache import load_cached_result
 from footcoach.app.proxy import proxy_folder
+from footcoach.app.review_data import player_caption
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action
 from footcoach.errors import FootcoachError
 from footcoach.gui.attention_panel import AttentionPanel
 from footcoach.gui.corrections import Corrections, CorrectionsController, load_corrections
-from footcoach.gui.data import player_caption
 from footcoach.gui.event_dialog import EventDialog
 from footcoach.gui.event_table import EventTable
 from footcoach.gui.imu_plot import ImuPlot

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from footcoach.analysis.metrics import MetricsRow, compute_metrics, metrics_to_csv
+from footcoach.app.review_data import player_caption
 from footcoach.errors import FootcoachError
-from footcoach.gui.data import player_caption
 from footcoach.gui.state import AppState
 
 # (attribute, header, decimals, scale, tooltip)

@@ -7,8 +7,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from footcoach.app.review_data import event_caption
 from footcoach.domain.events import Event
-from footcoach.gui.data import event_caption
 
 
 class PlayerLabelItem(QGraphicsItem):

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 from scipy.ndimage import gaussian_filter
 
+from footcoach.app.review_data import occupancy, position_at, tail
 from footcoach.domain.pitch import Pitch
-from footcoach.gui.data import occupancy, position_at, tail
 from footcoach.gui.state import AppState
 from footcoach.gui.style import configure_pyqtgraph, qcolor, team_colors
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from footcoach.app.review_data import EventColumns, EventIndex
 from footcoach.domain.events import Event
-from footcoach.gui.data import EventColumns, EventIndex
 
 if TYPE_CHECKING:
     from footcoach.app.load import LoadedSession

@@ -9,9 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from footcoach.app.review_data import format_time
 from footcoach.domain.labels import Action, Tactic
 from footcoach.domain.session import Player
-from footcoach.gui.data import format_time
 
 # One colour per action class, chosen to stay apart from each other on a dark background.
 ACTION_COLORS: dict[Action, str] = {

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from footcoach.app.review_data import player_caption
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
-from footcoach.gui.data import player_caption
 from footcoach.gui.state import AppState
 from footcoach.gui.video_view import VideoView
 from footcoach.io.manifest import write_manifest

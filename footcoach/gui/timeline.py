@@ -17,8 +17,8 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
+from footcoach.app.review_data import player_caption, team_tactic_segments
 from footcoach.domain.labels import Action, Tactic
-from footcoach.gui.data import player_caption, team_tactic_segments
 from footcoach.gui.state import AppState
 from footcoach.gui.style import (
     ACTION_COLORS,

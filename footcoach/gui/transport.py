@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from footcoach.gui.data import format_time, parse_time
+from footcoach.app.review_data import format_time, parse_time
 from footcoach.gui.state import SPEEDS, AppState
 
 TICK_MS = 15

@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from footcoach.app.proxy import find_proxy
+from footcoach.app.review_data import event_caption, player_caption, position_at
 from footcoach.domain.calibration import CameraCalibration
 from footcoach.errors import FootcoachError
-from footcoach.gui.data import event_caption, player_caption, position_at
 from footcoach.gui.frame_server import FrameServer
 from footcoach.gui.overlay_items import PlayerLabelItem, spread_labels
 from footcoach.gui.proxy import ProxyBuilder
