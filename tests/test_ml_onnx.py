@@ -49,3 +49,22 @@ def test_package_exports_resolve() -> None:
         assert getattr(ml, name) is not None
     with pytest.raises(AttributeError):
         _ = ml.NoSuchThing
+
+
+def test_bundled_onnx_graphs_are_hash_checked(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    import shutil
+
+    from footcoach.errors import FootcoachError
+    from footcoach.ml.config import read_model_json
+
+    models = Path(__file__).resolve().parents[1] / "models"
+    for name in ("footcoach_model.json", ox.ENCODER_ONNX, ox.HEAD_ONNX):
+        shutil.copy(models / name, tmp_path / name)
+    hashes = read_model_json(tmp_path).onnx_sha256
+    assert set(hashes) == {ox.ENCODER_ONNX, ox.HEAD_ONNX}
+    ox.OnnxFootcoach.from_dir(tmp_path)  # intact copies load
+    with open(tmp_path / ox.HEAD_ONNX, "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(FootcoachError, match="sha256 mismatch"):
+        ox.OnnxFootcoach.from_dir(tmp_path)

@@ -19,6 +19,7 @@ from typing import Any
 from footcoach.domain.labels import ACTIONS, TACTICS
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
+from footcoach.io.manifest import atomic_write_text
 
 #: Modality order of every mask and weight tensor (last axis of size 3): video crops, IMU vest,
 #: position/context features (the paper's "image", "sensor", "position").
@@ -255,6 +256,7 @@ MODEL_JSON = "footcoach_model.json"
 WEIGHTS_FILE = "footcoach_model.safetensors"
 FORMAT_NAME = "footcoach-model"
 FORMAT_VERSION = 1
+ONNX_HASHES_KEY = "onnx_sha256"
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,8 @@ class ModelMeta:
     training: dict[str, Any]
     metrics: dict[str, Any]
     parameter_count: int | None = None
+    onnx_sha256: dict[str, str] = field(default_factory=dict)
+    """SHA-256 of each exported ONNX graph by file name (empty when never exported)."""
 
 
 def model_json_path(dir_or_json: str | Path) -> Path:
@@ -306,11 +310,29 @@ def read_model_json(dir_or_json: str | Path) -> ModelMeta:
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise FootcoachError("sha256 is not 64 hex digits", path, "sha256")
     count = doc.get("parameter_count")
+    onnx = doc.get(ONNX_HASHES_KEY) or {}
+    if not isinstance(onnx, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in onnx.items()):
+        raise FootcoachError("malformed onnx_sha256 (file name -> 64 hex digits)", path,
+                             ONNX_HASHES_KEY)
     return ModelMeta(config=ModelConfig.from_dict(doc["config"], file=path), json_path=path,
                      weights_path=path.parent / name, sha256=sha,
                      training=dict(doc.get("training") or {}),
                      metrics=dict(doc.get("metrics") or {}),
-                     parameter_count=int(count) if isinstance(count, int) else None)
+                     parameter_count=int(count) if isinstance(count, int) else None,
+                     onnx_sha256={k: v.lower() for k, v in onnx.items()})
+
+
+def record_onnx_hashes(model_dir: str | Path, names: tuple[str, ...]) -> None:
+    """Write the SHA-256 of ``model_dir/<name>`` for each name into ``footcoach_model.json``
+    (key ``onnx_sha256``), so loading the ONNX graphs can refuse swapped or corrupted files.
+    Does nothing when the folder has no model description."""
+    path = Path(model_dir) / MODEL_JSON
+    if not path.is_file():
+        return
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc[ONNX_HASHES_KEY] = {n: sha256_file(Path(model_dir) / n) for n in names}
+    atomic_write_text(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
 
 
 def read_verified_weights(meta: ModelMeta) -> bytes:

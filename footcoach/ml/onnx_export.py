@@ -22,13 +22,16 @@ inside the export functions, never at import time, so the packaged app can run i
 from __future__ import annotations
 
 import copy
+import hashlib
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from footcoach.errors import FootcoachError
+from footcoach.ml.config import MODEL_JSON, read_model_json, record_onnx_hashes
 
 if TYPE_CHECKING:
     from footcoach.ml.network import FootcoachNet
@@ -123,6 +126,7 @@ def export_onnx(model: FootcoachNet, out_dir: str | Path, *, opset: int = 18) ->
             warnings.simplefilter("ignore")  # exporter chatter about its own internals
             torch.onnx.export(module, args, str(path), **kwargs)
         _name_dynamic_axes(path)
+    record_onnx_hashes(out, (ENCODER_ONNX, HEAD_ONNX))
     return paths
 
 
@@ -158,6 +162,22 @@ def dynamic_shapes(n_inputs: int, min_size: int = 1) -> tuple[dict[int, Any], ..
     return tuple({0: batch, 1: steps} for _ in range(n_inputs))
 
 
+def _verified_bytes(path: Path, expected: str | None) -> bytes:
+    """The bytes of an ONNX graph, refused when ``expected`` (hex SHA-256) does not match."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FootcoachError("ONNX graph not found", path) from None
+    except OSError as exc:
+        raise FootcoachError(f"cannot read ONNX graph: {exc}", path) from None
+    if expected is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise FootcoachError(f"sha256 mismatch: file has {actual[:16]}..., {MODEL_JSON} "
+                                 f"expects {expected[:16]}...; refusing to load it", path)
+    return data
+
+
 def _providers(device: str) -> list[str]:
     import onnxruntime as ort
 
@@ -178,7 +198,7 @@ class OnnxFootcoach:
     """
 
     def __init__(self, encoder_path: str | Path, head_path: str | Path, *, device: str = "cpu",
-                 threads: int = 0):
+                 threads: int = 0, sha256: Mapping[str, str] | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -187,16 +207,21 @@ class OnnxFootcoach:
         providers = _providers(device)
         self.sessions = {}
         for key, path in (("encoder", Path(encoder_path)), ("head", Path(head_path))):
+            graph = _verified_bytes(path, (sha256 or {}).get(path.name))
             try:
-                self.sessions[key] = ort.InferenceSession(str(path), opts, providers=providers)
+                self.sessions[key] = ort.InferenceSession(graph, opts, providers=providers)
             except Exception as exc:  # ORT raises its own exception types
                 raise FootcoachError(f"cannot load ONNX graph: {exc}", path) from None
         self.encoder_inputs = [i.name for i in self.sessions["encoder"].get_inputs()]
 
     @classmethod
     def from_dir(cls, folder: str | Path, **kwargs: Any) -> OnnxFootcoach:
-        """Load ``folder/footcoach_encoder.onnx`` and ``folder/footcoach_head.onnx``."""
-        return cls(Path(folder) / ENCODER_ONNX, Path(folder) / HEAD_ONNX, **kwargs)
+        """Load ``folder/footcoach_encoder.onnx`` and ``folder/footcoach_head.onnx``, checked
+        against the hashes in ``folder/footcoach_model.json`` when it lists them."""
+        folder = Path(folder)
+        if "sha256" not in kwargs and (folder / MODEL_JSON).is_file():
+            kwargs["sha256"] = read_model_json(folder).onnx_sha256
+        return cls(folder / ENCODER_ONNX, folder / HEAD_ONNX, **kwargs)
 
     def encode_steps(self, video: np.ndarray | None, imu: np.ndarray | None,
                      context: np.ndarray | None, mask: np.ndarray) -> dict[str, np.ndarray]:
