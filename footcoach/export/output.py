@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +34,17 @@ def check_output(path: str | Path, *, force: bool = False) -> Path:
     if not parent.is_dir():
         raise FootcoachError(f"folder {parent} does not exist", path)
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise FootcoachError(f"cannot write in folder {parent} (permission denied)", path)
+        reason = "read-only file system" if _read_only(parent) else "permission denied"
+        raise FootcoachError(f"cannot write in folder {parent} ({reason})", path)
     return path
+
+
+def _read_only(folder: Path) -> bool:
+    """True when ``folder`` lies on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -74,7 +84,8 @@ def atomic_output(path: str | Path, *, force: bool = False) -> Iterator[Path]:
             raise FootcoachError("the writer produced no data", path)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        # a replaced file keeps its permissions (a private 0600 file stays private)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
         os.replace(tmp, path)
     except OSError as exc:
         raise FootcoachError(f"cannot write: {describe_os_error(exc)}", path) from None
