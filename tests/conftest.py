@@ -30,3 +30,20 @@ def shared_data() -> Path:
     if SHARED_DATA is None:
         pytest.skip("real data folder ../shared/data not found (set FOOTCOACH_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def analysed_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the bundled demo session (resources/demo-session, synthetic) analysed once per
+    test run with the bundled model on ONNX Runtime (the repository ships no analysis cache).
+    Read-only: tests that write copy it (``shutil.copytree``; the cache stays valid on copies).
+    """
+    import shutil
+
+    from footcoach.app.analyze import run_analysis
+
+    dst = tmp_path_factory.mktemp("analysed") / "demo-session"
+    shutil.copytree(REPO / "resources" / "demo-session", dst,
+                    ignore=shutil.ignore_patterns("analysis"))
+    run_analysis(dst, engine="onnx", device="cpu")
+    return dst

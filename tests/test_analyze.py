@@ -138,6 +138,9 @@ def test_cache_hit_needs_no_engine_and_input_change_misses(session: Path, model_
     assert gui is not None and gui.key == first.key
     imu = session / "imu" / "p1.csv"
     os.utime(imu, ns=(imu.stat().st_atime_ns, imu.stat().st_mtime_ns + 10**9))
+    assert load_cached_result(session) is not None  # touched or copied, same content: a hit
+    with open(imu, "ab") as fh:  # an edit
+        fh.write(b"\n")
     assert load_cached_result(session) is None
     with pytest.raises(FootcoachError):  # a cache miss now needs the (deleted) weights
         run_analysis(session, model_dir=model, engine="torch", device="cpu")

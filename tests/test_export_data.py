@@ -25,25 +25,23 @@ from footcoach.io.annotations import Corrections, save_corrections
 from footcoach.io.manifest import write_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "resources" / "demo-session"
 N_DEMO_EVENTS = 352
 ODD_NAME = "Zoë \"Zé\" <O'Neil> & Søn"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo session with its cached analysis (read-only use in these tests)."""
-    dst = tmp_path_factory.mktemp("demo") / "demo-session"
-    shutil.copytree(DEMO, dst)
-    assert load_reviewed(dst).result is not None, "cached analysis not valid on the copy"
-    return dst
+def demo(analysed_demo: Path) -> Path:
+    """The analysed demo session (conftest; read-only use in these tests)."""
+    assert load_reviewed(analysed_demo).result is not None
+    return analysed_demo
 
 
 @pytest.fixture(scope="module")
-def corrected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Event]]:
+def corrected(tmp_path_factory: pytest.TempPathFactory, analysed_demo: Path
+              ) -> tuple[Path, dict[str, Event]]:
     """A demo copy with an annotations.json holding one edit, one addition, one deletion."""
     dst = tmp_path_factory.mktemp("corrected") / "demo-session"
-    shutil.copytree(DEMO, dst)
+    shutil.copytree(analysed_demo, dst)
     base = load_reviewed(dst).events
     target, gone = base[10], base[20]
     edited = replace(target, action=Action.SHOOTING, tactic=Tactic.BREAKTHROUGH, quality=12.5,

@@ -26,7 +26,6 @@ from footcoach.export.output import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "resources" / "demo-session"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -56,10 +55,8 @@ def tiny_fs(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dst = tmp_path_factory.mktemp("demo") / "demo-session"
-    shutil.copytree(DEMO, dst)
-    return dst
+def demo(analysed_demo: Path) -> Path:
+    return analysed_demo
 
 
 def _leftovers(folder: Path, name: str) -> list[str]:

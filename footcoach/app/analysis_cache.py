@@ -7,8 +7,9 @@ without ``result.json`` is not a result (a crash or a cancel leaves no partial c
 
 The key (:func:`cache_key`) is a hash of the model's weights sha256, the engine-independent
 settings (window spec, event settings, format version) and the session's input files (path,
-size, mtime): editing a file or swapping the model makes a new key; the engine, device and
-batch size do not (both engines give the same events).
+size, sampled content digest): editing a file or swapping the model makes a new key, copying
+the session folder elsewhere does not; the engine, device and batch size do not either (both
+engines give the same events).
 """
 
 from __future__ import annotations
@@ -119,20 +120,43 @@ def input_files(session: Session) -> list[Path]:
     return paths
 
 
+SAMPLE_BYTES = 1 << 20
+"""Bytes hashed at the start, middle and end of each input file for its fingerprint."""
+
+
+def content_digest(path: Path, sample: int = SAMPLE_BYTES) -> str:
+    """16 hex digits of BLAKE2b over a file's size and content: all of it up to 3 x ``sample``
+    bytes, else its first, middle and last ``sample`` bytes (so a 5 GB video costs 3 MiB of
+    reading). Copies of a session keep their digests; edits change them (an in-place edit
+    that keeps the size and touches only unsampled bytes would not; that is the trade-off
+    for an instant cache check)."""
+    h = hashlib.blake2b(digest_size=8)
+    size = path.stat().st_size
+    h.update(str(size).encode())
+    with open(path, "rb") as fh:
+        if size <= 3 * sample:
+            h.update(fh.read())
+        else:
+            for offset in (0, (size - sample) // 2, size - sample):
+                fh.seek(offset)
+                h.update(fh.read(sample))
+    return h.hexdigest()
+
+
 def input_fingerprint(session: Session) -> list[list[Any]]:
-    """``[relative path, size bytes, mtime ns]`` of each input file (missing: size -1)."""
+    """``[relative path, size bytes, content digest]`` of each input file (missing: size -1,
+    digest ""); see :func:`content_digest`."""
     out: list[list[Any]] = []
     for path in input_files(session):
         try:
-            st = path.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
+            size, digest = path.stat().st_size, content_digest(path)
         except OSError:
-            size, mtime = -1, 0
+            size, digest = -1, ""
         try:
             name = str(path.relative_to(session.root))
         except ValueError:
             name = str(path)
-        out.append([name, size, mtime])
+        out.append([name, size, digest])
     return out
 
 
