@@ -28,7 +28,6 @@ from footcoach.export.clip_overlay import inset_rect, place_labels
 from footcoach.export.title_card import (
     ACTION_RGB,
     CARD_RGB,
-    TEAM_RGB,
     clock_text,
     event_title,
     text_mask,
@@ -320,12 +319,3 @@ def test_text_masks_render_any_script() -> None:
     plain, accented = text_mask("Jose", 14), text_mask("José Müller", 14)
     assert plain.shape[0] == accented.shape[0] and accented.shape[1] > plain.shape[1]
     assert accented.max() == 255
-
-
-def test_palette_matches_the_review_app() -> None:
-    pytest.importorskip("PySide6")
-    from footcoach.export.title_card import hex_rgb
-    from footcoach.gui.style import ACTION_COLORS, TEAM_COLORS
-
-    assert {a: hex_rgb(c) for a, c in ACTION_COLORS.items()} == ACTION_RGB
-    assert tuple(hex_rgb(c) for c in TEAM_COLORS) == TEAM_RGB

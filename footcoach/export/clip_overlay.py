@@ -29,6 +29,7 @@ import numpy as np
 from footcoach.app.load import LoadedSession
 from footcoach.app.review_data import EventIndex, event_caption, player_caption, position_at
 from footcoach.domain.events import Event
+from footcoach.domain.palette import hex_rgb, team_colors
 from footcoach.domain.pitch import Pitch
 from footcoach.domain.session import Player, Session
 from footcoach.domain.timeseries import TimeSeries
@@ -41,7 +42,6 @@ from footcoach.export.title_card import (
     LINE_RGB,
     NO_EVENT_RGB,
     RGB,
-    TEAM_RGB,
     WHITE,
     action_rgb,
     clock_text,
@@ -409,14 +409,8 @@ class OverlaySource:
 
 
 def team_rgb(players: Sequence[Player]) -> dict[str, RGB]:
-    """Player id -> marker colour of their team (teams coloured by order of appearance)."""
-    teams: list[str] = []
-    out: dict[str, RGB] = {}
-    for p in players:
-        if p.team not in teams:
-            teams.append(p.team)
-        out[p.id] = TEAM_RGB[teams.index(p.team) % len(TEAM_RGB)]
-    return out
+    """Player id -> marker colour of their team (:func:`footcoach.domain.palette.team_colors`)."""
+    return {pid: hex_rgb(c) for pid, c in team_colors(players).items()}
 
 
 def clip_positions(loaded: LoadedSession) -> dict[str, TimeSeries]:

@@ -21,26 +21,12 @@ from PIL import Image, ImageDraw, ImageFont
 from footcoach.app.review_data import player_caption
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action
+from footcoach.domain.palette import ACTION_COLORS, RGB, TEAM_COLORS, hex_rgb
 from footcoach.domain.session import Player
 
-RGB = tuple[int, int, int]
-
-
-def hex_rgb(color: str) -> RGB:
-    """``"#4daf4a"`` -> ``(77, 175, 74)``."""
-    c = color.lstrip("#")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
-
-
-# The review app's palette (footcoach.gui.style, which needs Qt): one colour per action class.
-ACTION_RGB: dict[Action, RGB] = {a: hex_rgb(c) for a, c in {
-    Action.TAKE_OFF: "#8dd3c7", Action.SHOOTING: "#e41a1c", Action.TURNING: "#ffd92f",
-    Action.DEFENDING: "#377eb8", Action.RUNNING: "#4daf4a", Action.PASSING: "#ff7f00",
-    Action.DRIBBLING: "#984ea3", Action.STOPPING: "#a6761d", Action.JUMPING: "#f781bf",
-    Action.SLIDING: "#66c2a5", Action.SPRINTING: "#b2df8a", Action.ASSISTING_DEFENCE: "#80b1d3",
-}.items()}
-TEAM_RGB: tuple[RGB, ...] = tuple(hex_rgb(c) for c in ("#f0f0f0", "#ffb000", "#22b8cf",
-                                                        "#ff6b6b"))
+# The review app's palette (footcoach.domain.palette) as RGB tuples.
+ACTION_RGB: dict[Action, RGB] = {a: hex_rgb(c) for a, c in ACTION_COLORS.items()}
+TEAM_RGB: tuple[RGB, ...] = tuple(hex_rgb(c) for c in TEAM_COLORS)
 NO_EVENT_RGB: RGB = (187, 187, 187)
 WHITE: RGB = (255, 255, 255)
 BAR_RGB: RGB = (18, 20, 24)
