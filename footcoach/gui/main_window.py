@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -39,6 +39,7 @@ from footcoach.gui.attention_panel import AttentionPanel
 from footcoach.gui.corrections import Corrections, CorrectionsController, load_corrections
 from footcoach.gui.event_dialog import EventDialog
 from footcoach.gui.event_table import EventTable
+from footcoach.gui.export_menu import ExportMenu
 from footcoach.gui.imu_plot import ImuPlot
 from footcoach.gui.metrics_panel import MetricsPanel
 from footcoach.gui.pitch_map import PitchMap
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.attention = AttentionPanel(self.state)
         self.metrics = MetricsPanel(self.state)
         self.tools = SessionTools(self)
+        self.exports = ExportMenu(self)
         self.corrections = CorrectionsController(self.state, self)
         self.corrections.failed.connect(self.show_error)
         self.corrections.saved.connect(
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
         self.proxy_bar = ProxyProgress(self)
         self.statusBar().addPermanentWidget(self.proxy_bar)
         self.statusBar().addPermanentWidget(self.tools.analysis_bar)
+        self.statusBar().addPermanentWidget(self.exports.bar)
         self.video.proxy_progress.connect(self.proxy_bar.show_progress)
         self.video.proxy_ready.connect(self.proxy_bar.finish)
         self.video.proxy_failed.connect(self.proxy_bar.finish)
@@ -156,6 +159,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         close_action = file_menu.addAction("&Close session")
         close_action.triggered.connect(self.close_session)
+        file_menu.addSeparator()
+        self.exports.build_menu(file_menu)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -259,6 +264,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.state.set_playing(False)
         self.tools.analysis.shutdown()
+        self.exports.task.shutdown()
         self.save_layout()
         self.video.close_video()
         super().closeEvent(event)
@@ -486,8 +492,11 @@ class MainWindow(QMainWindow):
         box.open()
 
 
-def run_gui(session_path: str | Path | None = None) -> int:
-    """Start the review app (opening ``session_path`` when given); returns the exit code."""
+def run_gui(session_path: str | Path | None = None, quit_after_s: float | None = None) -> int:
+    """Start the review app (opening ``session_path`` when given); returns the exit code.
+
+    ``quit_after_s`` (smoke tests of the packaged app): close the window and quit after that many
+    seconds; the exit code is then 1 when an error message was shown (printed to stderr)."""
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
@@ -495,6 +504,13 @@ def run_gui(session_path: str | Path | None = None) -> int:
     apply_dark_theme(app)
     window = MainWindow()
     window.show()
+    if quit_after_s is not None:
+        QTimer.singleShot(max(0, round(quit_after_s * 1000)),
+                          lambda: (window.close(), app.quit()))
     if session_path is not None:
         window.open_session(session_path)
-    return int(app.exec())
+    code = int(app.exec())
+    if quit_after_s is not None and window.last_error:
+        print(f"footcoach gui: {window.last_error}", file=sys.stderr)
+        return code or 1
+    return code
