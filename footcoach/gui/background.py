@@ -11,7 +11,13 @@ Thread life cycle (the usual Qt worker pattern)::
 
     thread.started   -> worker.run          (runs in the worker thread)
     worker.done      -> thread.quit         (always emitted last by run)
-    thread.finished  -> worker.deleteLater, thread.deleteLater, task._finished
+    thread.finished  -> task._on_thread_finished (queued: waits for the OS thread to end,
+                        then retires the pair)
+
+Python owns the worker and the QThread (no ``deleteLater``): the finished signal is queued
+to the GUI thread while the OS thread may still be unwinding, and destroying a QThread whose
+thread still runs crashes the process. So the task first ``wait()``s, then keeps the pair
+as "retired" until the next job starts or the task shuts down.
 
 The worker never calls ``processEvents``; the GUI learns everything through queued signals.
 Cancelling sets a ``threading.Event`` that the job polls, so :meth:`JobWorker.cancel` is a
@@ -114,6 +120,7 @@ class BackgroundTask(QObject):
         self.name = name
         self.worker: JobWorker | None = None
         self.qthread: QThread | None = None
+        self._retired: tuple[JobWorker, QThread] | None = None
 
     def is_running(self) -> bool:
         return self.qthread is not None
@@ -132,9 +139,8 @@ class BackgroundTask(QObject):
         worker.errored.connect(self._on_errored)
         worker.cancelled.connect(self._on_cancelled)
         worker.done.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
         thread.finished.connect(self._on_thread_finished)
+        self._retired = None  # the previous pair: its thread has ended (waited for)
         self.worker, self.qthread = worker, thread
         thread.start(QThread.Priority.LowPriority)
         return worker
@@ -172,5 +178,10 @@ class BackgroundTask(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        worker, thread = self.worker, self.qthread
+        if thread is not None:
+            thread.wait()  # the OS thread may still be unwinding: never destroy it before
+        if worker is not None and thread is not None:
+            self._retired = (worker, thread)
         self.worker, self.qthread = None, None
         self.stopped.emit()

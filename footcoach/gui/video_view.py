@@ -216,6 +216,7 @@ class VideoView(QWidget):
     def close_video(self) -> None:
         if self.builder is not None:
             self.builder.cancel()
+            self.builder.wait(10_000)  # polls the flag per frame; never destroy it running
             self.builder.deleteLater()
             self.builder = None
         if self.server is not None:
