@@ -257,3 +257,36 @@ def test_session_without_video_uses_imu_and_positions(session: Path, model_dir: 
     att = result.steps.modality_attention[result.steps.valid]
     assert att.size and np.all(att[:, 0] == 0.0)  # no video: no weight on it
     assert all(e.modality_attention["video"] == 0.0 for e in result.events)
+
+
+@pytest.fixture()
+def read_only_demo(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A copy of the demo session on a read-only file system (a tmpfs remounted read-only;
+    root only: permission bits do not stop root)."""
+
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs",
+                                            str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("needs root and mount to make a read-only file system")
+    try:
+        demo = Path(__file__).resolve().parents[1] / "resources" / "demo-session"
+        shutil.copytree(demo, mnt / "demo-session", ignore=shutil.ignore_patterns("analysis"))
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        yield mnt / "demo-session"
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_read_only_session_is_analysed_uncached(read_only_demo: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from footcoach.cli.cmd_synth import writable_demo
+
+    result = run_analysis(read_only_demo, engine="onnx", device="cpu")
+    assert result.events and "not cached" in result.run["not_cached"]
+    assert not (read_only_demo / "analysis").exists()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    copy = writable_demo(read_only_demo)  # `footcoach demo` from a read-only install
+    assert copy == tmp_path / "data" / "footcoach" / "demo-session"
+    assert (copy / "session.toml").is_file() and (copy / "video.mp4").is_file()
+    assert writable_demo(copy) == copy

@@ -120,7 +120,11 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
     run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel)
     yield from run.execute(engine, device)
     result = run.finish(settings, fingerprint, key)
-    save_result(result, folder)
+    try:
+        save_result(result, folder)
+    except OSError as exc:  # a read-only session folder: the result stands, uncached
+        result.run["not_cached"] = (f"{exc.filename or folder}: {exc.strerror or exc}; "
+                                    "the analysis was not cached")
     yield AnalysisProgress(run.total, run.total, "done", result)
 
 

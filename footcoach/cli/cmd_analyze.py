@@ -11,6 +11,7 @@ import argparse
 import csv
 import io
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -67,6 +68,8 @@ def analyze_with_progress(session: Path, **kwargs: object) -> AnalysisResult:
     finally:
         bar.close()
     assert result is not None
+    if result.run.get("not_cached"):
+        print(f"footcoach: warning: {result.run['not_cached']}", file=sys.stderr)
     return result
 
 

@@ -57,7 +57,18 @@ def _modalities(text: str | None) -> tuple[str, ...] | None:
     return mods
 
 
+def _require_torch(command: str) -> None:
+    """A one-line error instead of an import error where torch is missing (the packaged app)."""
+    from footcoach.ml.predict import torch_installed
+
+    if not torch_installed():
+        raise FootcoachError(f"`footcoach {command}` needs torch, which this installation does "
+                             "not include (the packaged app analyses with ONNX Runtime); run it "
+                             "from a source install with torch")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    _require_torch("train")
     from footcoach.ml.train import TrainSettings, train
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
@@ -71,6 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    _require_torch("evaluate")
     from footcoach.ml.evaluate import evaluate, summary_markdown
 
     m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device)

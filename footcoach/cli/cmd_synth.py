@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -48,6 +50,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise FootcoachError(f"--size must be WIDTHxHEIGHT, got {args.size!r}") from None
     if (args.out / "session.toml").exists():
         raise FootcoachError("a session already exists here; choose another folder", args.out)
+    if not args.minutes * 60.0 >= 20.0:
+        raise FootcoachError(f"--minutes {args.minutes:g}: a session must last at least 20 s "
+                             "(--minutes 0.34 or more)")
     bar = ProgressLine("simulate")
     t0 = time.perf_counter()
     out = simulate_session(args.out, seed=args.seed, n_players=args.players,
@@ -60,8 +65,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def writable_demo(path: Path) -> Path:
+    """``path`` when the app may write its analysis cache there; else (a read-only install,
+    e.g. Program Files or a signed macOS app) a copy in the user's data folder, made once."""
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return path
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    copy = base / "footcoach" / "demo-session"
+    if not (copy / "session.toml").is_file():
+        try:
+            shutil.copytree(path, copy, ignore=shutil.ignore_patterns("analysis"),
+                            dirs_exist_ok=True)
+        except OSError as exc:
+            raise FootcoachError(f"the demo session is read-only and cannot be copied to "
+                                 f"{copy}: {exc.strerror or exc}", path) from None
+    return copy
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    path = demo_session_path()
+    path = writable_demo(demo_session_path())
     if not args.headless:
         from footcoach.cli.cmd_gui import launch
 
