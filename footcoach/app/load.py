@@ -3,7 +3,9 @@ positions on the pitch (metres). Cleaning and resampling happen later (``footcoa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +44,13 @@ class LoadedSession:
     clock_epoch_s: float | None = None
     imu_pending: dict[str, tuple[Path, float]] = field(default_factory=dict)
 
-    def read_imu(self, player_id: str) -> TimeSeries:
-        """The player's IMU on the session clock (from memory, or read now when lazy)."""
+    def read_imu(self, player_id: str, *, buffer: np.ndarray | None = None) -> TimeSeries:
+        """The player's IMU on the session clock (from memory, or read now when lazy; then
+        ``buffer`` may hold its values, see :func:`footcoach.io.imu_csv.read_imu_csv`)."""
         if player_id in self.imu:
             return self.imu[player_id]
         path, offset = self.imu_pending[player_id]
-        raw = read_imu_csv(path, diag=self.diagnostics)
+        raw = read_imu_csv(path, diag=self.diagnostics, buffer=buffer)
         return _on_session_clock(raw, offset, self.clock_epoch_s)
 
     @property
@@ -89,23 +92,22 @@ def load_session(folder: str | Path, *, imu: str = "eager",
     diag = loaded.diagnostics
     if session.video is not None:
         loaded.video = probe_video(session.path(session.video.file))
-    raw_imu: dict[str, TimeSeries] = {}
-    raw_gps: dict[str, TimeSeries] = {}
-    total = sum(bool(p.imu) + bool(p.gps) for p in session.players)
-    done = 0
+    raw: dict[str, dict[str, TimeSeries]] = {"IMU": {}, "GPS": {}}
+    jobs: list[tuple[str, str, Path]] = []
     for player in session.players:
         if player.imu and imu == "lazy":
             loaded.imu_pending[player.id] = (session.path(player.imu), player.imu_offset_s)
         elif player.imu:
-            raw_imu[player.id] = read_imu_csv(session.path(player.imu), diag=diag)
-            done += 1
-            if progress:
-                progress(done, total, f"IMU {player.id}")
+            jobs.append(("IMU", player.id, session.path(player.imu)))
         if player.gps:
-            raw_gps[player.id] = read_gps_csv(session.path(player.gps), diag=diag)
-            done += 1
-            if progress:
-                progress(done, total, f"GPS {player.id}")
+            jobs.append(("GPS", player.id, session.path(player.gps)))
+    total = len(jobs) + len(loaded.imu_pending)  # a lazy IMU file is read later
+    for done, ((kind, pid, _), ts) in enumerate(zip(jobs, _read_files(jobs, diag),
+                                                    strict=True)):
+        raw[kind][pid] = ts
+        if progress:
+            progress(done + 1, total, f"{kind} {pid}")
+    raw_imu, raw_gps = raw["IMU"], raw["GPS"]
     if loaded.imu_pending and not raw_gps and session.clock_epoch_s is None:
         first = next(iter(loaded.imu_pending))  # the clock rule below needs one IMU start
         raw_imu[first] = read_imu_csv(loaded.imu_pending.pop(first)[0], diag=diag)
@@ -127,6 +129,29 @@ def load_session(folder: str | Path, *, imu: str = "eager",
     return loaded
 
 
+def _read_files(jobs: list[tuple[str, str, Path]], diag: Diagnostics) -> Iterator[TimeSeries]:
+    """The streams of ``jobs`` (``("IMU" | "GPS", player, path)``) in order, read by a few
+    threads (pyarrow parses without the GIL); each file's warnings reach ``diag`` in order and
+    the first unusable file (in order) raises, the reads not started yet cancelled."""
+    def read(kind: str, path: Path) -> tuple[TimeSeries, Diagnostics]:
+        own = Diagnostics()
+        ts = read_imu_csv(path, diag=own) if kind == "IMU" else read_gps_csv(path, diag=own)
+        return ts, own
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(_READERS, len(jobs))))
+    try:
+        futures = [pool.submit(read, kind, path) for kind, _, path in jobs]
+        for future in futures:
+            ts, own = future.result()
+            diag.extend(own)
+            yield ts
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_READERS = min(2, os.cpu_count() or 1)
+
+
 def session_epoch(manifest_epoch: float | None, gps: Iterable[TimeSeries],
                   imu: Iterable[TimeSeries]) -> float | None:
     """Unix time of session-clock zero: the manifest's ``clock.epoch_s``, else the earliest
@@ -144,7 +169,7 @@ def _on_session_clock(ts: TimeSeries, offset_s: float, epoch: float | None) -> T
     shift = offset_s
     if ts.t0_epoch_s is not None and epoch is not None:
         shift += ts.t0_epoch_s - epoch
-    return ts.shifted(shift)
+    return ts if shift == 0.0 else ts.shifted(shift)  # t + 0.0 == t: no copy
 
 
 def _project_gps(loaded: LoadedSession, diag: Diagnostics) -> GeoToPitch | None:

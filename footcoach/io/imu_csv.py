@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +149,13 @@ def resolve_unit(sensor: str, values: np.ndarray, table: Table, cols: tuple[int,
                  override: str | None, diag: Diagnostics | None) -> tuple[str, str]:
     """``(unit, how)`` of one sensor's (N, 3) ``values``; ``how`` is ``argument``, ``header``,
     ``metadata`` or ``guessed`` (guesses are reported to ``diag``)."""
+    return _resolve_unit(sensor, lambda: values, table, cols, override, diag)
+
+
+def _resolve_unit(sensor: str, values: Callable[[], np.ndarray], table: Table,
+                  cols: tuple[int, int, int], override: str | None,
+                  diag: Diagnostics | None) -> tuple[str, str]:
+    """:func:`resolve_unit` asking for the values only when it must guess from them."""
     allowed = TO_TARGET[sensor]
     if override is not None:
         unit = parse_unit(override)
@@ -163,7 +172,7 @@ def resolve_unit(sensor: str, values: np.ndarray, table: Table, cols: tuple[int,
     from_meta = _unit_in_metadata(sensor, table.metadata)
     if from_meta is not None:
         return from_meta, "metadata"
-    unit, why = _guess_unit(sensor, values)
+    unit, why = _guess_unit(sensor, values())
     if diag is not None:
         diag.warn(f"{_LONG_NAMES[sensor]} unit not declared: took {unit} ({why}), converted to "
                   f"{TARGET_UNIT[sensor]}", table.path)
@@ -200,24 +209,37 @@ def _guess_unit(sensor: str, values: np.ndarray) -> tuple[str, str]:
     return ("nT" if norm > 2000 else "gauss" if norm < 2 else "uT"), why
 
 
-def _stack(columns: list[np.ndarray], keep: np.ndarray) -> np.ndarray:
-    """The (M, C) array of the C columns (N,) at the rows ``keep`` (N,) bool, built in blocks
-    of rows (writing whole columns of a wide C-order array at once is twice as slow)."""
+def _stack(columns: list[np.ndarray], keep: np.ndarray, buffer: np.ndarray | None = None,
+           scale: list[float] | None = None) -> np.ndarray:
+    """The (M, C) array of the C columns (N,) at the rows ``keep`` (N,) bool, each times its
+    ``scale`` factor (none: 1), built in blocks of rows (writing whole columns of a wide
+    C-order array at once is twice as slow); a view of ``buffer`` (float64, C-contiguous) when
+    that holds M x C values."""
     if not keep.all():
         columns = [c[keep] for c in columns]
     n = len(columns[0]) if columns else 0
-    out = np.empty((n, len(columns)))
+    size = n * len(columns)
+    if buffer is not None and buffer.dtype == np.float64 and buffer.flags.c_contiguous and \
+            buffer.size >= size:
+        out = buffer.reshape(-1)[:size].reshape(n, len(columns))
+    else:
+        out = np.empty((n, len(columns)))
+    factors = scale or [1.0] * len(columns)
     for r in range(0, n, 16384):
         block = out[r:r + 16384]
-        for c, col in enumerate(columns):
-            block[:, c] = col[r:r + 16384]
+        for c, (col, factor) in enumerate(zip(columns, factors, strict=True)):
+            if factor == 1.0:
+                block[:, c] = col[r:r + 16384]
+            else:
+                np.multiply(col[r:r + 16384], factor, out=block[:, c])
     return out
 
 
 def read_imu_csv(path: str | Path, *, diag: Diagnostics | None = None,
                  acc_unit: str | None = None, gyro_unit: str | None = None,
                  mag_unit: str | None = None, segment: str | None = None,
-                 column_prefix: str | None = None) -> TimeSeries:
+                 column_prefix: str | None = None, buffer: np.ndarray | None = None
+                 ) -> TimeSeries:
     """Read an IMU CSV export (any layout this module recognises).
 
     Returns a TimeSeries named ``imu`` with channels ``acc_x, acc_y, acc_z`` (g),
@@ -226,6 +248,11 @@ def read_imu_csv(path: str | Path, *, diag: Diagnostics | None = None,
     absolute. ``meta`` holds ``segment``, ``columns`` (channel -> source column),
     ``{acc,gyro,mag}_unit_detected`` and ``..._unit_source``, ``time_kind`` and ``gaps``.
     ``column_prefix`` is an alias of ``segment`` (``"upper_spine_"``).
+
+    ``buffer``: a float64 C-contiguous array to write the values into when it is large enough
+    (the result's values are then a view of it): reusing one across many files saves
+    allocating, and the OS faulting in, tens of MB per file. The caller must not reuse it while
+    the result is in use.
     """
     if segment is not None and column_prefix is not None and \
             _segment_key(segment) != _segment_key(column_prefix):
@@ -240,13 +267,12 @@ def read_imu_csv(path: str | Path, *, diag: Diagnostics | None = None,
                                "columns": {}, "time_kind": time.kind,
                                "time_column": table.names[time.column]}
     columns: dict[str, str] = {}
-    values = _stack([table.numeric_column(j) for cols in found.cols.values() for j in cols],
-                    time.keep)
+    picked = [table.numeric_column(j) for cols in found.cols.values() for j in cols]
+    scale: list[float] = []
     for k, (sensor, cols) in enumerate(found.cols.items()):
-        raw = values[:, 3 * k:3 * k + 3]
-        unit, how = resolve_unit(sensor, raw, table, cols, overrides[sensor], diag)
-        if TO_TARGET[sensor][unit] != 1.0:
-            raw *= TO_TARGET[sensor][unit]
+        unit, how = _resolve_unit(sensor, partial(_stack, picked[3 * k:3 * k + 3], time.keep),
+                                  table, cols, overrides[sensor], diag)
+        scale += [TO_TARGET[sensor][unit]] * 3  # converted while the values are stacked
         meta[f"{sensor}_unit_detected"] = unit
         meta[f"{sensor}_unit_source"] = how
         for axis, j in zip(AXES, cols, strict=True):
@@ -254,6 +280,7 @@ def read_imu_csv(path: str | Path, *, diag: Diagnostics | None = None,
             units.append(TARGET_UNIT[sensor])
             columns[f"{sensor}_{axis}"] = table.names[j]
     meta["columns"] = columns
+    values = _stack(picked, time.keep, buffer, scale)
     meta["gaps"] = gaps = gap_summary(time.t)
     if gaps["gaps"] and diag is not None:
         diag.warn(f"{gaps['gaps']} gaps in the time (steps > 1.5 x the median "

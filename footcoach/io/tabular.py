@@ -153,7 +153,7 @@ class Table:
         if not self.numeric[index]:
             bad = next(i for i, v in enumerate(col) if _to_float(v, self.decimal) is None)
             raise self.error(f"column {name!r} is not numeric (value {col[bad]!r})", bad)
-        if len(col) and np.all(np.isnan(col)):
+        if len(col) and np.isnan(col[0]) and np.all(np.isnan(col)):  # (col[0]: cheap test)
             raise self.error(f"column {name!r} has no values (every row is empty or NaN)", 0)
         return col
 
@@ -171,15 +171,24 @@ def read_table(path: str | Path, *, diag: Diagnostics | None = None, has_header:
     read exactly as the line-by-line parser would (:func:`table_from_lines`) is read by that
     parser, which names the offending line.
     """
-    from footcoach.io.tabular_fast import decode, load_bytes, read_table_fast  # loads pyarrow
+    from footcoach.io.tabular_fast import (  # loads pyarrow
+        as_bytes,
+        close_data,
+        decode,
+        open_data,
+        read_table_fast,
+    )
 
     path = Path(path)
-    data = load_bytes(path)
-    table = read_table_fast(data, path, diag=diag, has_header=has_header, min_rows=min_rows,
-                            only=only)
-    if table is not None:
-        return table
-    text, encoding = decode(path, data)
+    data = open_data(path)
+    try:
+        table = read_table_fast(data, path, diag=diag, has_header=has_header,
+                                min_rows=min_rows, only=only)
+        if table is not None:
+            return table
+        text, encoding = decode(path, as_bytes(data))
+    finally:
+        close_data(data)
     del data
     return table_from_lines(text.splitlines(), path, diag=diag, has_header=has_header,
                             min_rows=min_rows, encoding=encoding, only=only)
@@ -425,7 +434,7 @@ def read_time(table: Table, *, diag: Diagnostics | None = None,
     if table.numeric[j]:
         raw = table.columns[j]
         keep = ~np.isnan(raw)
-        t, t0, kind = _numeric_time(raw[keep], name.unit)
+        t, t0, kind = _numeric_time(raw if keep.all() else raw[keep], name.unit)
     else:
         from footcoach.io.tabular_fast import text_time
 
@@ -434,13 +443,14 @@ def read_time(table: Table, *, diag: Diagnostics | None = None,
         t_abs = t_abs[keep]
         t0 = float(t_abs[0]) if kind == "iso8601" and len(t_abs) else None
         t = t_abs - t_abs[0] if len(t_abs) else t_abs
-    rows = np.flatnonzero(keep)
-    if len(rows) < len(table):
-        if len(rows) < MIN_ROWS:
+    n_kept = int(np.count_nonzero(keep))
+    rows = None if n_kept == len(table) else np.flatnonzero(keep)  # None: every row
+    if rows is not None:
+        if n_kept < MIN_ROWS:
             raise table.error(f"the time column {name.raw!r} is empty on most rows", 0)
         if diag is not None:
             first = int(np.flatnonzero(~keep)[0])
-            diag.warn(f"{len(table) - len(rows)} rows without a time were dropped", table.path,
+            diag.warn(f"{len(table) - n_kept} rows without a time were dropped", table.path,
                       f"line {table.lines[first]}")
     _check_monotonic(table, t, rows, diag)
     return TimeAxis(t, t0, kind, j, keep)
@@ -464,22 +474,26 @@ def _numeric_time(v: np.ndarray, unit: str | None) -> tuple[np.ndarray, float | 
     return (v - first) * scale, None, "relative"
 
 
-def _check_monotonic(table: Table, t: np.ndarray, rows: np.ndarray,
+def _check_monotonic(table: Table, t: np.ndarray, rows: np.ndarray | None,
                      diag: Diagnostics | None) -> None:
+    """Raise when ``t`` (M,) runs backwards or repeats too often; ``rows`` (M,): the table
+    row of each time (None: row k is time k)."""
+    def row(k: int) -> int:
+        return k if rows is None else int(rows[k])
+
     dt = np.diff(t)
-    back = np.flatnonzero(dt < 0)
-    if back.size:
-        k = int(back[0]) + 1
+    if dt.size and dt.min() < 0:
+        k = int(np.flatnonzero(dt < 0)[0]) + 1
         raise table.error(f"time runs backwards: {t[k]:.3f} s comes after {t[k - 1]:.3f} s "
-                          f"(line {table.lines[rows[k - 1]]})", int(rows[k]))
+                          f"(line {table.lines[row(k - 1)]})", row(k))
     same = np.flatnonzero(dt == 0)
     if same.size > 0.2 * max(len(t), 1):
         raise table.error(f"the time repeats on {same.size} of {len(t)} rows: its resolution is "
-                          "too coarse for the sampling rate", int(rows[same[0] + 1]))
+                          "too coarse for the sampling rate", row(int(same[0]) + 1))
     if same.size and diag is not None:
         k = int(same[0]) + 1
         diag.warn(f"{same.size} repeated time stamps kept (first {t[k]:.3f} s)", table.path,
-                  f"line {table.lines[rows[k]]}")
+                  f"line {table.lines[row(k)]}")
 
 
 def gap_summary(t: np.ndarray, factor: float = 1.5) -> dict[str, float]:
@@ -492,7 +506,7 @@ def gap_summary(t: np.ndarray, factor: float = 1.5) -> dict[str, float]:
     pos = dt[dt > 0]
     if not pos.size:
         return {"median_dt_s": 0.0, "gaps": 0, "longest_gap_s": 0.0, "missing_s": 0.0}
-    med = float(np.median(pos))
+    med = float(np.median(pos, overwrite_input=True))  # pos is a copy
     big = dt[dt > factor * med]
     return {"median_dt_s": med, "gaps": int(big.size),
             "longest_gap_s": float(big.max()) if big.size else 0.0,

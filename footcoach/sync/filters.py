@@ -115,6 +115,8 @@ def dedupe_times(ts: TimeSeries, tol_s: float = 1e-6) -> tuple[TimeSeries, int]:
     t = ts.t
     if len(ts) == 0:
         return ts, 0
+    if np.isfinite(t[0]) and np.isfinite(t[-1]) and bool(np.all(t[1:] > t[:-1] + tol_s)):
+        return ts, 0  # increasing (so finite between the ends): the test below keeps every row
     finite = np.isfinite(t)
     prev_max = np.maximum.accumulate(np.where(finite, t, -np.inf))
     keep = finite.copy()
@@ -277,10 +279,9 @@ def remove_imu_saturation(
     if not np.isfinite(limits).any() or len(ts) == 0:
         return ts, 0
     bound = limits * (1.0 - rel_tol)
+    if not _any_at_or_beyond(ts.values, bound):
+        return ts, 0
     with np.errstate(invalid="ignore"):
-        if not any((np.abs(ts.values[r:r + 32768]) >= bound).any()  # cheap, cache-warm check
-                   for r in range(0, len(ts), 32768)):
-            return ts, 0
         sat = np.abs(ts.values) >= bound
     rows = np.any(sat, axis=1)
     n_rows = int(np.count_nonzero(rows))
@@ -289,6 +290,25 @@ def remove_imu_saturation(
     values = ts.values.copy()
     values[sat] = np.nan
     return ts.replace(values=values), n_rows
+
+
+def _any_at_or_beyond(values: np.ndarray, bound: np.ndarray) -> bool:
+    """``(np.abs(values) >= bound).any()`` for (N, C) ``values`` and (C,) ``bound``, checked
+    block by block (cache-warm) on flat arrays (a (C,) broadcast per row is slow)."""
+    rows = 32768
+    if not values.flags.c_contiguous:
+        with np.errstate(invalid="ignore"):
+            return any(bool((np.abs(values[r:r + rows]) >= bound).any())
+                       for r in range(0, values.shape[0], rows))
+    size = min(rows, values.shape[0]) * values.shape[1]
+    limit = np.tile(bound, size // max(1, values.shape[1]))
+    buf = np.empty(size)
+    for r in range(0, values.shape[0], rows):
+        flat = values[r:r + rows].reshape(-1)
+        part = np.abs(flat, out=buf[:flat.size])
+        if np.greater_equal(part, limit[:flat.size]).any():  # NaN compares False
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,8 +321,17 @@ def grid_steps(t: np.ndarray, dt: float) -> np.ndarray:
     elapsed time) keeps a slightly wrong ``dt`` from accumulating over a long session."""
     if t.size == 0:
         return np.zeros(0, dtype=np.int64)
-    steps = np.round(np.diff(t) / dt).astype(np.int64)
-    return np.concatenate([[0], np.cumsum(steps)])
+    return _grid_steps(np.diff(t), dt)
+
+
+def _grid_steps(steps: np.ndarray, dt: float) -> np.ndarray:
+    """:func:`grid_steps` from the time steps (N - 1,) float64, which it overwrites."""
+    steps /= dt
+    np.rint(steps, out=steps)  # what np.round does with decimals=0
+    k = np.empty(steps.size + 1, dtype=np.int64)
+    k[0] = 0
+    np.cumsum(steps.astype(np.int64), out=k[1:])
+    return k
 
 
 def nominal_grid(t: np.ndarray, rate_hz: float | None = None) -> tuple[float, float, np.ndarray]:
@@ -314,22 +343,32 @@ def nominal_grid(t: np.ndarray, rate_hz: float | None = None) -> tuple[float, fl
     ``dt`` are fitted by least squares, so a clock running slightly off its nominal rate does not
     drift off the grid.
     """
+    return _nominal_grid(t, np.diff(t), rate_hz)
+
+
+def _nominal_grid(t: np.ndarray, steps: np.ndarray,
+                  rate_hz: float | None) -> tuple[float, float, np.ndarray]:
+    """:func:`nominal_grid` given ``steps = np.diff(t)``, which it overwrites."""
     if t.size < 2:
         return (float(t[0]) if t.size else 0.0), (1.0 / rate_hz if rate_hz else 1.0), \
             np.zeros(t.size, dtype=np.int64)
     if rate_hz:
         dt = 1.0 / rate_hz
     else:
-        steps = np.diff(t)
-        steps = steps[steps > 0]
-        if steps.size == 0:
+        positive = steps[steps > 0]
+        if positive.size == 0:
             raise FootcoachError("all samples share one time; no sampling rate")
-        dt = float(np.median(steps))
-    k = grid_steps(t, dt)
+        dt = float(np.median(positive, overwrite_input=True))
+        del positive
+    k = _grid_steps(steps, dt)
     kf = k.astype(np.float64)
     km, tm = kf.mean(), t.mean()
     if not rate_hz and k[-1] > 0:
-        dt = float(np.sum((kf - km) * (t - tm)) / np.sum((kf - km) ** 2))
+        kf -= km  # the least-squares slope sum((k - km)(t - tm)) / sum((k - km)^2)
+        dev = t - tm
+        dev *= kf
+        kf *= kf
+        dt = float(np.sum(dev) / np.sum(kf))
     t0 = float(tm - dt * km)
     return t0, dt, k
 
@@ -347,11 +386,13 @@ def to_nominal_grid(ts: TimeSeries, rate_hz: float | None = None, *,
     n = len(ts)
     if n == 0:
         return ts, 0
-    if np.any(np.diff(ts.t) <= 0):
-        bad = int(np.flatnonzero(np.diff(ts.t) <= 0)[0]) + 1
+    steps = np.diff(ts.t)
+    if np.any(steps <= 0):
+        bad = int(np.flatnonzero(steps <= 0)[0]) + 1
         raise FootcoachError("times must increase; remove repeated times first",
                              ts.source or None, f"t={ts.t[bad]:.3f}s")
-    t0, dt, k = nominal_grid(ts.t, rate_hz)
+    t0, dt, k = _nominal_grid(ts.t, steps, rate_hz)
+    del steps
     n_grid = int(k[-1]) + 1
     if n_grid > 4 * n + 1_000_000:
         jump = int(np.argmax(np.diff(ts.t))) + 1
@@ -369,7 +410,9 @@ def to_nominal_grid(ts: TimeSeries, rate_hz: float | None = None, *,
             values[k] = ts.values
         else:
             values[k[first]] = ts.values[first]
-    t_grid = t0 + np.arange(n_grid) * dt
+    t_grid = np.arange(n_grid, dtype=np.float64)
+    t_grid *= dt
+    t_grid += t0  # = t0 + np.arange(n_grid) * dt
     meta = dict(ts.meta)
     meta["rate_hz"] = 1.0 / dt
     out = ts.replace(t=t_grid, values=values, meta=meta)
@@ -378,6 +421,8 @@ def to_nominal_grid(ts: TimeSeries, rate_hz: float | None = None, *,
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive) indices of the True runs of a 1-D boolean array."""
+    if not mask.any():
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     d = np.diff(mask.astype(np.int8), prepend=0, append=0)
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
@@ -441,8 +486,9 @@ def fill_gaps(
         values, missing_before = grid.values, np.zeros(n_grid, dtype=bool)
         missing_after = missing_before
     s0, e0 = _runs(missing_before)
-    s1, e1 = _runs(missing_after)
-    t_end = np.append(grid.t, grid.t[-1] + dt)  # a run reaching the end stops one step later
+    s1, e1 = (s0, e0) if missing_after is missing_before else _runs(missing_after)
+    # a run reaching the end stops one step later
+    gap_end = np.where(e1 < n_grid, grid.t[np.minimum(e1, n_grid - 1)], grid.t[-1] + dt)
     report = GapReport(
         rate_hz=1.0 / dt,
         n_input=len(ts),
@@ -453,7 +499,7 @@ def fill_gaps(
         n_missing_after=int(np.count_nonzero(missing_after)),
         longest_gap_s=float(np.max(e0 - s0) * dt) if s0.size else 0.0,
         gap_start_s=grid.t[s1],
-        gap_end_s=t_end[e1],
+        gap_end_s=gap_end,
     )
     return grid.replace(values=values), report
 
@@ -463,7 +509,8 @@ def fill_gaps(
 
 
 def moving_average(
-    ts: TimeSeries, window_samples: int, *, centred: bool = False, min_valid: int = 1
+    ts: TimeSeries, window_samples: int, *, centred: bool = False, min_valid: int = 1,
+    overwrite: bool = False,
 ) -> TimeSeries:
     """Moving average over ``window_samples`` rows, ignoring NaN.
 
@@ -473,6 +520,9 @@ def moving_average(
     NaN handling (chosen so one missing sample does not spread): a NaN sample stays NaN, and
     every other output is the mean of the *valid* samples in its window, or NaN when fewer than
     ``min_valid`` are valid. Near the series' ends the window is truncated the same way.
+
+    ``overwrite=True`` lets a short window over float64 data without NaN (the usual IMU case)
+    write its result into ``ts.values`` instead of a new array (the caller gives them up).
     """
     if window_samples < 1:
         raise ValueError("window_samples must be >= 1")
@@ -483,14 +533,18 @@ def moving_average(
     n = v.shape[0]
     nan = np.isnan(v) if has_nan(v) else None
     a, b = ((w - 1) // 2, w // 2 + 1) if centred else (w - 1, 1)  # window [i - a, i + b)
+    if nan is None and w <= _DIRECT_MAX:
+        inplace = overwrite and v.dtype == np.float64 and v.flags.c_contiguous and \
+            v.flags.writeable
+        return ts.replace(values=_direct_means(v, a, b, min_valid, inplace))
     if nan is not None:
         n_ok = np.count_nonzero(~nan, axis=0)
         centre = np.where(n_ok > 0, np.where(nan, 0.0, v).sum(axis=0) / np.maximum(n_ok, 1), 0.0)
         x = np.where(nan, 0.0, v - centre)  # centring keeps the running sums small (precision)
         count = _window_sums((~nan).astype(np.float64), a, b)
-    else:
-        centre = v.mean(axis=0) if w > _DIRECT_MAX else np.zeros(v.shape[1])
-        x = v - centre if w > _DIRECT_MAX else v
+    else:  # a long window without NaN
+        centre = v.mean(axis=0)
+        x = v - centre
         i = np.arange(n)
         count = (np.minimum(i + b, n) - np.maximum(i - a, 0)).astype(np.float64)[:, None]
     out = _window_sums(x, a, b)
@@ -507,7 +561,52 @@ def moving_average(
 
 _DIRECT_MAX = 16
 """Windows up to this many samples are summed directly (fewer passes than running sums)."""
-_BLOCK_ROWS = 8192
+_BLOCK_ROWS = 4096
+
+
+def _direct_means(v: np.ndarray, a: int, b: int, min_valid: int,
+                  inplace: bool = False) -> np.ndarray:
+    """:func:`moving_average` of (N, C) ``v`` without NaN over the windows ``[i - a, i + b)``
+    (``a + b <= _DIRECT_MAX``), summed in the general path's order, block by block so each
+    block is summed, divided and checked while in cache. ``inplace``: the result overwrites
+    ``v`` (float64), each block once no later window needs its original rows (kept aside)."""
+    n = v.shape[0]
+    out = v if inplace else np.empty(v.shape)
+    centre = np.zeros(v.shape[1:])
+    rows = min(n, _BLOCK_ROWS)
+    src = np.empty((rows + a + b, *v.shape[1:]), dtype=v.dtype)  # the block and its margins
+    acc = np.empty((rows, *v.shape[1:]))
+    before = v[:0]  # the original rows [r0 - a, r0) (a copy: in place, they are overwritten)
+    for r0 in range(0, n, rows):
+        r1 = min(n, r0 + rows)
+        base = r0 - before.shape[0]  # src[k] is row base + k
+        src[:before.shape[0]] = before
+        after = min(n, r1 + b)
+        src[before.shape[0]:after - base] = v[r0:after]
+        block = acc[:r1 - r0]
+        block.fill(0.0)
+        for o in range(-a, b):  # row i sums x[i - a], ..., x[i + b - 1] in this order
+            lo, hi = max(r0, -o), min(r1, n - o)
+            if lo < hi:
+                block[lo - r0:hi - r0] += src[lo + o - base:hi + o - base]
+        if r0 >= a and r1 - 1 + b <= n:  # whole windows: count == a + b on every row
+            block /= float(a + b)  # (a scalar: a per-row count array is slower, same result)
+            block += 0.0  # the general path's centre (zeros)
+            if a + b < min_valid:
+                block.fill(np.nan)
+        else:
+            i = np.arange(r0, r1)
+            count = (np.minimum(i + b, n) - np.maximum(i - a, 0)).astype(np.float64)[:, None]
+            block /= count
+            block += centre
+            few = count < min_valid
+            if few.any():
+                block[np.broadcast_to(few, block.shape)] = np.nan
+        before = v[max(0, r1 - a):r1]
+        if inplace:
+            before = before.copy()
+        out[r0:r1] = block
+    return out
 
 
 def _window_sums(x: np.ndarray, a: int, b: int) -> np.ndarray:

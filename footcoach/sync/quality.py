@@ -140,6 +140,7 @@ def clean_stream(
     smooth_window: int = 5,
     smooth_centred: bool = True,
     rate_hz: float | None = None,
+    overwrite_input: bool = False,
 ) -> tuple[TimeSeries, QualityRow]:
     """Clean one stream in the paper's order and report its quality.
 
@@ -153,6 +154,8 @@ def clean_stream(
        causal form).
 
     Returns the cleaned series (on its grid, NaN where gaps were too long) and its quality row.
+    ``overwrite_input=True`` lets the smoothing write into ``ts.values`` (a caller that drops
+    the raw stream, e.g. a 100 Hz IMU read just for this, saves a copy of it).
     """
     if kind not in ("imu", "gps"):
         raise ValueError(f"kind must be 'imu' or 'gps', not {kind!r}")
@@ -169,8 +172,10 @@ def clean_stream(
         cleaned, n_outliers = remove_imu_saturation(deduped)
     smooth = kind == "imu" and smooth_window > 1
     gridded, report = fill_gaps(cleaned, max_gap_s, rate_hz=rate_hz, copy=not smooth)
-    if smooth:  # a new array: the grid may share the input's values (copy=False)
-        gridded = moving_average(gridded, smooth_window, centred=smooth_centred)
+    if smooth:  # the grid may share the input's values (copy=False): written only if allowed
+        owned = overwrite_input or not np.may_share_memory(gridded.values, ts.values)
+        gridded = moving_average(gridded, smooth_window, centred=smooth_centred,
+                                 overwrite=owned)
     missing_before = _raw_missing(report, len(deduped), raw_incomplete)
     meta = dict(gridded.meta)
     meta["gap_report"] = report

@@ -8,6 +8,7 @@ session have an absolute epoch (Unix seconds of their ``t == 0``).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
@@ -24,7 +25,8 @@ def session_grid(t_start: float, t_end: float, rate_hz: float) -> np.ndarray:
     return t_start + np.arange(n) / rate_hz
 
 
-def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = None) -> TimeSeries:
+def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = None,
+             dtype: DTypeLike = np.float64) -> TimeSeries:
     """Linear interpolation of every channel onto ``t_grid`` (seconds, (K,), same clock as ``ts``).
 
     A grid time gets NaN when it lies outside the source's time span (no extrapolation), when the
@@ -32,14 +34,18 @@ def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = No
     intervals, i.e. a sample is missing there), or when one of them is NaN (unless the grid time
     falls exactly on the other). Downsampling by interpolation aliases; low-pass first (e.g.
     :func:`footcoach.sync.filters.moving_average`) when going to a much lower rate.
+
+    The result's values are (K, C) of ``dtype``: float64, or float32 for long 100 Hz streams
+    (computed in float64 block by block and rounded once, exactly as
+    ``resample(ts, t_grid).values.astype(np.float32)`` but without the float64 copy).
     """
     t_grid = np.asarray(t_grid, dtype=np.float64)
     n = len(ts)
     c = ts.values.shape[1]
-    out = np.empty((t_grid.size, c))  # rows left NaN are filled below
+    out = np.empty((t_grid.size, c), dtype=dtype)
     meta = dict(ts.meta)
-    if t_grid.size > 1:
-        meta["rate_hz"] = float(1.0 / np.median(np.diff(t_grid)))
+    if t_grid.size > 1:  # the diff is a temporary: partition it in place
+        meta["rate_hz"] = float(1.0 / np.median(np.diff(t_grid), overwrite_input=True))
     if n == 0 or t_grid.size == 0:
         out.fill(np.nan)
         return ts.replace(t=t_grid, values=out, meta=meta)
@@ -54,66 +60,108 @@ def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = No
         hit = t_grid == s[0]
         out[hit] = ts.values[0]
         return ts.replace(t=t_grid, values=out, meta=meta)
-    if max_gap_s is None:
-        max_gap_s = 1.5 / float(1.0 / np.median(steps))  # = 1.5 / ts.rate_hz (steps > 0)
-    inside = (t_grid >= s[0]) & (t_grid <= s[-1])
-    j = np.clip(_last_at_or_before(s, t_grid), 0, n - 2)
-    span = s[j + 1] - s[j]
-    w = np.clip((t_grid - s[j]) / span, 0.0, 1.0)
-    on_sample = (w == 0.0) | (w == 1.0)
-    good = inside & ((span <= max_gap_s * (1 + 1e-9)) | on_sample)
-    ok = np.flatnonzero(good)
-    if ok.size < t_grid.size:
-        out[~good] = np.nan
-    for a in range(0, ok.size, _CHUNK_ROWS):  # in blocks: a few MB of temporaries, cache-warm
-        rows = ok[a:a + _CHUNK_ROWS]
-        _interpolate(ts.values, j[rows], w[rows], out, rows)
+    if max_gap_s is None:  # = 1.5 / ts.rate_hz (steps > 0)
+        max_gap_s = 1.5 / float(1.0 / np.median(steps, overwrite_input=True))
+    del steps
+    limit = max_gap_s * (1 + 1e-9)
+    scratch = None if out.dtype == np.float64 else np.empty((min(_CHUNK_ROWS, t_grid.size), c))
+    for a in range(0, t_grid.size, _CHUNK_ROWS):  # in blocks: everything stays cache-warm
+        rows = slice(a, min(a + _CHUNK_ROWS, t_grid.size))
+        dst = out[rows] if scratch is None else scratch[:rows.stop - a]
+        _resample_block(s, ts.values, t_grid[rows], limit, dst)
+        if scratch is not None:
+            out[rows] = dst
     return ts.replace(t=t_grid, values=out, meta=meta)
 
 
-_CHUNK_ROWS = 1 << 15
+_CHUNK_ROWS = 1 << 14
 
 
-def _last_at_or_before(s: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``searchsorted(s, t, side="right") - 1`` for increasing ``s`` (N >= 2): the index of
-    the last ``s <= t`` (-1 if none). Guessed from the mean step, checked, and searched only
-    where the guess is wrong (an irregular ``s``)."""
+def _resample_block(s: np.ndarray, values: np.ndarray, tg: np.ndarray, limit: float,
+                    dst: np.ndarray) -> None:
+    """:func:`resample` of the grid times ``tg`` (M,) into ``dst`` (M, C) float64, from the
+    source times ``s`` (N >= 2, increasing) and ``values`` (N, C); ``limit`` is the longest
+    source interval interpolated across (``max_gap_s`` plus a relative 1e-9)."""
+    lo, hi = tg.min(), tg.max()  # NaN when tg has one: then the comparisons are False
+    inside = None if lo >= s[0] and hi <= s[-1] else (tg >= s[0]) & (tg <= s[-1])
+    j, s0, s1 = _bracket(s, tg, inside)
+    span = s1 - s0
+    w = tg - s0
+    w /= span
+    np.clip(w, 0.0, 1.0, out=w)
+    good = span <= limit
+    if not good.all():
+        good |= (w == 0.0) | (w == 1.0)  # on a sample: its neighbour's distance is moot
+    if inside is not None:
+        good &= inside
+    if good.all():
+        _interpolate(values, j, w, dst)
+        return
+    ok = np.flatnonzero(good)
+    dst[~good] = np.nan
+    if ok.size:
+        part = np.empty((ok.size, dst.shape[1]))
+        _interpolate(values, j[ok], w[ok], part)
+        dst[ok] = part
+
+
+def _bracket(s: np.ndarray, t: np.ndarray,
+             inside: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(j, s[j], s[j + 1])`` for times ``t`` (M,) in increasing ``s`` (N >= 2): ``j`` in
+    ``0 .. N - 2`` is the last index with ``s[j] <= t`` (N - 2 for ``t == s[-1]``) wherever
+    ``inside`` (None: everywhere), any valid index elsewhere. Guessed from the mean step,
+    checked, and searched only where the guess is wrong (an irregular ``s``)."""
     n = s.size
-    with np.errstate(invalid="ignore", divide="ignore"):
-        guess = np.floor((t - s[0]) * ((n - 1) / (s[-1] - s[0])))
-    j = np.clip(guess, -1, n - 1, out=guess).astype(np.int64)  # NaN t: checked below
-    lo_ok = (j < 0) | (s[np.maximum(j, 0)] <= t)
-    hi_ok = (j >= n - 1) | (s[np.minimum(j + 1, n - 1)] > t)
-    wrong = ~(lo_ok & hi_ok)
+    with np.errstate(invalid="ignore"):
+        guess = t - s[0]
+        guess *= (n - 1) / (s[-1] - s[0])
+        np.floor(guess, out=guess)
+        np.clip(guess, 0, n - 2, out=guess)
+        j = guess.astype(np.int64)
+    np.clip(j, 0, n - 2, out=j)  # a NaN t gives any integer
+    s0 = np.take(s, j)
+    s1 = np.take(s[1:], j)
+    wrong = (s0 > t) | ((s1 <= t) & (j < n - 2))
+    if inside is not None:
+        wrong &= inside
     if wrong.any():
-        j[wrong] = np.searchsorted(s, t[wrong], side="right") - 1
-    return j
+        k = np.flatnonzero(wrong)
+        jk = np.clip(np.searchsorted(s, t[k], side="right") - 1, 0, n - 2)
+        j[k] = jk
+        s0[k] = s[jk]
+        s1[k] = s[jk + 1]
+    return j, s0, s1
 
 
-def _interpolate(values: np.ndarray, j: np.ndarray, w: np.ndarray, out: np.ndarray,
-                 rows: np.ndarray) -> None:
-    """``out[rows] = values[j] (1 - w) + values[j + 1] w`` (M rows, C channels), exactly
-    ``values[j]`` where ``w == 0`` and ``values[j + 1]`` where ``w == 1`` (a NaN on the other
-    side ignored). Consecutive ``rows`` / ``j`` are handled as slices, not gathers."""
-    m = rows.size
+def _interpolate(values: np.ndarray, j: np.ndarray, w: np.ndarray, dst: np.ndarray) -> None:
+    """``dst = values[j] (1 - w) + values[j + 1] w`` (M rows, C channels, ``dst`` float64),
+    exactly ``values[j]`` where ``w == 0`` and ``values[j + 1]`` where ``w == 1`` (a NaN on the
+    other side ignored). Consecutive ``j`` are read as slices, not gathers."""
+    m, c = j.size, values.shape[1]
     if j[-1] - j[0] == m - 1 and np.all(np.diff(j) == 1):
-        v0 = values[j[0]:j[0] + m]
-        v1 = values[j[0] + 1:j[0] + m + 1] * w[:, None]
+        v0, v1 = values[j[0]:j[0] + m], values[j[0] + 1:j[0] + m + 1]
     else:
-        v0 = np.take(values, j, axis=0)
-        v1 = np.take(values, j + 1, axis=0) * w[:, None]
-    sliced = bool(rows[-1] - rows[0] == m - 1)
-    dst = out[rows[0]:rows[0] + m] if sliced else np.empty((m, values.shape[1]))
-    np.multiply(v0, 1.0 - w[:, None], out=dst)
-    dst += v1
+        v0, v1 = np.take(values, j, axis=0), np.take(values, j + 1, axis=0)
     at0 = w == 0.0
-    if at0.any():
-        np.copyto(dst, v0, where=at0[:, None])
+    if v0.flags.c_contiguous and v1.flags.c_contiguous and dst.flags.c_contiguous:
+        # the same products on flat arrays (a per-row weight broadcast over C columns is
+        # several times slower than repeating it)
+        weight = np.repeat(w, c)
+        later = v1.reshape(-1) * weight
+        np.subtract(1.0, weight, out=weight)
+        flat = dst.reshape(-1)
+        np.multiply(v0.reshape(-1), weight, out=flat)
+        flat += later
+        if at0.any():
+            np.copyto(flat, v0.reshape(-1), where=np.repeat(at0, c))
+    else:
+        np.multiply(v0, 1.0 - w[:, None], out=dst)
+        dst += v1 * w[:, None]
+        if at0.any():
+            np.copyto(dst, v0, where=at0[:, None])
     at1 = w == 1.0
     if at1.any():
         dst[at1] = values[j[at1] + 1]
-    if not sliced:
-        out[rows] = dst
 
 
 def clock_shift_s(offset_s: float, stream_epoch: float | None,
