@@ -11,13 +11,15 @@ import pytest
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
 from footcoach.sync.filters import (
-    centred_smooth,
     dedupe_times,
     fill_gaps,
-    moving_average,
     remove_gps_spikes,
     remove_imu_saturation,
     to_nominal_grid,
+)
+from footcoach.sync.smoothing import (
+    centred_smooth,
+    moving_average,
 )
 
 GNSS = Path("/work/shared/data/gnss-football-tactical/Dataset_A_Positional_data")

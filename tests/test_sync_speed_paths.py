@@ -15,12 +15,14 @@ from footcoach.sync.filters import (
     _any_at_or_beyond,
     dedupe_times,
     fill_gaps,
-    moving_average,
     remove_imu_saturation,
 )
 from footcoach.sync.offsets import correlate_lags
 from footcoach.sync.quality import clean_stream
 from footcoach.sync.resample import _CHUNK_ROWS, resample
+from footcoach.sync.smoothing import (
+    moving_average,
+)
 
 IMU_CHANNELS = tuple(f"{s}_{a}" for s in ("acc", "gyro", "mag") for a in "xyz")
 IMU_UNITS = ("g",) * 3 + ("rad/s",) * 3 + ("uT",) * 3

@@ -40,12 +40,15 @@ from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
 from footcoach.sync.filters import (
     accelerometer_columns,
-    centred_smooth,
     dedupe_times,
     fill_gaps,
+    mask_runs,
     remove_gps_spikes,
 )
 from footcoach.sync.resample import resample, session_grid
+from footcoach.sync.smoothing import (
+    centred_smooth,
+)
 
 BAND_NAMES: tuple[str, ...] = ("walk", "jog", "run", "hsr", "sprint")
 PLAYERLOAD_RATE_HZ = 100.0
@@ -161,14 +164,9 @@ def locomotion(gps_xy: TimeSeries, settings: MetricSettings | None = None) -> Lo
     return Locomotion(pos.t[:-1] + dt / 2, step, speed, accel, dt)
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = np.diff(mask.astype(np.int8), prepend=0, append=0)
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-
-
 def efforts(t: np.ndarray, mask: np.ndarray, dt: float, min_s: float) -> np.ndarray:
     """Start times (K,) of the True runs of ``mask`` lasting at least ``min_s`` (n * dt)."""
-    starts, ends = _runs(mask)
+    starts, ends = mask_runs(mask)
     long = (ends - starts) * dt >= min_s - 1e-6 * dt
     return np.asarray(t[starts[long]])
 

@@ -5,10 +5,8 @@ IMU-GPS clock-offset estimate. numpy only; nothing here imports torch or Qt."""
 from footcoach.sync.filters import (
     Gap,
     GapReport,
-    centred_smooth,
     dedupe_times,
     fill_gaps,
-    moving_average,
     remove_gps_spikes,
     remove_imu_saturation,
     to_nominal_grid,
@@ -20,6 +18,10 @@ from footcoach.sync.resample import (
     resample_to_length,
     session_grid,
     to_session_clock,
+)
+from footcoach.sync.smoothing import (
+    centred_smooth,
+    moving_average,
 )
 
 __all__ = [

@@ -44,12 +44,14 @@ from footcoach.errors import FootcoachError
 from footcoach.sync.filters import (
     G0_MPS2,
     accelerometer_columns,
-    centred_smooth,
     dedupe_times,
     fill_gaps,
-    moving_average,
 )
 from footcoach.sync.resample import resample
+from footcoach.sync.smoothing import (
+    centred_smooth,
+    moving_average,
+)
 
 METHOD = "xcorr: |IMU dynamic acc| vs |GPS acc|"
 

@@ -22,10 +22,12 @@ from footcoach.sync.filters import (
     GapReport,
     dedupe_times,
     fill_gaps,
-    moving_average,
     nan_rows,
     remove_gps_spikes,
     remove_imu_saturation,
+)
+from footcoach.sync.smoothing import (
+    moving_average,
 )
 
 DEFAULT_MAX_GAP_S = {"imu": 0.1, "gps": 1.0}

@@ -33,7 +33,7 @@ def resample(ts: TimeSeries, t_grid: np.ndarray, *, max_gap_s: float | None = No
     two source samples around it are further apart than ``max_gap_s`` (default 1.5 source
     intervals, i.e. a sample is missing there), or when one of them is NaN (unless the grid time
     falls exactly on the other). Downsampling by interpolation aliases; low-pass first (e.g.
-    :func:`footcoach.sync.filters.moving_average`) when going to a much lower rate.
+    :func:`footcoach.sync.smoothing.moving_average`) when going to a much lower rate.
 
     The result's values are (K, C) of ``dtype``: float64, or float32 for long 100 Hz streams
     (computed in float64 block by block and rounded once, exactly as

@@ -31,8 +31,10 @@ from footcoach.domain.pitch import Pitch
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.domain.windowing import CONTEXT_FEATURES, WindowSpec
 from footcoach.errors import FootcoachError
-from footcoach.sync.filters import centred_smooth
 from footcoach.sync.resample import resample
+from footcoach.sync.smoothing import (
+    centred_smooth,
+)
 
 CONTEXT_RATE_HZ = 10.0
 """Samples per second averaged into each step's context features."""
