@@ -43,11 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     a.add_argument("--batch", type=int, default=128)
     a.add_argument("--model", type=Path, default=None, metavar="DIR",
-                   help="model folder (default: bundled, else a random-init default-size one)")
+                   help="model folder, or 'random' for a random-init default-size model with "
+                        "the video branch (default: bundled, else random)")
     a.add_argument("--cache", type=Path, default=None,
                    help=f"where the simulated session and model are kept "
                         f"(default {DEFAULT_CACHE / 'bench-analyze'})")
     a.set_defaults(func=_analyze)
+    _register_expert_novice(bsub)
 
 
 def _io(args: argparse.Namespace) -> int:
@@ -81,4 +83,69 @@ def _analyze(args: argparse.Namespace) -> int:
     print(run(args.cache or DEFAULT_CACHE / "bench-analyze", session=args.session,
               minutes=args.minutes, players=args.players, engines=engines, device=args.device,
               batch=args.batch, model_dir=args.model))
+    return 0
+
+
+def _register_expert_novice(bsub: argparse._SubParsersAction) -> None:
+    e = bsub.add_parser("expert-novice", help="real IMU data: the network (IMU only) vs a "
+                                              "feature + gradient-boosting baseline, by player")
+    e.add_argument("--train", type=Path, default=None, metavar="CSV",
+                   help="derived Expert-Novice file (default: the shared data's "
+                        "lower_body_imu_players_1-3_5-7.csv.gz); alone: leave-one-player-out")
+    e.add_argument("--test", type=Path, default=None, metavar="CSV",
+                   help="held-out players in the same format: train on --train, score this")
+    e.add_argument("--segments", default="upper_spine",
+                   help="comma-separated sensors (upper_spine, hips, right_foot, left_foot, "
+                        "right_lower_leg, ...; default upper_spine, vest-like)")
+    e.add_argument("--mirror", default="auto",
+                   help="left-footers to mirror: auto (detected from the feet), none, or "
+                        "player numbers like 5,8")
+    e.add_argument("--rate-hz", type=float, default=100.0,
+                   help="sampling rate assumed for the recordings (undocumented; ~96-100 Hz)")
+    e.add_argument("--epochs", type=int, default=None, help="network training epochs")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--model", type=Path, default=None, metavar="DIR",
+                   help="model for the zero-shot row (default: the bundled one)")
+    e.add_argument("--no-zero-shot", action="store_true", help="skip the bundled model")
+    e.add_argument("--quick", action="store_true",
+                   help="a few epochs of a small network and a short baseline (tests)")
+    e.set_defaults(func=_expert_novice)
+
+
+def _expert_novice(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from footcoach.bench.baseline import BaselineSettings
+    from footcoach.bench.expert_novice_bench import (
+        BenchConfig,
+        default_train_path,
+        format_report,
+        run,
+    )
+    from footcoach.cli.progress import ProgressLine
+    from footcoach.errors import FootcoachError
+    from footcoach.ml.expert_novice import NetSettings
+
+    mirror: str | tuple[int, ...] = args.mirror
+    if args.mirror not in ("auto", "none"):
+        try:
+            mirror = tuple(int(p) for p in args.mirror.split(",") if p.strip())
+        except ValueError:
+            raise FootcoachError(f"--mirror takes auto, none or player numbers, not "
+                                 f"{args.mirror!r}") from None
+    net = NetSettings(seed=args.seed)
+    net = net.quick() if args.quick else net
+    if args.epochs is not None:
+        net = replace(net, epochs=max(1, args.epochs))
+    cfg = BenchConfig(train=args.train or default_train_path(), test=args.test,
+                      segments=tuple(s.strip() for s in args.segments.split(",") if s.strip()),
+                      rate_hz=args.rate_hz, mirror=mirror, quick=args.quick, net=net,
+                      baseline=BaselineSettings(seed=args.seed), model_dir=args.model,
+                      zero_shot=not args.no_zero_shot)
+    bar = ProgressLine("expert-novice")
+    try:
+        result = run(cfg, progress=bar)
+    finally:
+        bar.close()
+    print(format_report(result))
     return 0
