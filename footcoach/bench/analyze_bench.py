@@ -58,8 +58,8 @@ def ensure_model(cache: Path, model_dir: Path | None = None) -> tuple[Path, str]
     if not (out / "footcoach_encoder.onnx").is_file():
         from footcoach.ml.predict import save_random_model
 
-        print(f"no bundled model: saving a random-init default-size model into {out} "
-              "(+ ONNX export) ...", flush=True)
+        print(f"saving a random-init default-size model into {out} (+ ONNX export) ...",
+              flush=True)
         save_random_model(out, config=ModelConfig())
     why = "asked for" if random_init else "no bundled model"
     return out, f"random-init default size, video + IMU + context ({why})"
