@@ -1,0 +1,32 @@
+"""The analysis benchmark's extrapolation to 90 minutes x 22 players (module docstring)."""
+
+from __future__ import annotations
+
+import pytest
+
+from footcoach.bench.analyze_bench import (
+    IMU_BYTES_PER_PLAYER_S,
+    OUT_BYTES_PER_PLAYER_STEP,
+    TARGET_MINUTES,
+    TARGET_PLAYERS,
+    extrapolate,
+)
+
+
+def test_floor_scales_with_minutes_and_the_rest_with_player_minutes() -> None:
+    x = extrapolate(total_s=10.0, floor_s=4.0, minutes=2.0, players=10, peak_rss_mb=500.0,
+                    step_s=0.5)
+    tf, tp = TARGET_MINUTES / 2.0, TARGET_PLAYERS / 10
+    assert x["floor_s"] == pytest.approx(4.0 * tf)
+    assert x["total_s"] == pytest.approx(4.0 * tf + 6.0 * tf * tp)
+    assert x["ratio"] == pytest.approx(x["total_s"] / x["floor_s"])
+    extra_s = (TARGET_PLAYERS * TARGET_MINUTES - 10 * 2.0) * 60.0
+    extra_mb = extra_s * (IMU_BYTES_PER_PLAYER_S + OUT_BYTES_PER_PLAYER_STEP / 0.5) / 2**20
+    assert x["peak_rss_mb"] == pytest.approx(500.0 + extra_mb)
+
+
+def test_without_a_floor_everything_scales_with_player_minutes() -> None:
+    x = extrapolate(total_s=2.0, floor_s=0.0, minutes=2.0, players=10, peak_rss_mb=200.0,
+                    step_s=0.5)
+    assert x["total_s"] == pytest.approx(2.0 * (TARGET_MINUTES / 2.0) * (TARGET_PLAYERS / 10))
+    assert x["ratio"] == 0.0
