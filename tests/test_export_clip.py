@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import signal
 from pathlib import Path
 
 import av
@@ -319,3 +320,28 @@ def test_text_masks_render_any_script() -> None:
     plain, accented = text_mask("Jose", 14), text_mask("José Müller", 14)
     assert plain.shape[0] == accented.shape[0] and accented.shape[1] > plain.shape[1]
     assert accented.max() == 255
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_clip_leaves_no_file(tmp_path: Path, sig: signal.Signals) -> None:
+    """Ctrl-C or a plain `kill` while a clip is being encoded: exit 130, no output, no
+    temporary file left beside it."""
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "long.mp4"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "footcoach.cli.main", "clip", str(DEMO), "--from", "0",
+         "--to", "110", "--out", str(out)],
+        stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    seen = ""
+    while time.monotonic() < deadline and "%" not in seen:  # the progress line has started
+        seen += proc.stderr.read(1)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, seen + err
+    assert "cancelled" in err
+    assert list(tmp_path.iterdir()) == []

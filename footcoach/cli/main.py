@@ -7,7 +7,9 @@ each registered parser sets ``func(args) -> int``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from footcoach import __version__
@@ -48,9 +50,26 @@ def _optional_module(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(full)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: unwind like Ctrl-C, so that exports remove their temporary files."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread() \
+            and args.command not in ("gui", "demo"):  # Qt's event loop keeps the default
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except FootcoachError as exc:
