@@ -110,7 +110,7 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace,
            "CNN only and CNN + LSTM are trained with the joint loss (to save time), + attention "
            "single-task (one model per task; trained jointly it would be the full model), the "
            "full model with the joint loss. ")
-        + f"Total wall time {minutes:.1f} min on CPU.", ""]
+        + (args.run_note or f"Total wall time {minutes:.1f} min on {args.device}."), ""]
     if reduced:
         lines += [f"**Reduced budget:** {reduced}", ""]
     lines += ["| configuration | action acc. | tactic acc. | feedback error | "
@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--reuse", action="store_true",
                     help="score model folders already in --work instead of training them again")
+    ap.add_argument("--run-note", default="",
+                    help="caption text saying where and how long the models were trained "
+                         "(default: this invocation's wall time and device)")
     ap.add_argument("--reduced-note", default="",
                     help="caption text saying how the budget was reduced")
     args = ap.parse_args(argv)
