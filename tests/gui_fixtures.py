@@ -143,3 +143,20 @@ def make_events(seconds: float = DURATION_S) -> list[Event]:
             k += 1
             t = end
     return events
+
+
+def image_index(image) -> int:  # type: ignore[no-untyped-def]
+    """The frame index painted into a rendered QImage (:func:`read_pattern` on its pixels)."""
+
+    def rgb_at(x: int, y: int) -> tuple[int, int, int]:
+        c = image.pixelColor(x, y)
+        return c.red(), c.green(), c.blue()
+
+    return read_pattern(rgb_at)
+
+
+def results_in(folder: Path) -> list[Path]:
+    """The cached analysis results (``result.json``) of a session folder."""
+    from footcoach.app.analysis_cache import ANALYSIS_DIR, RESULT_JSON
+
+    return sorted((folder / ANALYSIS_DIR).glob(f"*/{RESULT_JSON}"))

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_fixtures import make_session
+from gui_fixtures import make_session, results_in
 
-from footcoach.app.analysis_cache import ANALYSIS_DIR, RESULT_JSON, load_cached_result
+from footcoach.app.analysis_cache import RESULT_JSON, load_cached_result
 from footcoach.app.analyze import AnalysisProgress, analyze_session, run_analysis
 from footcoach.app.engines import NoModelError, choose_engine
 from footcoach.cli.main import main
@@ -70,10 +70,6 @@ def session(session_template: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "session"
     shutil.copytree(session_template, dst)
     return dst
-
-
-def results_in(folder: Path) -> list[Path]:
-    return sorted((folder / ANALYSIS_DIR).glob(f"*/{RESULT_JSON}"))
 
 
 def test_generator_yields_progress_then_the_result(session: Path, model_dir: Path) -> None:

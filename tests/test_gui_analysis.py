@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from gui_fixtures import make_session
+from gui_fixtures import make_session, results_in
 from PySide6.QtCore import QSettings, Qt, QTimer
 
-from footcoach.app.analysis_cache import ANALYSIS_DIR, RESULT_JSON
+from footcoach.app.analysis_cache import ANALYSIS_DIR
 from footcoach.app.analyze import AnalysisResult
 from footcoach.gui.analysis_worker import AnalysisWorker, one_line
 from footcoach.gui.main_window import MainWindow
@@ -50,10 +50,6 @@ def session(session_template: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "session"
     shutil.copytree(session_template, dst)
     return dst
-
-
-def results_in(folder: Path) -> list[Path]:
-    return sorted((folder / ANALYSIS_DIR).glob(f"*/{RESULT_JSON}"))
 
 
 def new_window(qtbot, tmp_path: Path, name: str = "footcoach.ini") -> MainWindow:  # type: ignore[no-untyped-def]

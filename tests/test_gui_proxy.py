@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_fixtures import FPS, VIDEO_START_S, make_session, read_pattern
+from gui_fixtures import FPS, VIDEO_START_S, image_index, make_session, read_pattern
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QImage
 
 from footcoach.app.proxy import (
     PROXY_DIR,
@@ -30,14 +29,6 @@ from footcoach.gui.frame_bench import measure_frame_path
 from footcoach.gui.frame_server import FrameServer
 from footcoach.gui.main_window import MainWindow
 from footcoach.io.video import VideoReader
-
-
-def image_index(image: QImage) -> int:
-    def rgb_at(x: int, y: int) -> tuple[int, int, int]:
-        c = image.pixelColor(x, y)
-        return c.red(), c.green(), c.blue()
-
-    return read_pattern(rgb_at)
 
 
 @pytest.fixture(scope="module")

@@ -10,26 +10,17 @@ from gui_fixtures import (
     FPS,
     VIDEO_START_S,
     calibration,
+    image_index,
     make_events,
     make_session,
     p1_xy,
-    read_pattern,
 )
-from PySide6.QtGui import QImage
 
 from footcoach.app.load import LoadedSession, load_session
 from footcoach.errors import FootcoachError
 from footcoach.gui.frame_server import FrameServer
 from footcoach.gui.state import AppState
 from footcoach.gui.video_view import VideoView
-
-
-def image_index(image: QImage) -> int:
-    def rgb_at(x: int, y: int) -> tuple[int, int, int]:
-        c = image.pixelColor(x, y)
-        return c.red(), c.green(), c.blue()
-
-    return read_pattern(rgb_at)
 
 
 @pytest.fixture(scope="module")
