@@ -1,6 +1,8 @@
-"""The analysis benchmark's extrapolation to 90 minutes x 22 players (module docstring)."""
+"""The analysis benchmark: its floor (decode only) and extrapolation to 90 minutes x 22 players."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +32,14 @@ def test_without_a_floor_everything_scales_with_player_minutes() -> None:
                     step_s=0.5)
     assert x["total_s"] == pytest.approx(2.0 * (TARGET_MINUTES / 2.0) * (TARGET_PLAYERS / 10))
     assert x["ratio"] == 0.0
+
+
+def test_floor_is_the_faster_decoder_threading_mode() -> None:
+    from footcoach.bench.analyze_bench import measure_floor
+
+    demo = Path(__file__).resolve().parents[1] / "resources" / "demo-session"
+    f = measure_floor(demo, video_fps=8.0)
+    assert set(f["by_mode_s"]) == {"AUTO", "SLICE"}
+    assert f["floor_s"] == min(f["by_mode_s"].values()) > 0
+    fps = f["video"][2]
+    assert f["step"] == round(fps / 8.0) and f["frames"] > 0

@@ -18,7 +18,7 @@ from footcoach.app.load import load_session
 from footcoach.cli.main import main
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action, Tactic
-from footcoach.domain.windowing import WindowSpec
+from footcoach.domain.windowing import CONTEXT_FEATURES, PLAYER_CONTEXT_FEATURES, WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import SPLITS, STEP_FIELDS, WINDOW_FIELDS, DatasetFile
 from footcoach.io.video import VideoReader
@@ -64,8 +64,9 @@ def test_shapes_dtypes_and_attributes(built):
         h = ds.h5
         n = ds.n_steps
         assert n == 2 * PLAYERS * 40 == built.n_steps
+        k = len(CONTEXT_FEATURES)
         expect = {"video": ((n, 4, 64, 64, 3), np.uint8), "imu": ((n, 50, 9), np.float32),
-                  "context": ((n, 12), np.float32), "context_valid": ((n, 12), np.bool_),
+                  "context": ((n, k), np.float32), "context_valid": ((n, k), np.bool_),
                   "mask": ((n, 3), np.bool_), "action": ((n,), np.int16),
                   "tactic": ((n,), np.int16), "quality": ((n,), np.float32),
                   "player": ((n,), np.int32), "session": ((n,), np.int32),
@@ -237,6 +238,21 @@ def test_torch_dataset_reads_the_same_arrays_lazily(built):
     assert data.class_counts().sum() == len(data)
 
 
+def test_in_memory_windows_equal_the_lazily_read_ones(built):
+    pytest.importorskip("torch")
+    from footcoach.ml.data import WindowDataset
+
+    lazy = WindowDataset(built.path, split="train", video=False, in_memory=False)
+    memory = WindowDataset(built.path, split="train", video=False)
+    assert memory.in_memory and not lazy.in_memory and not WindowDataset(built.path).in_memory
+    for i in (0, len(lazy) // 3, len(lazy) - 1):
+        a, b = lazy[i], memory[i]
+        assert a.keys() == b.keys()
+        for k in a:
+            np.testing.assert_array_equal(a[k].numpy(), b[k].numpy(), err_msg=k)
+    assert memory._memory is not None and lazy._memory is None
+
+
 def test_cancel_stops_the_build_and_leaves_no_file(sessions, tmp_path):
     polls = []
 
@@ -297,6 +313,22 @@ def test_cli_build_and_info(sessions, tmp_path, capsys):
     assert main(["dataset", "build", str(sessions[1]), "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
     assert main(["dataset", "info", str(tmp_path / "missing.h5")]) == 2
+
+
+def test_cli_build_with_player_context_only(sessions, tmp_path):
+    """``--context player`` keeps the first twelve features, equal to the full build's."""
+    full, player = tmp_path / "full.h5", tmp_path / "player.h5"
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(full)]) == 0
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(player),
+                 "--context", "player"]) == 0
+    with DatasetFile(full) as a, DatasetFile(player) as b:
+        assert a.spec.context_features == CONTEXT_FEATURES
+        assert b.spec.context_features == PLAYER_CONTEXT_FEATURES
+        ca, cb = a.h5["context"][:], b.h5["context"][:]
+        assert ca.shape[1] == len(CONTEXT_FEATURES) and cb.shape[1] == 12
+        np.testing.assert_array_equal(ca[:, :12], cb)
+        team = a.h5["context_valid"][:, 12:]
+        assert team.mean() > 0.9  # two teams: the team-shape features are known
 
 
 def test_true_imu_offsets_from_labels_shift_the_imu_steps(sessions, tmp_path):

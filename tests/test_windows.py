@@ -15,7 +15,7 @@ from footcoach.domain.events import Event
 from footcoach.domain.labels import Action, Tactic
 from footcoach.domain.pitch import Pitch
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.windowing import CONTEXT_FEATURES, WindowSpec
+from footcoach.domain.windowing import CONTEXT_FEATURES, PLAYER_CONTEXT_FEATURES, WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.io.labels import (
     Track,
@@ -106,7 +106,7 @@ def test_context_features_of_players_moving_in_straight_lines():
     grid = step_grid(0.0, 20.0, SPEC)
     out = ContextBuilder(pos, teams, pitch, ball=ball, spec=SPEC).steps(grid)
     ctx, valid = out["a1"]
-    assert ctx.shape == (40, 12) and ctx.dtype == np.float32 and valid.all()
+    assert ctx.shape == (40, len(CONTEXT_FEATURES)) and ctx.dtype == np.float32 and valid.all()
     k = 10  # step 5.0-5.5 s: x from 20 to 21.35
     c = ctx[k]
     assert c[F["speed_mps"]] == pytest.approx(3.0, abs=1e-3)
@@ -125,6 +125,58 @@ def test_context_features_of_players_moving_in_straight_lines():
     no_ball = ContextBuilder(pos, teams, pitch, spec=SPEC).steps(grid)["a1"][0]
     assert np.isnan(no_ball[:, F["ball_dist_m"]]).all()
     assert np.isfinite(no_ball[:, F["speed_mps"]]).all()
+    # team shape: A (a1, a2) and B (b1) all run at 3 m/s along +x; A attacks x = 40
+    x = 5 + 3 * 5.2  # mean x over the step
+    assert c[F["attack_progress"]] == pytest.approx(x / 40, abs=1e-3)
+    assert c[F["team_progress"]] == pytest.approx(x / 40, abs=1e-3)
+    assert c[F["team_lead_m"]] == pytest.approx(0.0, abs=1e-3)
+    assert c[F["team_advance_mps"]] == pytest.approx(3.0, abs=1e-3)
+    assert c[F["opponent_advance_mps"]] == pytest.approx(-3.0, abs=1e-3)  # B attacks x = 0
+    assert c[F["team_speed_mps"]] == pytest.approx(3.0, abs=1e-3)
+    assert c[F["team_spread_m"]] == pytest.approx(2.0, abs=1e-3)
+    assert c[F["opponent_spread_m"]] == pytest.approx(0.0, abs=1e-3)
+    assert c[F["nearest_mate_m"]] == pytest.approx(4.0, abs=1e-3)
+    assert c[F["opponents_within_5m"]] == 0.0
+    assert c[F["goal_side_m"]] == pytest.approx(0.0, abs=1e-3)
+    assert b[F["attack_progress"]] == pytest.approx(1 - x / 40, abs=1e-3)
+    assert b[F["team_lead_m"]] == pytest.approx(0.0, abs=1e-3)
+    assert b[F["opponents_within_5m"]] == 0.0  # a1 6 m away, a2 10 m
+    assert np.isnan(b[F["nearest_mate_m"]])
+
+
+def test_team_shape_pressure_and_goal_side():
+    t = np.arange(0, 101) / 10.0
+    pitch = Pitch(40.0, 30.0)
+    pos = {"a1": line_xy(t, 20.0, 15.0, 0.0, 0.0),   # A attacks x = 40
+           "b1": line_xy(t, 17.0, 15.0, 0.0, 0.0),   # 3 m nearer A's own goal
+           "b2": line_xy(t, 24.0, 15.0, 0.0, 0.0),   # 4 m ahead of a1
+           "b3": line_xy(t, 30.0, 15.0, -2.0, 0.0)}  # 10 m ahead, running towards x = 0
+    out = ContextBuilder(pos, {"a1": "A", "b1": "B", "b2": "B", "b3": "B"}, pitch,
+                         spec=SPEC).steps(step_grid(0.0, 10.0, SPEC))
+    a = out["a1"][0][0]  # step 0.0-0.5 s: b3 at about 29.5
+    assert a[F["opponents_within_5m"]] == 2.0
+    assert a[F["goal_side_m"]] == pytest.approx(-3.0, abs=1e-3)  # b1 is goal-side of a1
+    assert a[F["team_lead_m"]] == pytest.approx(20.0 - (17 + 24 + 29.55) / 3, abs=0.05)
+    assert a[F["opponent_advance_mps"]] == pytest.approx(2.0 / 3, abs=0.02)  # B attacks x = 0
+    b1 = out["b1"][0][0]
+    assert b1[F["goal_side_m"]] == pytest.approx(-3.0, abs=1e-3)  # a1 is 3 m nearer x = 40
+    assert b1[F["attack_progress"]] == pytest.approx(1 - 17 / 40, abs=1e-3)
+
+
+def test_context_of_an_older_feature_list_keeps_its_columns():
+    """A model saved with the first twelve features gets exactly those, in its order."""
+    t = np.arange(0, 101) / 10.0
+    pos = {"a": line_xy(t, 5.0, 10.0, 2.0, 0.0), "b": line_xy(t, 8.0, 12.0, 1.0, 0.0)}
+    teams = {"a": "A", "b": "B"}
+    grid = step_grid(0.0, 10.0, SPEC)
+    full = ContextBuilder(pos, teams, Pitch(40, 30), spec=SPEC).steps(grid)["a"][0]
+    old_spec = WindowSpec(context_features=PLAYER_CONTEXT_FEATURES[::-1])
+    old = ContextBuilder(pos, teams, Pitch(40, 30), spec=old_spec).steps(grid)["a"][0]
+    assert old.shape == (20, 12)
+    np.testing.assert_array_equal(old, full[:, :12][:, ::-1])
+    with pytest.raises(ValueError, match=r"unknown context feature.*ball_speed"):
+        ContextBuilder(pos, teams, Pitch(40, 30),
+                       spec=WindowSpec(context_features=("speed_mps", "ball_speed")))
 
 
 def test_context_marks_steps_without_position():

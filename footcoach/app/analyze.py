@@ -90,6 +90,11 @@ class AnalyzeOptions:
     block_steps: int = 32
     events: EventSettings = field(default_factory=EventSettings)
 
+DECODE_THREADS = "SLICE"
+"""FFmpeg decoder threading of the analysis video: slice threads only. The decoder runs in the
+prefetch thread beside the encoder, and frame threads would compete with it for the cores
+(``footcoach benchmark analyze`` measures both modes for the floor)."""
+
 
 def analysis_settings(spec: WindowSpec, events: EventSettings) -> dict[str, Any]:
     """The engine-independent settings that enter the cache key."""
@@ -241,7 +246,7 @@ class _Run:
         self.total = 3 + n_blocks + 1
         session = aligned.loaded.session
         wants_video = "video" in self.meta.config.modalities
-        reader = (VideoReader(session.path(session.video.file))
+        reader = (VideoReader(session.path(session.video.file), thread_type=DECODE_THREADS)
                   if wants_video and session.video is not None and loaded.video is not None
                   else None)
         stop = threading.Event()

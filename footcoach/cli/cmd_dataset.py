@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--balance", type=float, default=3.0, metavar="R",
                    help="keep at most R x the median class count of windows per action class "
                         "(default 3)")
+    b.add_argument("--context", choices=["all", "player"], default="all",
+                   help="context features per step: all (the player's own and the team-shape "
+                        "features, default) or player (the first 12 only, as models before "
+                        "the team-shape features)")
     b.add_argument("--force", action="store_true", help="overwrite an existing output file")
     b.set_defaults(func=cmd_build)
 
@@ -37,13 +41,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
 def cmd_build(args: argparse.Namespace) -> int:
     from footcoach.app.dataset import BuildSettings, run_build
     from footcoach.cli.progress import ProgressLine
+    from footcoach.domain.windowing import (
+        CONTEXT_FEATURES,
+        PLAYER_CONTEXT_FEATURES,
+        WindowSpec,
+    )
     from footcoach.io.hdf5_dataset import compression_options, format_class_table
 
     if args.out.exists() and not args.force:
         raise FootcoachError("the output file exists (use --force to overwrite)", args.out)
     try:
+        features = PLAYER_CONTEXT_FEATURES if args.context == "player" else CONTEXT_FEATURES
         settings = BuildSettings(seed=args.seed, compression=args.compression,
-                                 imu_offsets=args.imu_offsets, balance_ratio=args.balance)
+                                 imu_offsets=args.imu_offsets, balance_ratio=args.balance,
+                                 spec=WindowSpec(context_features=features))
         compression_options(settings.compression)
     except ValueError as exc:
         raise FootcoachError(str(exc), args.out) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-CONTEXT_FEATURES: tuple[str, ...] = (
+PLAYER_CONTEXT_FEATURES: tuple[str, ...] = (
     "speed_mps",            # own speed
     "accel_mps2",           # own longitudinal acceleration (d speed / dt)
     "heading_sin",          # direction of motion, sin / cos of the angle to the pitch x axis
@@ -25,6 +25,28 @@ CONTEXT_FEATURES: tuple[str, ...] = (
     "team_centroid_dist_m",  # distance to the own team's centroid
     "nearest_opponent_m",   # distance to the nearest opponent
 )
+"""The first twelve features (all that models saved before the team-shape features knew)."""
+
+TEAM_CONTEXT_FEATURES: tuple[str, ...] = (
+    # "attack axis": pitch x towards the goal the player's team attacks
+    "attack_progress",       # own position along the attack axis: 0 own goal line, 1 attacked
+    "team_progress",         # own team's centroid along the attack axis, 0..1
+    "team_lead_m",           # own centroid minus the opponents' centroid along the attack axis
+    "team_advance_mps",      # own centroid velocity along the attack axis (m/s)
+    "opponent_advance_mps",  # opponents' centroid velocity along *their* attack axis (m/s)
+    "team_speed_mps",        # mean speed of the own team (self included)
+    "team_spread_m",         # mean distance of the own players to their centroid
+    "opponent_spread_m",     # the same for the opponents
+    "nearest_mate_m",        # distance to the nearest team-mate
+    "opponents_within_5m",   # number of opponents closer than 5 m
+    "goal_side_m",           # how far the player is nearer his own goal than his nearest
+                             # opponent, along the attack axis (m; > 0 goal-side)
+)
+"""Team-shape features from every player's positions (no ball needed): who pushes forward,
+how compact each team is, how close the pressure is (:mod:`footcoach.sync.team_context`)."""
+
+CONTEXT_FEATURES: tuple[str, ...] = PLAYER_CONTEXT_FEATURES + TEAM_CONTEXT_FEATURES
+"""Every context feature footcoach computes, in the default order of new datasets/models."""
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,7 @@ def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
         names = m[task]["labels"]
         atomic_write_text(folder / f"confusion_{task}.csv", confusion_csv(cm, names))
         atomic_write_bytes(folder / f"confusion_{task}.png", confusion_png(
-            cm, names, f"{task} confusion, {m['data']['split']} split ({cm.sum():.0f} windows)"))
+            cm, names, f"{task} confusion: {m['data']['text']}"))
     atomic_write_text(folder / "metrics.json",
                       json.dumps(_finite(m), indent=1, allow_nan=False) + "\n")
     atomic_write_text(folder / "metrics.md", summary_markdown(m))

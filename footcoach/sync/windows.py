@@ -10,7 +10,8 @@ Step ``k`` of the session covers ``[k * step_s, (k + 1) * step_s)`` on the sessi
   samples present, all nine channels).
 * Context: the :data:`~footcoach.domain.windowing.CONTEXT_FEATURES`, each the mean of
   ``CONTEXT_RATE_HZ`` samples over the step, computed from smoothed positions of every player
-  (:class:`ContextBuilder`); NaN where unknown (no ball track, no teammate ...), and a per-step
+  (:class:`ContextBuilder`; the team-shape ones in :mod:`footcoach.sync.team_context`), those
+  the spec names in its order; NaN where unknown (no ball track, no teammate ...), and a per-step
   flag ``position_valid`` (own position known for at least half the step).
 * Video: ``frames_per_step`` frames at the step's :meth:`StepGrid.frame_times` (centred
   sub-intervals); the crops themselves are cut by :mod:`footcoach.io.video_crops`.
@@ -29,12 +30,18 @@ import numpy as np
 
 from footcoach.domain.pitch import Pitch
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.windowing import CONTEXT_FEATURES, WindowSpec
+from footcoach.domain.windowing import (
+    CONTEXT_FEATURES,
+    PLAYER_CONTEXT_FEATURES,
+    TEAM_CONTEXT_FEATURES,
+    WindowSpec,
+)
 from footcoach.errors import FootcoachError
 from footcoach.sync.resample import resample
 from footcoach.sync.smoothing import (
     centred_smooth,
 )
+from footcoach.sync.team_context import TeamShape, attack_signs
 
 CONTEXT_RATE_HZ = 10.0
 """Samples per second averaged into each step's context features."""
@@ -211,8 +218,13 @@ class ContextBuilder:
         self.spec = spec or WindowSpec()
         self.goals = attack_goals(self.teams, pitch)
         self._smoothed: dict[str, TimeSeries | None] = {}
-        if tuple(self.spec.context_features) != CONTEXT_FEATURES:
-            raise ValueError("this footcoach computes exactly CONTEXT_FEATURES")
+        unknown = [f for f in self.spec.context_features if f not in CONTEXT_FEATURES]
+        if unknown:
+            raise ValueError(f"unknown context feature(s) {', '.join(unknown)} (this footcoach "
+                             f"computes {', '.join(CONTEXT_FEATURES)})")
+        self._columns = np.array([CONTEXT_FEATURES.index(f)
+                                  for f in self.spec.context_features], np.int64)
+        self._signs = attack_signs(self.goals, pitch.length_m)
 
     @property
     def samples_per_step(self) -> int:
@@ -269,11 +281,18 @@ class ContextBuilder:
         pids = list(self.positions)
         kin = {pid: self._kinematics(pid, times) for pid in pids}
         all_xy = np.stack([kin[pid][0] for pid in pids]) if pids else np.zeros((0, 0, 2))
+        all_vel = np.stack([kin[pid][1] for pid in pids]) if pids else np.zeros((0, 0, 2))
         ball = self._ball_xy(times)
+        team_of = [self.teams[pid] for pid in pids]
+        shape = TeamShape(all_xy, all_vel, team_of, self._signs, self.pitch.length_m)
+        need_team = bool(np.any(self._columns >= len(PLAYER_CONTEXT_FEATURES)))
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for i, pid in enumerate(pids):
             xy, vel, acc = kin[pid]
-            feats = self._features(i, pids, all_xy, xy, vel, acc, ball)
+            player = self._features(i, pids, all_xy, xy, vel, acc, ball)
+            team = (shape.features(i) if need_team
+                    else np.full((len(xy), len(TEAM_CONTEXT_FEATURES)), np.nan))
+            feats = np.concatenate([player, team], axis=1)[:, self._columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps stay NaN
                 ctx = np.nanmean(feats.reshape(grid.n, m, -1), axis=1)
@@ -283,7 +302,8 @@ class ContextBuilder:
 
     def _features(self, i: int, pids: list[str], all_xy: np.ndarray, xy: np.ndarray,
                   vel: np.ndarray, acc: np.ndarray, ball: np.ndarray) -> np.ndarray:
-        """(T, K) instantaneous features of player ``pids[i]`` (order of CONTEXT_FEATURES)."""
+        """(T, 12) instantaneous features of player ``pids[i]`` (order of
+        PLAYER_CONTEXT_FEATURES)."""
         pid = pids[i]
         team = self.teams[pid]
         speed = np.hypot(vel[:, 0], vel[:, 1])

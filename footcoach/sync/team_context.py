@@ -1,0 +1,120 @@
+"""Team-shape context features (:data:`~footcoach.domain.windowing.TEAM_CONTEXT_FEATURES`) from
+every player's smoothed positions and velocities; pure numpy, no ball track needed.
+
+The *attack axis* of a team is the pitch x axis pointing at the goal that team attacks
+(``sign = +1`` towards ``x = length``, ``-1`` towards ``x = 0``); *progress* along it is 0 on the
+own goal line and 1 on the attacked one. A team's centroid and spread use its players with a
+known position at that instant (NaN when none). Players without a team, or sessions with one
+team only, get NaN for what they lack (the network masks unknown features).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from footcoach.domain.windowing import TEAM_CONTEXT_FEATURES
+
+PRESSURE_RADIUS_M = 5.0
+"""Radius (m) within which opponents count for ``opponents_within_5m``."""
+
+
+def _nanmean(a: np.ndarray, axis: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN -> NaN
+        return np.nanmean(a, axis=axis)
+
+
+def _nanmin(a: np.ndarray, axis: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmin(a, axis=axis)
+
+
+class TeamShape:
+    """Per-team aggregates over time, computed once and shared by the team's players.
+
+    Args:
+        xy: (P, T, 2) positions (m), NaN where unknown.
+        vel: (P, T, 2) velocities (m/s), NaN where unknown.
+        teams: (P,) team name per player (``""`` none).
+        attack_sign: team name -> +1 (attacks ``x = length``) or -1 (attacks ``x = 0``).
+        length_m: pitch length (m).
+    """
+
+    def __init__(self, xy: np.ndarray, vel: np.ndarray, teams: Sequence[str],
+                 attack_sign: dict[str, float], length_m: float) -> None:
+        self.xy, self.vel = xy, vel
+        self.teams = list(teams)
+        self.sign = attack_sign
+        self.length_m = float(length_m)
+        self._members = {t: np.array([j for j, q in enumerate(self.teams) if q == t], np.int64)
+                         for t in set(self.teams) if t}
+        self._cache: dict[str, dict[str, np.ndarray]] = {}
+
+    def _team(self, team: str) -> dict[str, np.ndarray]:
+        """Centroid (T, 2), centroid velocity (T, 2), mean speed (T,), spread (T,)."""
+        if team not in self._cache:
+            idx = self._members[team]
+            xy, vel = self.xy[idx], self.vel[idx]
+            centroid = _nanmean(xy, axis=0)
+            self._cache[team] = {
+                "centroid": centroid,
+                "velocity": _nanmean(vel, axis=0),
+                "speed": _nanmean(np.hypot(vel[..., 0], vel[..., 1]), axis=0),
+                "spread": _nanmean(np.linalg.norm(xy - centroid[None], axis=2), axis=0),
+            }
+        return self._cache[team]
+
+    def progress(self, x: np.ndarray, team: str) -> np.ndarray:
+        """Progress 0..1 of pitch x coordinates along ``team``'s attack axis."""
+        u = x / self.length_m
+        return u if self.sign[team] > 0 else 1.0 - u
+
+    def features(self, i: int) -> np.ndarray:
+        """(T, len(TEAM_CONTEXT_FEATURES)) features of player ``i`` (NaN where unknown)."""
+        n_t = self.xy.shape[1]
+        out = np.full((n_t, len(TEAM_CONTEXT_FEATURES)), np.nan)
+        team = self.teams[i]
+        if not team:
+            return out
+        col = {name: k for k, name in enumerate(TEAM_CONTEXT_FEATURES)}
+        s = self.sign[team]
+        xy = self.xy[i]
+        own = self._team(team)
+        out[:, col["attack_progress"]] = self.progress(xy[:, 0], team)
+        out[:, col["team_progress"]] = self.progress(own["centroid"][:, 0], team)
+        out[:, col["team_advance_mps"]] = s * own["velocity"][:, 0]
+        out[:, col["team_speed_mps"]] = own["speed"]
+        out[:, col["team_spread_m"]] = own["spread"]
+        mates = self._members[team][self._members[team] != i]
+        if mates.size:
+            d = np.linalg.norm(self.xy[mates] - xy[None], axis=2)
+            out[:, col["nearest_mate_m"]] = _nanmin(d, axis=0)
+        rivals = [t for t in self._members if t != team]
+        if rivals:
+            r_idx = np.concatenate([self._members[t] for t in rivals])
+            opp = self._team(rivals[0]) if len(rivals) == 1 else None
+            if opp is not None:
+                out[:, col["team_lead_m"]] = s * (own["centroid"][:, 0] - opp["centroid"][:, 0])
+                out[:, col["opponent_advance_mps"]] = (self.sign[rivals[0]]
+                                                       * opp["velocity"][:, 0])
+                out[:, col["opponent_spread_m"]] = opp["spread"]
+            d = np.linalg.norm(self.xy[r_idx] - xy[None], axis=2)  # (R, T)
+            known = np.isfinite(d)
+            count = np.sum(known & (d < PRESSURE_RADIUS_M), axis=0).astype(np.float64)
+            count[~np.isfinite(xy[:, 0]) | ~known.any(axis=0)] = np.nan
+            out[:, col["opponents_within_5m"]] = count
+            nearest = np.argmin(np.where(known, d, np.inf), axis=0)
+            opp_x = self.xy[r_idx[nearest], np.arange(n_t), 0]
+            side = s * (opp_x - xy[:, 0])
+            side[~known.any(axis=0)] = np.nan
+            out[:, col["goal_side_m"]] = side
+        return out
+
+
+def attack_signs(goals: dict[str, tuple[float, float]], length_m: float) -> dict[str, float]:
+    """Team name -> +1 when its attacked goal lies at ``x > length / 2``, else -1."""
+    return {t: (1.0 if g[0] > length_m / 2.0 else -1.0) for t, g in goals.items()}
