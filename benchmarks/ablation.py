@@ -47,7 +47,8 @@ def run_one(data: Path, work: Path, ablation: str, task: str | None, seed: int,
     s = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=seed, ablation=ablation,
                       task=task, patience=args.patience, modalities=mods,
                       max_train_windows=args.max_train_windows,
-                      max_val_windows=args.max_val_windows, device=args.device, workers=0)
+                      max_val_windows=args.max_val_windows, device=args.device, workers=0,
+                      select=args.select)
     from footcoach.ml.config import read_model_json
     from footcoach.ml.weights import load_model
 
@@ -152,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--joint-baselines", action="store_true",
                     help="train cnn and cnn_lstm with the joint loss too (cheaper)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--select", choices=("loss", "score"), default="loss",
+                    help="best-epoch selection (the checked-in table used the validation loss)")
     ap.add_argument("--reuse", action="store_true",
                     help="score model folders already in --work instead of training them again")
     ap.add_argument("--run-note", default="",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ablation of docs/ablation.md on a many-core GPU machine, from scratch:
 #   1. simulate the sessions of benchmarks/train_bundled.py (no video), PAR at a time;
-#   2. build two datasets of them: all context features, and the player's own 12 only;
+#   2. build two datasets of them: all context features (the simulator's ball track
+#      included), and the player's own 12 only without a ball track;
 #   3. train, one process per (configuration, seed): the 4 configurations x 3 seeds on the
 #      all-features data, and the full model x 3 seeds on the player-only data;
 #   4. score every complete configuration on the test split (CPU) into OUT/ablation-*.md.
@@ -30,8 +31,9 @@ done
 wait
 echo "simulated $SESSIONS sessions: $(since)"
 for ctx in all player; do
+  ball=(); [ $ctx = player ] && ball=(--no-ball)
   "$PY" -m footcoach dataset build "${names[@]}" --out "$W/data-$ctx.h5" --context $ctx \
-    --force > "$W/logs/build-$ctx.log" 2>&1 &
+    "${ball[@]}" --force > "$W/logs/build-$ctx.log" 2>&1 &
 done
 wait
 grep -h "windows (of" "$W"/logs/build-*.log

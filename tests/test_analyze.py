@@ -20,7 +20,7 @@ from gui_fixtures import make_session, results_in
 
 from footcoach.app.analysis_cache import RESULT_JSON, load_cached_result
 from footcoach.app.analyze import AnalysisProgress, analyze_session, run_analysis
-from footcoach.app.engines import NoModelError, choose_engine
+from footcoach.app.engines import NoModelError, OnnxEngine, choose_engine, inference_threads
 from footcoach.cli.main import main
 from footcoach.errors import FootcoachError
 
@@ -210,6 +210,15 @@ def test_engine_choice(model_dir: Path) -> None:
         choose_engine(model_dir, "onnx", "cpu")
     with pytest.raises(FootcoachError):
         choose_engine(model_dir, "tensorflow", "cpu")
+
+
+def test_engine_leaves_a_core_to_the_video_decoder(onnx_model_dir: Path) -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert inference_threads(False) == 0  # the engine's default: every core
+    assert inference_threads(True) == max(1, cores - 1)
+    engine = OnnxEngine(onnx_model_dir, device="cpu", threads=1)
+    opts = engine.runner.sessions["encoder"].get_session_options()
+    assert opts.intra_op_num_threads == 1
 
 
 def test_cli_writes_json_and_csv(session: Path, model_dir: Path, tmp_path: Path,

@@ -84,8 +84,9 @@ def test_shapes_dtypes_and_attributes(built):
         assert mask[session == 0, 0].mean() > 0.5 and not mask[session == 1, 0].any()
         assert mask[:, 1].mean() > 0.8 and mask[:, 2].mean() > 0.6
         assert np.isfinite(h["imu"][()]).all() and np.isfinite(h["context"][()]).all()
-        ball = [SPEC.context_features.index(f) for f in ("ball_dist_m", "ball_bearing_sin")]
-        assert not h["context_valid"][:, ball].any()  # the simulator writes no ball track
+        ball = [SPEC.context_features.index(f) for f in ("ball_dist_m", "ball_control_m")]
+        valid = h["context_valid"][:, ball]
+        assert valid.any() and not valid.all()  # the simulator's ball, unknown out of play
         assert ds.n_windows == built.n_windows > 0
         assert (ds.windows["weight"] >= 1.0).all()
 
@@ -327,8 +328,36 @@ def test_cli_build_with_player_context_only(sessions, tmp_path):
         ca, cb = a.h5["context"][:], b.h5["context"][:]
         assert ca.shape[1] == len(CONTEXT_FEATURES) and cb.shape[1] == 12
         np.testing.assert_array_equal(ca[:, :12], cb)
-        team = a.h5["context_valid"][:, 12:]
+        team = a.h5["context_valid"][:, 12:23]
         assert team.mean() > 0.9  # two teams: the team-shape features are known
+
+
+def test_ball_track_of_labels_json_feeds_the_ball_features(sessions, tmp_path):
+    """The simulator writes its ball (25 Hz, null out of play) into labels.json; the builder
+    turns it into the ball features; ``--no-ball`` leaves them unknown and ``--context team``
+    keeps the 23 features before them."""
+    doc = json.loads((sessions[1] / "labels.json").read_text())
+    ball = doc["ball"]
+    assert ball["rate_hz"] == 25.0 and len(ball["x"]) == len(ball["y"]) == len(ball["z"])
+    assert len(ball["x"]) == round(doc["duration_s"] * 25)
+    lab = read_labels(sessions[1])
+    assert lab.ball_xyz is not None and lab.ball_xyz.shape == (len(ball["x"]), 3)
+    assert np.isfinite(lab.ball_xyz).any()
+    with_ball, no_ball, team = tmp_path / "b.h5", tmp_path / "n.h5", tmp_path / "t.h5"
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(with_ball)]) == 0
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(no_ball), "--no-ball"]) == 0
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(team), "--context",
+                 "team"]) == 0
+    cols = [k for k, n in enumerate(CONTEXT_FEATURES) if n.startswith("ball_")]
+    with DatasetFile(with_ball) as a, DatasetFile(no_ball) as b, DatasetFile(team) as c:
+        va, vb = a.h5["context_valid"][:], b.h5["context_valid"][:]
+        assert va[:, cols].any(axis=0).all()  # every ball feature is known somewhere
+        assert not vb[:, cols].any()
+        others = [k for k in range(len(CONTEXT_FEATURES)) if k not in cols]
+        np.testing.assert_array_equal(a.h5["context"][:][:, others],
+                                      b.h5["context"][:][:, others])
+        assert len(c.spec.context_features) == 23
+        np.testing.assert_array_equal(c.h5["context"][:], a.h5["context"][:][:, :23])
 
 
 def test_true_imu_offsets_from_labels_shift_the_imu_steps(sessions, tmp_path):

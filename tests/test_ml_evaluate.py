@@ -17,6 +17,7 @@ from footcoach.analysis.classification import (
     class_scores,
     confusion_csv,
     confusion_matrix,
+    group_vote_report,
     macro_f1,
     regression_errors,
     task_report,
@@ -57,6 +58,18 @@ def test_task_report_and_csv():
         confusion_matrix(np.array([0, 5]), np.array([0, 1]), 3)
 
 
+def test_group_vote_averages_the_members_probabilities():
+    # group 7: three windows of label 1; two lean to 0 a little, one is sure of 1 -> votes 1
+    # group 3: one window of label 0, predicted 2; group 5: unlabelled only -> left out
+    true = np.array([1, 1, 1, 0, -1])
+    probs = np.array([[0.5, 0.4, 0.1], [0.5, 0.4, 0.1], [0.0, 1.0, 0.0], [0.1, 0.2, 0.7],
+                      [1.0, 0.0, 0.0]])
+    r = group_vote_report(true, probs, np.array([7, 7, 7, 3, 5]), ["a", "b", "c"])
+    assert r["n"] == 2 and r["n_samples"] == 4 and r["mean_group_size"] == 2.0
+    assert r["accuracy"] == 0.5 and r["confusion"] == [[0, 0, 1], [0, 1, 0], [0, 0, 0]]
+    assert accuracy(true[:4], probs[:4].argmax(1)) == 0.25  # per window: only 1 of 4
+
+
 def test_regression_errors():
     e = regression_errors(np.array([50.0, 60.0, np.nan, 80.0]), np.array([52.0, 57.0, 1.0, 80.0]))
     assert e["n"] == 3 and e["mae"] == pytest.approx(5 / 3)
@@ -94,3 +107,21 @@ def test_evaluate_writes_consistent_metric_files(trained, tmp_path):
     assert img.size[0] > 12 * 40 and img.mode == "RGB"
     md = (tmp_path / "metrics.md").read_text()
     assert "Data: synthetic test split" in md and "| tactic | precision |" in md
+    tv = doc["tactic_team_vote"]
+    assert tv["n_samples"] == n and 1 <= tv["n"] <= n and "Team tactic" in md
+    assert tv["mean_group_size"] == pytest.approx(n / tv["n"])
+
+
+def test_evaluate_without_ball_hides_the_ball_features(trained, tmp_path):
+    """``without_ball`` feeds the model NaN for the ``ball_*`` columns: the outputs change and
+    the data description says so."""
+    data, model_dir = trained
+    model, cfg = load_model(model_dir)
+    assert any(n.startswith("ball_") for n in cfg.window.context_features)
+    with_ball = predict(model, data, "test")
+    without = predict(model, data, "test", without_ball=True)
+    assert not np.allclose(with_ball.quality_pred, without.quality_pred)
+    m = evaluate(model_dir, data, split="test", out=tmp_path, device="cpu", without_ball=True)
+    assert m["data"]["ball_track"] is False and "ball track (hidden)" in m["data"]["text"]
+    assert m["quality"]["mae"] == pytest.approx(
+        np.mean(np.abs(without.quality_true - without.quality_pred)), rel=1e-5)

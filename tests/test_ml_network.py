@@ -18,10 +18,11 @@ from footcoach.ml.config import (
     ModelConfig,
     NormStats,
 )
-from footcoach.ml.encoders import augment_steps, masked_softmax, video_augment
+from footcoach.ml.encoders import VideoEncoder, augment_steps, masked_softmax, video_augment
 from footcoach.ml.losses import JointLoss, joint_loss
 from footcoach.ml.network import (
     FootcoachNet,
+    hide_features,
     modality_dropout,
     parameter_count,
     sliding_windows,
@@ -192,6 +193,21 @@ def test_modality_dropout_never_hides_everything() -> None:
     assert torch.equal(modality_dropout(mask, 0.0), mask)
 
 
+def test_hide_features_hides_whole_windows_and_only_those_columns() -> None:
+    g = torch.Generator().manual_seed(0)
+    ctx = torch.randn(4000, 5, 6)
+    cols = [1, 4]
+    out = hide_features(ctx, cols, 0.5, generator=g)
+    nan = torch.isnan(out[:, :, cols])
+    per_window = nan.flatten(1)
+    assert bool((per_window.all(1) | ~per_window.any(1)).all())  # all or none of a window
+    assert 0.45 < float(per_window.all(1).float().mean()) < 0.55
+    keep = [0, 2, 3, 5]
+    assert torch.equal(out[:, :, keep], ctx[:, :, keep]) and not torch.isnan(ctx).any()
+    assert torch.isnan(hide_features(ctx, cols, 1.0)[:, :, cols]).all()
+    assert hide_features(ctx, cols, 0.0) is ctx and hide_features(ctx, [], 1.0) is ctx
+
+
 def test_masked_softmax_all_masked_row_is_zero() -> None:
     scores = torch.tensor([[1.0, 2.0, 3.0], [5.0, -1.0, 0.0]])
     mask = torch.tensor([[True, False, True], [False, False, False]])
@@ -217,6 +233,24 @@ def test_config_json_round_trip_and_validation() -> None:
         ModelConfig.from_dict({**cfg.to_dict(), "colour": "red"})
     with pytest.raises(ValueError):
         LossWeights.single("speed")
+    with pytest.raises(FootcoachError, match="video_stride"):
+        ModelConfig(video_stride=0)
+
+
+def test_video_stride_is_one_for_older_descriptions_and_shrinks_the_first_block() -> None:
+    """A description written before ``video_stride`` existed rebuilds the stride-1 network
+    it was trained as (same parameter shapes, so a wrong stride would load silently)."""
+    cfg = ModelConfig()
+    assert cfg.video_stride == 2
+    old = {k: v for k, v in cfg.to_dict().items() if k != "video_stride"}
+    assert ModelConfig.from_dict(old).video_stride == 1
+    x = torch.randn(2, 3, 4, 64, 64)
+    sizes = {}
+    for stride in (1, 2):
+        enc = VideoEncoder(4, 64, (8, 32, 64), 16, 0.0, stride).eval()
+        sizes[stride] = enc.features[0](x).shape
+        assert enc(x).shape == (2, 16)
+    assert sizes[1] == (2, 8, 4, 64, 64) and sizes[2] == (2, 8, 4, 32, 32)
 
 
 def test_video_augment_keeps_layout_and_treats_a_window_as_one_clip() -> None:

@@ -14,8 +14,15 @@ from ml_data_fixtures import write_tiny_dataset
 from footcoach.cli.main import main
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
-from footcoach.ml.config import ModelConfig, read_model_json
-from footcoach.ml.train import TrainSettings, class_weights, norm_stats, train
+from footcoach.ml.config import LossWeights, ModelConfig, read_model_json
+from footcoach.ml.train import (
+    EpochStats,
+    TrainSettings,
+    class_weights,
+    norm_stats,
+    selection_value,
+    train,
+)
 from footcoach.ml.weights import load_model
 
 FAST = dict(batch_size=8, workers=0, threads=1, modalities=("imu", "context"))
@@ -68,6 +75,36 @@ def test_resume_continues_epochs_and_optimizer_state(data, tmp_path):
     blob = torch.load(out / "checkpoint" / "optimizer.pt", weights_only=True)
     steps_3 = max(float(v["step"]) for v in blob["optimizer"]["state"].values())
     assert steps_3 == pytest.approx(1.5 * steps_2)  # Adam's step counter went on
+
+
+def test_best_epoch_selection_by_score_or_loss():
+    a = EpochStats(1, 1.0, 0.5, 0.4, 0.1, val_loss=0.80, val_action_acc=0.80,
+                   val_tactic_acc=0.70, val_quality_mae=15.0, lr=1e-3, seconds=1.0)
+    b = EpochStats(2, 0.8, 0.4, 0.3, 0.1, val_loss=0.90, val_action_acc=0.85,
+                   val_tactic_acc=0.75, val_quality_mae=14.0, lr=1e-3, seconds=1.0)
+    joint = LossWeights()
+    assert selection_value(a, joint, "loss") == 0.80
+    assert selection_value(a, joint, "score") == pytest.approx(-(0.80 + 0.70 + 0.85) / 3)
+    # b has the higher loss but better scores: the score picks it, the loss does not
+    assert selection_value(b, joint, "score") < selection_value(a, joint, "score")
+    assert selection_value(b, joint, "loss") > selection_value(a, joint, "loss")
+    assert selection_value(a, LossWeights.single("tactic"), "score") == pytest.approx(-0.70)
+    with pytest.raises(FootcoachError, match="select"):
+        TrainSettings(select="accuracy").check()
+
+
+def test_resume_of_a_checkpoint_from_before_select_keeps_loss_selection(data, tmp_path):
+    out = tmp_path / "m"
+    train(data, out, TrainSettings(epochs=1, **FAST), config=ModelConfig.tiny(), log=None)
+    path = out / "checkpoint" / "state.json"
+    state = json.loads(path.read_text())
+    del state["settings"]["select"], state["best_value"]
+    path.write_text(json.dumps(state))
+    res = train(data, out, TrainSettings(epochs=2), resume=True, log=None)
+    state = json.loads(path.read_text())
+    assert state["settings"]["select"] == "loss" and res.epochs_run == 2
+    best = min(res.history, key=lambda h: h.val_loss)
+    assert state["best_epoch"] == best.epoch
 
 
 def test_norm_stats_are_the_training_split_statistics(data):

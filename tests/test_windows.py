@@ -144,6 +144,44 @@ def test_context_features_of_players_moving_in_straight_lines():
     assert np.isnan(b[F["nearest_mate_m"]])
 
 
+def test_ball_features_say_who_is_nearer_the_ball_and_where_it_goes():
+    t = np.arange(0, 201) / 10.0
+    pitch = Pitch(40.0, 30.0)
+    pos = {"a1": line_xy(t, 5.0, 10.0, 3.0, 0.0),  # A attacks x = 40
+           "a2": line_xy(t, 5.0, 14.0, 3.0, 0.0),
+           "b1": line_xy(t, 5.0, 4.0, 3.0, 0.0)}
+    ball = TimeSeries(t, np.c_[8.0 + 3.0 * t, np.full(t.size, 10.0), np.zeros(t.size)],
+                      ("x", "y", "z"), ("m", "m", "m"))  # 3 m ahead of a1, same speed
+    teams = {"a1": "A", "a2": "A", "b1": "B"}
+    grid = step_grid(0.0, 20.0, SPEC)
+    out = ContextBuilder(pos, teams, pitch, ball=ball, spec=SPEC).steps(grid)
+    k = 10  # step 5.0-5.5 s: mean sample time 5.2 s
+    a1, a2, b1 = (out[p][0][k] for p in ("a1", "a2", "b1"))
+    gap = np.hypot(3.0, 6.0) - 3.0  # b1 is 6.7 m from the ball, a1 3 m
+    assert a1[F["ball_control_m"]] == pytest.approx(gap, abs=1e-3)
+    assert a2[F["ball_control_m"]] == pytest.approx(gap, abs=1e-3)
+    assert b1[F["ball_control_m"]] == pytest.approx(-gap, abs=1e-3)
+    assert a1[F["ball_dist_vs_team_m"]] == pytest.approx(0.0, abs=1e-4)  # A's nearest
+    assert a2[F["ball_dist_vs_team_m"]] == pytest.approx(5.0 - 3.0, abs=1e-3)
+    assert b1[F["ball_dist_vs_team_m"]] == pytest.approx(0.0, abs=1e-4)
+    bx = 8.0 + 3.0 * 5.2
+    assert a1[F["ball_progress"]] == pytest.approx(bx / 40, abs=1e-3)
+    assert b1[F["ball_progress"]] == pytest.approx(1 - bx / 40, abs=1e-3)
+    assert a1[F["ball_advance_mps"]] == pytest.approx(3.0, abs=1e-3)
+    assert b1[F["ball_advance_mps"]] == pytest.approx(-3.0, abs=1e-3)
+    assert a1[F["ball_speed_mps"]] == pytest.approx(3.0, abs=1e-3)
+    no_ball = ContextBuilder(pos, teams, pitch, spec=SPEC).steps(grid)["a1"][0]
+    ball_cols = [F[n] for n in F if n.startswith("ball_")]
+    assert len(ball_cols) == 11 and np.isnan(no_ball[:, ball_cols]).all()
+    # a gap in the ball track (out of play) is unknown, not interpolated across
+    vals = ball.values.copy()
+    vals[60:120] = np.nan  # 6.0-11.9 s
+    gapped = ContextBuilder(pos, teams, pitch, ball=ball.replace(values=vals),
+                            spec=SPEC).steps(grid)["a1"][0]
+    assert np.isnan(gapped[14:22, ball_cols]).all()
+    assert np.isfinite(gapped[:11, ball_cols]).all() and np.isfinite(gapped[25:, ball_cols]).all()
+
+
 def test_team_shape_pressure_and_goal_side():
     t = np.arange(0, 101) / 10.0
     pitch = Pitch(40.0, 30.0)
@@ -151,9 +189,19 @@ def test_team_shape_pressure_and_goal_side():
            "b1": line_xy(t, 17.0, 15.0, 0.0, 0.0),   # 3 m nearer A's own goal
            "b2": line_xy(t, 24.0, 15.0, 0.0, 0.0),   # 4 m ahead of a1
            "b3": line_xy(t, 30.0, 15.0, -2.0, 0.0)}  # 10 m ahead, running towards x = 0
-    out = ContextBuilder(pos, {"a1": "A", "b1": "B", "b2": "B", "b3": "B"}, pitch,
+    ball = TimeSeries(t, np.c_[np.full(t.size, 21.0), np.full(t.size, 15.0), np.zeros(t.size)],
+                      ("x", "y", "z"), ("m", "m", "m"))  # 1 m ahead of a1
+    out = ContextBuilder(pos, {"a1": "A", "b1": "B", "b2": "B", "b3": "B"}, pitch, ball=ball,
                          spec=SPEC).steps(step_grid(0.0, 10.0, SPEC))
     a = out["a1"][0][0]  # step 0.0-0.5 s: b3 at about 29.5
+    # pressure on the ball: b1 (4 m) and b2 (3 m) within 5 m of it, b3 not
+    assert a[F["ball_mates_within_5m"]] == 1.0 and a[F["ball_opponents_within_5m"]] == 2.0
+    assert a[F["ball_control_m"]] == pytest.approx(3.0 - 1.0, abs=1e-3)
+    assert a[F["ball_team_behind_share"]] == 1.0  # a1 is between the ball and his goal
+    b = out["b2"][0][0]  # B attacks x = 0: b2 and b3 are goal-side of the ball, b1 is not
+    assert b[F["ball_team_behind_share"]] == pytest.approx(2 / 3)
+    assert b[F["ball_mates_within_5m"]] == 2.0 and b[F["ball_opponents_within_5m"]] == 1.0
+    assert b[F["ball_speed_mps"]] == pytest.approx(0.0, abs=1e-6)
     assert a[F["opponents_within_5m"]] == 2.0
     assert a[F["goal_side_m"]] == pytest.approx(-3.0, abs=1e-3)  # b1 is goal-side of a1
     assert a[F["team_lead_m"]] == pytest.approx(20.0 - (17 + 24 + 29.55) / 3, abs=0.05)

@@ -150,3 +150,29 @@ def per_class_markdown(report: dict[str, Any], title: str) -> str:
         lines.append(f"| {row['class']} | {row['precision']:.3f} | {row['recall']:.3f} | "
                      f"{row['f1']:.3f} | {row['support']} |")
     return "\n".join(lines)
+
+
+def group_vote_report(true: np.ndarray, probs: np.ndarray, groups: np.ndarray,
+                      names: list[str]) -> dict[str, Any]:
+    """Scores of a label shared by groups of samples, each group voting with the mean of its
+    members' class probabilities (e.g. a team's tactic at one instant from its players'
+    windows, as the app's team phases do).
+
+    ``true`` (N,) class per sample (-1 unlabelled, left out), ``probs`` (N, C), ``groups`` (N,)
+    integer group keys. A group's truth is its members' most common label. Returns
+    :func:`task_report` over the groups plus ``n_samples`` and ``mean_group_size``.
+    """
+    true = np.asarray(true, np.int64)
+    ok = true >= 0
+    keys, inverse = np.unique(np.asarray(groups)[ok], return_inverse=True)
+    if keys.size == 0:
+        return {**task_report(np.zeros(0, np.int64), np.zeros(0, np.int64), names),
+                "n_samples": 0, "mean_group_size": 0.0}
+    n_c = len(names)
+    summed = np.zeros((keys.size, n_c))
+    np.add.at(summed, inverse, np.asarray(probs, np.float64)[ok])
+    votes = np.zeros((keys.size, n_c), np.int64)
+    np.add.at(votes, (inverse, true[ok]), 1)
+    report = task_report(votes.argmax(axis=1), summed.argmax(axis=1), names)
+    size = np.bincount(inverse)
+    return {**report, "n_samples": int(ok.sum()), "mean_group_size": float(size.mean())}

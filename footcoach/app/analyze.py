@@ -53,7 +53,7 @@ from footcoach.app.analysis_cache import (
     save_result,
 )
 from footcoach.app.dataset import session_steps
-from footcoach.app.engines import Engine, open_engine, require_model
+from footcoach.app.engines import Engine, inference_threads, open_engine, require_model
 from footcoach.app.load import load_session
 from footcoach.domain.events import Event
 from footcoach.domain.windowing import WindowSpec
@@ -231,7 +231,11 @@ class _Run:
         self.aligned = aligned
         t0 = self._timed("load_align_s", t0)
         yield AnalysisProgress(2, self.total, "opening the model")
-        self.engine: Engine = open_engine(self.meta.json_path.parent, engine, device)
+        session = aligned.loaded.session
+        wants_video = "video" in self.meta.config.modalities
+        has_video = session.video is not None and loaded.video is not None
+        self.engine: Engine = open_engine(self.meta.json_path.parent, engine, device,
+                                          threads=inference_threads(wants_video and has_video))
         t0 = self._timed("open_engine_s", t0)
         grid, pids, ctx = session_steps(aligned, self.spec)
         if not pids:
@@ -244,11 +248,8 @@ class _Run:
         self._allocate(len(pids), grid.n)
         n_blocks = -(-grid.n // self.opts.block_steps)
         self.total = 3 + n_blocks + 1
-        session = aligned.loaded.session
-        wants_video = "video" in self.meta.config.modalities
         reader = (VideoReader(session.path(session.video.file), thread_type=DECODE_THREADS)
-                  if wants_video and session.video is not None and loaded.video is not None
-                  else None)
+                  if wants_video and has_video and session.video is not None else None)
         stop = threading.Event()
 
         def stopped() -> bool:

@@ -18,6 +18,7 @@ PyInstaller bundle (``sys._MEIPASS/models``).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Protocol
@@ -141,11 +142,27 @@ class OnnxEngine:
                 out["time_weights"])
 
 
-def open_engine(model_dir: Path, engine: str = "auto", device: str = "auto") -> Engine:
-    """Open the chosen engine (:func:`choose_engine`) on ``device``."""
+def inference_threads(decoding_video: bool) -> int:
+    """CPU threads for the engine: one core left to the video decoder when the analysis
+    decodes video beside it (with every core, the engine slowed the decoder, the slowest
+    stage, more than it gained: 7.0 s against 6.0 s for the 2-minute benchmark session on 2
+    cores); 0 (the engine's default, all cores) otherwise."""
+    if not decoding_video:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def open_engine(model_dir: Path, engine: str = "auto", device: str = "auto",
+                threads: int = 0) -> Engine:
+    """Open the chosen engine (:func:`choose_engine`) on ``device``; ``threads`` CPU threads
+    (0: the engine's default)."""
     name = choose_engine(model_dir, engine, device)
     if name == "onnx":
-        return OnnxEngine(model_dir, device=device)
+        return OnnxEngine(model_dir, device=device, threads=threads)
     from footcoach.ml.predict import TorchEngine
 
-    return TorchEngine(model_dir, device=device)
+    return TorchEngine(model_dir, device=device, threads=threads)

@@ -26,10 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--balance", type=float, default=3.0, metavar="R",
                    help="keep at most R x the median class count of windows per action class "
                         "(default 3)")
-    b.add_argument("--context", choices=["all", "player"], default="all",
-                   help="context features per step: all (the player's own and the team-shape "
-                        "features, default) or player (the first 12 only, as models before "
-                        "the team-shape features)")
+    b.add_argument("--context", choices=["all", "team", "player"], default="all",
+                   help="context features per step: all (the player's own, the team-shape and "
+                        "the ball-relative features, default), team (the first 23, without the "
+                        "ball-relative ones) or player (the first 12 only), as models before "
+                        "those features")
+    b.add_argument("--no-ball", action="store_true",
+                   help="ignore the ball track of labels.json (the ball features are then "
+                        "unknown unless the session has tracking data with the ball)")
     b.add_argument("--force", action="store_true", help="overwrite an existing output file")
     b.set_defaults(func=cmd_build)
 
@@ -44,6 +48,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from footcoach.domain.windowing import (
         CONTEXT_FEATURES,
         PLAYER_CONTEXT_FEATURES,
+        TEAM_ONLY_CONTEXT_FEATURES,
         WindowSpec,
     )
     from footcoach.io.hdf5_dataset import compression_options, format_class_table
@@ -51,10 +56,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.force:
         raise FootcoachError("the output file exists (use --force to overwrite)", args.out)
     try:
-        features = PLAYER_CONTEXT_FEATURES if args.context == "player" else CONTEXT_FEATURES
+        features = {"player": PLAYER_CONTEXT_FEATURES, "team": TEAM_ONLY_CONTEXT_FEATURES,
+                    "all": CONTEXT_FEATURES}[args.context]
         settings = BuildSettings(seed=args.seed, compression=args.compression,
                                  imu_offsets=args.imu_offsets, balance_ratio=args.balance,
-                                 spec=WindowSpec(context_features=features))
+                                 spec=WindowSpec(context_features=features),
+                                 ball_from_labels=not args.no_ball)
         compression_options(settings.compression)
     except ValueError as exc:
         raise FootcoachError(str(exc), args.out) from None

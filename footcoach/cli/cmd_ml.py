@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--max-train-windows", type=int, default=None,
                    help="random training windows per epoch (default all)")
     p.add_argument("--workers", type=int, default=-1, help="data loader processes (-1 auto)")
+    p.add_argument("--ball-dropout", type=float, default=0.5, metavar="P",
+                   help="probability per training window of hiding the ball features, so the "
+                        "model also serves sessions without a ball track (default 0.5)")
+    p.add_argument("--select", choices=("score", "loss"), default="score",
+                   help="what picks the best epoch and drives early stopping: the validation "
+                        "scores of the trained tasks (default) or the validation loss")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: the cores available)")
     p.set_defaults(func=cmd_train)
@@ -44,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     e.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output folder (default MODEL_DIR/metrics)")
     e.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    e.add_argument("--without-ball", action="store_true",
+                   help="hide the ball-relative context features (the scores of sessions "
+                        "without a ball track)")
     e.set_defaults(func=cmd_evaluate)
 
 
@@ -75,7 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                              device=args.device, ablation=args.ablation, task=args.task,
                              patience=args.patience, max_minutes=args.max_minutes,
                              max_train_windows=args.max_train_windows, workers=args.workers,
-                             threads=args.threads,
+                             threads=args.threads, ball_dropout=args.ball_dropout,
+                             select=args.select,
                              modalities=_modalities(args.modalities))
     train(args.data, args.out, settings, resume=args.resume)
     return 0
@@ -85,7 +95,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _require_torch("evaluate")
     from footcoach.ml.evaluate import evaluate, summary_markdown
 
-    m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device)
+    m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device,
+                 without_ball=args.without_ball)
     print(summary_markdown(m), end="")
     out = args.out or args.model / "metrics"
     print(f"\nmetrics written to {out} (metrics.json, metrics.md, confusion_*.csv/png)")

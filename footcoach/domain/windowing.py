@@ -45,8 +45,32 @@ TEAM_CONTEXT_FEATURES: tuple[str, ...] = (
 """Team-shape features from every player's positions (no ball needed): who pushes forward,
 how compact each team is, how close the pressure is (:mod:`footcoach.sync.team_context`)."""
 
-CONTEXT_FEATURES: tuple[str, ...] = PLAYER_CONTEXT_FEATURES + TEAM_CONTEXT_FEATURES
+BALL_CONTEXT_FEATURES: tuple[str, ...] = (
+    # NaN (masked) without a ball track, like the player-level ball features above
+    "ball_control_m",        # nearest opponent's distance to the ball minus the nearest own
+                             # player's (m; > 0: the own team is closer to the ball)
+    "ball_dist_vs_team_m",   # own distance to the ball minus the own team's nearest (0: the
+                             # player is the team's nearest to the ball)
+    "ball_progress",         # ball along the own attack axis, 0 own goal line .. 1 attacked
+    "ball_advance_mps",      # ball velocity along the own attack axis (m/s)
+    "ball_speed_mps",        # ball ground speed (m/s: passes and shots are fast)
+    "ball_mates_within_5m",  # own players (self included) within 5 m of the ball
+    "ball_opponents_within_5m",  # opponents within 5 m of the ball (pressure on the ball)
+    "ball_team_behind_share",  # share of the own players goal-side of the ball (0..1)
+)
+"""Ball-relative team features (:mod:`footcoach.sync.ball_context`): which team is nearer the
+ball and where it travels. Only sessions with a ball track (tracking data, or the simulator's
+ground truth when building a dataset) have them."""
+
+TEAM_ONLY_CONTEXT_FEATURES: tuple[str, ...] = PLAYER_CONTEXT_FEATURES + TEAM_CONTEXT_FEATURES
+"""The 23 features of models saved before the ball-relative team features."""
+
+CONTEXT_FEATURES: tuple[str, ...] = TEAM_ONLY_CONTEXT_FEATURES + BALL_CONTEXT_FEATURES
 """Every context feature footcoach computes, in the default order of new datasets/models."""
+
+BALL_FEATURE_PREFIX = "ball_"
+"""Context features whose name starts with this need a ball track (hidden together in
+training by ``ball_dropout`` and in evaluation by ``--without-ball``)."""
 
 
 @dataclass(frozen=True)

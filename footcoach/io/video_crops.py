@@ -133,18 +133,15 @@ def cut_crop(frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
     y0 = int(np.floor(cv - side / 2.0))
     s = max(1, round(side))
     x1, y1 = x0 + s, y0 + s
-    patch = np.zeros((s, s, 3), np.uint8)
-    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, wid), min(y1, hgt)
-    if sx1 > sx0 and sy1 > sy0:
-        patch[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    if x0 >= 0 and y0 >= 0 and x1 <= wid and y1 <= hgt:  # inside: resize a view, no copy
+        patch = frame[y0:y1, x0:x1]
+    else:
+        patch = np.zeros((s, s, 3), np.uint8)
+        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, wid), min(y1, hgt)
+        if sx1 > sx0 and sy1 > sy0:
+            patch[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
     interp = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
     return cv2.resize(patch, (size, size), interpolation=interp)
-
-
-def box_visible(box: np.ndarray, width: int, height: int) -> bool:
-    """Whether the box centre lies inside the image (the player is in the picture)."""
-    cu, cv, side = box
-    return bool(np.isfinite(side) and 0 <= cu < width and 0 <= cv < height)
 
 
 def nearest_frames(frame_times: np.ndarray, targets: np.ndarray, start_s: float
@@ -196,6 +193,13 @@ def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
     frames = nearest_frames(reader.frame_times, targets, start_s)
     cal = (scaled_calibration(calibration, reader.width, reader.height)
            if calibration is not None else None)
+    if cal is not None:  # every box at once (the camera model is recovered once per call)
+        all_boxes = crop_boxes(cal, xy.reshape(-1, 2), crop_scale=crop_scale).reshape(
+            targets.size, n_players, 3)
+        cu, cv, side = all_boxes[..., 0], all_boxes[..., 1], all_boxes[..., 2]
+        with np.errstate(invalid="ignore"):
+            visible = (np.isfinite(side) & (cu >= 0) & (cu < reader.width) & (cv >= 0)
+                       & (cv < reader.height))
     missing = np.flatnonzero(frames < 0)
     order = np.flatnonzero(frames >= 0)
     bounds = np.flatnonzero(np.diff(frames[order])) + 1
@@ -210,13 +214,9 @@ def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
             crops[:] = whole
             valid[:] = True
         else:
-            boxes = crop_boxes(cal, xy[group].reshape(-1, 2), crop_scale=crop_scale)
-            boxes = boxes.reshape(group.size, n_players, 3)
-            for a in range(group.size):
-                for p in range(n_players):
-                    if box_visible(boxes[a, p], reader.width, reader.height):
-                        crops[a, p] = cut_crop(frame, boxes[a, p], crop_px)
-                        valid[a, p] = True
+            valid[:] = visible[group]
+            for a, p in zip(*np.nonzero(valid), strict=True):
+                crops[a, p] = cut_crop(frame, all_boxes[group[a], p], crop_px)
         yield group, crops, valid
     if missing.size:
         yield (missing, np.zeros((missing.size, n_players, crop_px, crop_px, 3), np.uint8),

@@ -99,8 +99,11 @@ class ModelConfig:
     feature; the window head is a ``lstm_layers`` x ``lstm_hidden`` LSTM. ``video_channels``
     are the 3D-conv blocks' widths: the first block runs at full crop resolution and dominates
     CPU cost, so it is kept narrow (8 filters instead of 16 made the step encoder ~1.2-1.6x
-    faster). ``modalities`` lists the encoders that are built (a subset of :data:`MODALITIES`);
-    a modality not built is always treated as missing. ``modality_dropout`` is the probability,
+    faster), and its convolution moves ``video_stride`` pixels at a time (2: a quarter of the
+    cost of the first two blocks; the paper's stride 1 is ``video_stride=1``, which a model
+    description written before this setting existed gets). ``modalities`` lists the encoders
+    that are built (a subset of :data:`MODALITIES`); a modality not built is always treated as
+    missing. ``modality_dropout`` is the probability,
     per training window and modality, that an available modality is hidden (never all of
     them). ``norm=None`` means identity IMU/context scaling sized to this config (fill in real
     statistics before training).
@@ -109,6 +112,7 @@ class ModelConfig:
     window: WindowSpec = field(default_factory=WindowSpec)
     latent_dim: int = 128
     video_channels: tuple[int, ...] = (8, 32, 64)
+    video_stride: int = 2
     imu_channels: tuple[int, ...] = (32, 64, 128)
     imu_in_channels: int = 9
     context_hidden: int = 64
@@ -178,6 +182,8 @@ class ModelConfig:
         if bad or not self.modalities:
             problems.append(f"modalities {list(self.modalities)} must be a non-empty subset of "
                             f"{list(MODALITIES)}")
+        if self.video_stride < 1:
+            problems.append(f"video_stride {self.video_stride} must be >= 1")
         if len(self.video_channels) < 1 or len(self.imu_channels) < 1:
             problems.append("video_channels and imu_channels need at least one block each")
         if min(self.latent_dim, self.lstm_hidden, self.lstm_layers, self.head_hidden) < 1:
@@ -217,12 +223,13 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, file: str | Path | None = None) -> ModelConfig:
-        """Inverse of :meth:`to_dict`; unknown or malformed keys raise :class:`FootcoachError`."""
+        """Inverse of :meth:`to_dict`; unknown or malformed keys raise :class:`FootcoachError`.
+        A missing ``video_stride`` means 1 (how every model before that setting was built)."""
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(d) - known)
         if unknown:
             raise FootcoachError(f"unknown model config keys {unknown}", file, "config")
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"video_stride": 1}  # descriptions older than the setting
         try:
             for key, value in d.items():
                 if key == "window":

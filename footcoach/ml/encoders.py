@@ -53,23 +53,28 @@ class AdditiveAttention(nn.Module):
 class VideoEncoder(nn.Module):
     """Player-centred crops of one step -> embedding. ``(N, 3, F, H, W)`` normalised -> ``(N, D)``.
 
-    Per the paper: blocks of 3D convolution (stride 1) + BatchNorm + ReLU + max-pool + dropout,
-    here with small channel counts (``channels``, e.g. 16/32/64). Every block halves H and W; time
-    is halved while at least 2 frames remain, and once one frame is left the kernel becomes
-    1x3x3 (a 3-frame kernel would only see zero padding). The output is average-pooled over time and
-    to a 2x2 spatial grid (keeping where in the crop things happen), flattened and projected to D.
+    Per the paper: blocks of 3D convolution + BatchNorm + ReLU + max-pool + dropout, here with
+    small channel counts (``channels``, e.g. 8/32/64). The first block's convolution moves
+    ``stride`` pixels at a time in H and W (the paper's stride 1 is ``stride=1``; 2 divides the
+    cost of the first two blocks by 4, see ``ModelConfig.video_stride``); the others have
+    stride 1. Every block halves H and W; time is halved while at least 2 frames remain, and
+    once one frame is left the kernel becomes 1x3x3 (a 3-frame kernel would only see zero
+    padding). The output is average-pooled over time and to a 2x2 spatial grid (keeping where
+    in the crop things happen), flattened and projected to D.
     """
 
     def __init__(self, frames: int, crop_px: int, channels: tuple[int, ...], latent_dim: int,
-                 dropout: float):
+                 dropout: float, stride: int = 1):
         super().__init__()
         layers: list[nn.Module] = []
         t, h, c_in = frames, crop_px, 3
-        for c_out in channels:
+        for k, c_out in enumerate(channels):
             kt = 3 if t >= 2 else 1
+            st = stride if k == 0 else 1
+            h = (h - 1) // st + 1  # 3x3 kernel, padding 1
             pt, ps = (2 if t >= 2 else 1), (2 if h >= 2 else 1)
             layers += [
-                Conv3dNormActivation(c_in, c_out, kernel_size=(kt, 3, 3), stride=1,
+                Conv3dNormActivation(c_in, c_out, kernel_size=(kt, 3, 3), stride=(1, st, st),
                                      norm_layer=nn.BatchNorm3d, activation_layer=nn.ReLU),
                 nn.MaxPool3d((pt, ps, ps)),
                 nn.Dropout(dropout),

@@ -29,16 +29,18 @@ from torch.utils.data import DataLoader
 
 from footcoach.analysis.classification import (
     confusion_csv,
+    group_vote_report,
     per_class_markdown,
     regression_errors,
     task_report,
 )
+from footcoach.domain.windowing import BALL_FEATURE_PREFIX
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_bytes, atomic_write_text
 from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
-from footcoach.ml.network import FootcoachNet
-from footcoach.ml.train import available_cores, resolve_device
+from footcoach.ml.network import FootcoachNet, hide_features
+from footcoach.ml.train import available_cores, ball_columns, resolve_device
 from footcoach.ml.weights import load_model
 
 
@@ -55,12 +57,16 @@ class Predictions:
     modality: np.ndarray  # (N, 3) time-weighted mean modality weights
     weight: np.ndarray  # (N,) dataset weights (1 / keep-probability)
     action_conf: np.ndarray  # (N,) softmax probability of the predicted action
+    tactic_probs: np.ndarray  # (N, 8) softmax tactic probabilities
+    team_moment: np.ndarray  # (N,) int64 key of (session, team, centre time); unique per
+    #                          window for players without a team
 
 
 @torch.no_grad()
 def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch: int = 64,
-            device: str | torch.device = "cpu") -> Predictions:
-    """Run ``model`` (eval mode) over every window of ``split``."""
+            device: str | torch.device = "cpu", without_ball: bool = False) -> Predictions:
+    """Run ``model`` (eval mode) over every window of ``split``; ``without_ball`` hides the
+    ball-relative context features (scores as for sessions without a ball track)."""
     from footcoach.ml.data import WindowDataset
 
     cfg = model.config
@@ -71,10 +77,13 @@ def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch
         raise FootcoachError("the dataset's window spec differs from the model's "
                              f"(dataset {ds.spec.to_dict()}, model {cfg.window.to_dict()})", data)
     model = model.to(device).eval()
+    hidden = ball_columns(cfg) if without_ball else []
     cols: dict[str, list[np.ndarray]] = {k: [] for k in Predictions.__dataclass_fields__}
+    who: list[np.ndarray] = []
     for b in DataLoader(ds, batch_size=batch, shuffle=False, num_workers=0):
         video = b["video"].to(device) if b["video"].shape[-1] > 0 else None
-        out = model(video, b["imu"].to(device), b["context"].to(device), b["mask"].to(device))
+        context = hide_features(b["context"].to(device), hidden, 1.0)
+        out = model(video, b["imu"].to(device), context, b["mask"].to(device))
         mod = (out.time_weights.unsqueeze(-1) * out.modality_weights).sum(1)
         mod = mod / mod.sum(-1, keepdim=True).clamp_min(1e-12)
         probs = torch.softmax(out.action_logits, -1)
@@ -83,10 +92,27 @@ def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch
                            ("tactic_pred", out.tactic_logits.argmax(-1)),
                            ("quality_true", b["quality"]), ("quality_pred", out.quality),
                            ("modality", mod), ("weight", b["weight"]),
-                           ("action_conf", probs.max(-1).values)):
+                           ("action_conf", probs.max(-1).values),
+                           ("tactic_probs", torch.softmax(out.tactic_logits, -1))):
             cols[key].append(value.cpu().numpy())
+        who.append(np.c_[b["session"].numpy(), b["player"].numpy(),
+                         np.rint(b["t_s"].numpy() * 1000.0)].astype(np.int64))
     ds.close()
-    return Predictions(**{k: np.concatenate(v) for k, v in cols.items()})
+    arrays = {k: np.concatenate(v) for k, v in cols.items() if v}
+    return Predictions(**arrays, team_moment=team_moments(data, np.concatenate(who)))
+
+
+def team_moments(data: str | Path, who: np.ndarray) -> np.ndarray:
+    """(N,) group key of each window from ``who`` (N, 3) = (session, player index, centre time
+    in ms): windows of one team's players at the same instant share a key."""
+    with DatasetFile(data) as ds:
+        teams = [str(p.get("team") or "") for p in ds.players]
+    names = sorted(set(teams) - {""})
+    team_idx = np.array([names.index(t) if t else -1 for t in teams], np.int64)
+    t = team_idx[who[:, 1]]
+    rows = np.c_[who[:, 0], t, who[:, 2]]
+    rows[t < 0, 1] = -1 - np.arange(int((t < 0).sum()))  # no team: a group of its own
+    return np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
 def attention_table(p: Predictions, names: list[str], task: str) -> list[dict[str, Any]]:
@@ -108,28 +134,38 @@ def score(p: Predictions, cfg: ModelConfig) -> dict[str, Any]:
     tactic = task_report(p.tactic_true, p.tactic_pred, list(cfg.tactic_labels), p.weight)
     quality = regression_errors(p.quality_true, p.quality_pred)
     overall = p.modality.mean(0) if len(p.modality) else np.full(3, np.nan)
+    team = group_vote_report(p.tactic_true, p.tactic_probs, p.team_moment,
+                             list(cfg.tactic_labels))
     return {"n_windows": int(p.action_true.size), "action": action, "tactic": tactic,
-            "quality": quality,
+            "tactic_team_vote": team, "quality": quality,
             "modality_attention": {
                 "overall": {m: float(overall[j]) for j, m in enumerate(MODALITIES)},
                 "by_action": attention_table(p, list(cfg.action_labels), "action"),
                 "by_tactic": attention_table(p, list(cfg.tactic_labels), "tactic")}}
 
 
-def data_description(data: str | Path, split: str) -> dict[str, Any]:
-    """Which data the figures come from (sessions of the split, synthetic or real)."""
+def data_description(data: str | Path, split: str, without_ball: bool = False
+                     ) -> dict[str, Any]:
+    """Which data the figures come from (sessions of the split, synthetic or real, and
+    whether the ball features were there)."""
     with DatasetFile(data) as ds:
         idx = ds.window_indices(split)
         starts = ds.windows["start"][idx]
         sess = np.unique(ds.h5["session"][()][starts]) if idx.size else np.zeros(0, int)
         docs = [ds.sessions[int(i)] for i in sess]
+        cv = ds.h5["context_valid"]
+        ball = [k for k, n in enumerate(ds.spec.context_features)
+                if n.startswith(BALL_FEATURE_PREFIX)]
+        has_ball = bool(ball) and cv.shape[0] > 0 and bool(np.any(cv[:, ball[0]]))
     synthetic = all(bool(d.get("synthetic")) for d in docs)
     names = [str(d.get("name")) for d in docs]
     return {"dataset": str(Path(data).resolve()), "split": split, "sessions": names,
-            "synthetic": synthetic,
+            "synthetic": synthetic, "ball_track": has_ball and not without_ball,
             "text": f"{'synthetic' if synthetic else 'real/mixed'} {split} split of "
                     f"{Path(data).name}: {idx.size} windows from sessions "
-                    f"{', '.join(names) or '-'}"}
+                    f"{', '.join(names) or '-'}; "
+                    f"{'with' if has_ball and not without_ball else 'without'} a ball track"
+                    f"{' (hidden)' if has_ball and without_ball else ''}"}
 
 
 # ---- drawing ---------------------------------------------------------------------------------
@@ -177,6 +213,12 @@ def summary_markdown(m: dict[str, Any]) -> str:
              f"| tactic (8 classes) | {t['accuracy']:.1%} | {t['macro_f1']:.3f} | {t['n']} |",
              "", f"Quality score error (0-100 points): MAE {q['mae']:.2f}, RMSE {q['rmse']:.2f}, "
                  f"bias {q['bias']:+.2f} (n = {q['n']}).", ""]
+    tv = m.get("tactic_team_vote")
+    if tv and tv["n"]:
+        lines += [f"Team tactic (the mean of a team's players' tactic probabilities at one "
+                  f"instant, as the app's team phases): accuracy {tv['accuracy']:.1%}, macro-F1 "
+                  f"{tv['macro_f1']:.3f} over {tv['n']} team-instants "
+                  f"({tv['mean_group_size']:.1f} player windows each on average).", ""]
     if "weighted_accuracy" in a:
         lines += [f"Accuracy with the natural class frequencies (windows weighted by 1 / keep-"
                   f"probability): action {a['weighted_accuracy']:.1%}, tactic "
@@ -195,16 +237,18 @@ def summary_markdown(m: dict[str, Any]) -> str:
 
 
 def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
-             out: str | Path | None = None, device: str = "auto", batch: int = 64
-             ) -> dict[str, Any]:
+             out: str | Path | None = None, device: str = "auto", batch: int = 64,
+             without_ball: bool = False) -> dict[str, Any]:
     """Evaluate a model folder on ``split`` of ``data``; writes the files of the module
-    docstring to ``out`` (default ``model_dir/metrics``) and returns the metrics dict."""
+    docstring to ``out`` (default ``model_dir/metrics``) and returns the metrics dict.
+    ``without_ball`` hides the ball-relative features (as for a session without ball track)."""
     torch.set_num_threads(available_cores())
     meta = read_model_json(model_dir)
     model, cfg = load_model(model_dir, device=resolve_device(device))
-    preds = predict(model, data, split, batch=batch, device=resolve_device(device))
+    preds = predict(model, data, split, batch=batch, device=resolve_device(device),
+                    without_ball=without_ball)
     m = score(preds, cfg)
-    m["data"] = data_description(data, split)
+    m["data"] = data_description(data, split, without_ball)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
                   "ablation": cfg.ablation, "modalities": list(cfg.modalities)}
     folder = Path(out) if out is not None else Path(model_dir) / "metrics"

@@ -23,7 +23,7 @@ counts as None. Normalisation (config ``norm``) is done inside the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -107,7 +107,8 @@ class StepEncoder(nn.Module):
         self.register_buffer("built", torch.tensor([m in cfg.modalities for m in MODALITIES]),
                              persistent=False)
         self.video = (VideoEncoder(self.frames, self.crop_px, cfg.video_channels, cfg.latent_dim,
-                                   cfg.cnn_dropout) if "video" in cfg.modalities else None)
+                                   cfg.cnn_dropout, cfg.video_stride)
+                      if "video" in cfg.modalities else None)
         self.imu = (ImuEncoder(c, self.imu_samples, cfg.imu_channels, cfg.latent_dim,
                                cfg.cnn_dropout) if "imu" in cfg.modalities else None)
         self.context = (ContextEncoder(k, cfg.context_hidden, cfg.latent_dim)
@@ -260,6 +261,25 @@ def modality_dropout(mask: Tensor, p: float, generator: torch.Generator | None =
     present = mask.any(dim=1)
     keep = torch.where((keep & present).any(dim=-1, keepdim=True), keep, torch.ones_like(keep))
     return mask & keep.unsqueeze(1)
+
+
+def hide_features(context: Tensor, columns: Sequence[int], p: float,
+                  generator: torch.Generator | None = None) -> Tensor:
+    """Hide the context ``columns`` of each window with probability ``p`` (all steps of the
+    window together; training augmentation, e.g. the ball features: the model must also work
+    without a ball track). ``p`` >= 1 hides them in every window (evaluation without them).
+
+    ``context`` (B, S, K) float -> a copy with NaN (unknown) in the hidden places.
+    """
+    if p <= 0.0 or not len(columns):
+        return context
+    cols = torch.as_tensor(list(columns), dtype=torch.long, device=context.device)
+    hide = (torch.ones(context.shape[0], dtype=torch.bool, device=context.device) if p >= 1.0
+            else torch.rand(context.shape[0], generator=generator, device=context.device) < p)
+    out = context.clone()
+    sel = out[:, :, cols]
+    out[:, :, cols] = torch.where(hide[:, None, None], torch.full_like(sel, float("nan")), sel)
+    return out
 
 
 def sliding_windows(x: Tensor, window_steps: int) -> Tensor:

@@ -83,9 +83,13 @@ class TorchEngine:
 
     name = "torch"
 
-    def __init__(self, model_dir: str | Path, device: str = "auto"):
+    def __init__(self, model_dir: str | Path, device: str = "auto", threads: int = 0):
+        import torch
+
         from footcoach.ml.weights import load_model
 
+        if threads:  # torch's intra-op threads are per process
+            torch.set_num_threads(threads)
         self.torch_device = resolve_device(device)
         self.device = self.torch_device.type
         self.model, self.config = load_model(model_dir, device=self.torch_device)

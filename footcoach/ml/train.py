@@ -37,6 +37,7 @@ from safetensors.torch import load_file as st_load_file
 from safetensors.torch import save_file as st_save_file
 from torch.utils.data import DataLoader, Subset
 
+from footcoach.domain.windowing import BALL_FEATURE_PREFIX
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_text
@@ -44,10 +45,11 @@ from footcoach.ml.config import ABLATIONS, MODALITIES, TASKS, LossWeights, Model
 from footcoach.ml.data import Item, WindowDataset
 from footcoach.ml.encoders import augment_steps, video_augment
 from footcoach.ml.losses import JointLoss
-from footcoach.ml.network import FootcoachNet, parameter_count
+from footcoach.ml.network import FootcoachNet, hide_features, parameter_count
 from footcoach.ml.weights import save_model
 
 CHECKPOINT_DIR = "checkpoint"
+SELECTIONS: tuple[str, ...] = ("score", "loss")
 _STD_FLOOR = 1e-3
 
 
@@ -61,7 +63,11 @@ class TrainSettings:
     all). ``max_minutes``: stop after the epoch that passes this wall time (None: no limit).
     ``video``: read the video crops (False: IMU/position-only training, much faster).
     ``modalities``: the encoders to build (None: the config's); without ``"video"`` the crops
-    are not read at all.
+    are not read at all. ``ball_dropout``: probability per training window of hiding the
+    ball-relative context features (``ball_*``), so that one model serves sessions with and
+    without a ball track. ``select``: what picks the best epoch (and drives early stopping):
+    ``"score"`` the validation scores of the trained tasks (:func:`selection_value`), ``"loss"``
+    the validation loss (the choice before ``select`` existed).
     """
 
     epochs: int = 30
@@ -86,6 +92,8 @@ class TrainSettings:
     video: bool = True
     threads: int | None = None
     modalities: tuple[str, ...] | None = None
+    ball_dropout: float = 0.5
+    select: str = "score"
 
     def check(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -103,6 +111,11 @@ class TrainSettings:
                                  f"{', '.join(MODALITIES)}, got {list(self.modalities or ())}")
         if self.epochs < 1 or self.batch_size < 2:
             raise FootcoachError("epochs must be >= 1 and batch >= 2")
+        if self.select not in SELECTIONS:
+            raise FootcoachError(f"select must be one of {', '.join(SELECTIONS)}, "
+                                 f"got {self.select!r}")
+        if not 0.0 <= self.ball_dropout <= 1.0:
+            raise FootcoachError(f"ball_dropout must be in 0..1, got {self.ball_dropout}")
 
 
 @dataclass
@@ -229,6 +242,22 @@ class AugmentVideo:
         return item
 
 
+def selection_value(stats: EpochStats, weights: LossWeights, select: str) -> float:
+    """What the best epoch minimises. ``"loss"``: the validation loss. ``"score"``: minus the
+    mean, weighted by the loss weights (so a single-task run counts its task only), of the
+    validation action accuracy, tactic accuracy and ``1 - quality MAE / 100``. With the joint
+    loss the validation loss bottoms out early while all three scores still improve (the
+    classifiers grow over-confident on the windows they get wrong), so it stops too soon.
+    """
+    if select == "loss":
+        return stats.val_loss
+    terms = [(weights.action, stats.val_action_acc), (weights.tactic, stats.val_tactic_acc),
+             (weights.quality, 1.0 - stats.val_quality_mae / 100.0)]
+    total = sum(w for w, _ in terms if w > 0)
+    score = sum(w * (v if math.isfinite(v) else 0.0) for w, v in terms if w > 0)
+    return -score / total if total > 0 else stats.val_loss
+
+
 def loss_weights(config: ModelConfig, settings: TrainSettings) -> LossWeights:
     return LossWeights.single(settings.task) if settings.task else config.loss
 
@@ -243,15 +272,25 @@ def _forward(model: FootcoachNet, b: Item) -> Any:
     return model(video, b["imu"], b["context"], b["mask"])
 
 
+def ball_columns(config: ModelConfig) -> list[int]:
+    """Indices of the context features that need a ball track (hidden together)."""
+    return [k for k, name in enumerate(config.window.context_features)
+            if name.startswith(BALL_FEATURE_PREFIX)]
+
+
 def train_epoch(model: FootcoachNet, loader: DataLoader[Item], loss_fn: JointLoss,
-                opt: torch.optim.Optimizer, device: torch.device, clip_norm: float
-                ) -> tuple[float, float, float, float]:
-    """One pass over ``loader``; mean (total, action, tactic, quality) loss per window."""
+                opt: torch.optim.Optimizer, device: torch.device, clip_norm: float,
+                ball_dropout: float = 0.0) -> tuple[float, float, float, float]:
+    """One pass over ``loader``; mean (total, action, tactic, quality) loss per window.
+    ``ball_dropout``: probability per window of hiding the ball features (:func:`hide_features`).
+    """
     model.train()
     sums = np.zeros(4)
     n = 0
+    hidden = ball_columns(model.config)
     for batch in loader:
         b = _to(batch, device)
+        b["context"] = hide_features(b["context"], hidden, ball_dropout)
         out = _forward(model, b)
         terms = loss_fn(out, b["action"], b["tactic"], b["quality"])
         opt.zero_grad(set_to_none=True)
@@ -380,6 +419,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
             stored["modalities"] = tuple(stored["modalities"])
         if s.max_minutes is not None:  # a new time budget for the continued run
             stored["max_minutes"] = s.max_minutes
+        stored.setdefault("select", "loss")  # checkpoints from before the setting
         s = TrainSettings(**{**stored, "epochs": max(epochs, state["epoch"])})
         cfg = ModelConfig.from_dict(state["config"], file=ckpt / "state.json")
     else:
@@ -417,6 +457,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         opt, mode="min", factor=s.plateau_factor, patience=s.plateau_patience, min_lr=s.min_lr)
     history: list[EpochStats] = []
     start_epoch, best_epoch, best_loss, spent = 0, 0, math.inf, 0.0
+    best_value = math.inf
     if state is not None:
         _load_weights(model, ckpt / "last.safetensors")
         blob = torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=True)
@@ -425,6 +466,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         history = [EpochStats(**h) for h in state["history"]]
         start_epoch, best_epoch = int(state["epoch"]), int(state["best_epoch"])
         best_loss, spent = float(state["best_val_loss"]), float(state["seconds"])
+        best_value = float(state.get("best_value", best_loss))
         say(f"resuming from epoch {start_epoch} (best epoch {best_epoch}, "
             f"val loss {best_loss:.4f})")
     else:
@@ -444,19 +486,22 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
             break
         t0 = time.perf_counter()
         train_loader, _ = _loaders(data, cfg, s, rng, train_ds, val_sub)
-        tr = train_epoch(model, train_loader, loss_fn, opt, device, s.clip_norm)
+        tr = train_epoch(model, train_loader, loss_fn, opt, device, s.clip_norm,
+                         s.ball_dropout)
         val = validate(model, val_loader, loss_fn, device)
         sched.step(val[0])
         epoch += 1
         stats = EpochStats(epoch, *tr, *val, lr=float(opt.param_groups[0]["lr"]),
                            seconds=time.perf_counter() - t0)
         history.append(stats)
-        is_best = val[0] < best_loss
+        value = selection_value(stats, cfg.loss, s.select)
+        is_best = value < best_value
         if is_best:
-            best_loss, best_epoch = val[0], epoch
+            best_value, best_loss, best_epoch = value, val[0], epoch
         say(stats.line(s.epochs) + ("  *" if is_best else ""))
         save_checkpoint(ckpt, model, opt, sched, {
             "epoch": epoch, "best_epoch": best_epoch, "best_val_loss": best_loss,
+            "best_value": best_value,
             "seconds": spent + time.perf_counter() - t_run, "config": cfg.to_dict(),
             "settings": asdict(s), "history": [asdict(h) for h in history],
             "data": str(data.resolve())}, best=is_best)
@@ -469,7 +514,8 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
     save_model(model, cfg, out, training_info=training_info(data, s, history, best_epoch,
                                                             seconds, device, stopped),
                metrics={"validation": asdict(best) if best else {}})
-    say(f"best epoch {best_epoch} (val loss {best_loss:.4f}), stopped: {stopped}, "
+    say(f"best epoch {best_epoch} (val loss {best_loss:.4f}, selected by {s.select}), "
+        f"stopped: {stopped}, "
         f"{seconds:.0f} s; model written to {out}")
     return TrainResult(out, best_epoch, best_loss, epoch, stopped, history, seconds,
                        str(device))

@@ -10,7 +10,8 @@ Step ``k`` of the session covers ``[k * step_s, (k + 1) * step_s)`` on the sessi
   samples present, all nine channels).
 * Context: the :data:`~footcoach.domain.windowing.CONTEXT_FEATURES`, each the mean of
   ``CONTEXT_RATE_HZ`` samples over the step, computed from smoothed positions of every player
-  (:class:`ContextBuilder`; the team-shape ones in :mod:`footcoach.sync.team_context`), those
+  (:class:`ContextBuilder`; the team-shape ones in :mod:`footcoach.sync.team_context`, the
+  ball-relative ones in :mod:`footcoach.sync.ball_context`), those
   the spec names in its order; NaN where unknown (no ball track, no teammate ...), and a per-step
   flag ``position_valid`` (own position known for at least half the step).
 * Video: ``frames_per_step`` frames at the step's :meth:`StepGrid.frame_times` (centred
@@ -31,12 +32,14 @@ import numpy as np
 from footcoach.domain.pitch import Pitch
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.domain.windowing import (
+    BALL_CONTEXT_FEATURES,
     CONTEXT_FEATURES,
     PLAYER_CONTEXT_FEATURES,
     TEAM_CONTEXT_FEATURES,
     WindowSpec,
 )
 from footcoach.errors import FootcoachError
+from footcoach.sync.ball_context import BallContext, ball_kinematics
 from footcoach.sync.resample import resample
 from footcoach.sync.smoothing import (
     centred_smooth,
@@ -266,13 +269,6 @@ class ContextBuilder:
         out = resample(series, times, max_gap_s=1.5 * dt).values
         return out[:, 0:2], out[:, 2:4], out[:, 4]
 
-    def _ball_xy(self, times: np.ndarray) -> np.ndarray:
-        if self.ball is None or len(self.ball) < 2 or not self.ball.has("x", "y"):
-            return np.full((times.size, 2), np.nan)
-        b = self.ball.select(["x", "y"])
-        gap = max(1.5 / b.rate_hz, 0.25) if b.rate_hz > 0 else 0.25
-        return resample(b, times, max_gap_s=gap).values
-
     def steps(self, grid: StepGrid) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """player id -> ``(context (n, K) float32, NaN where unknown; position_valid (n,)
         bool)`` for every player given to the builder."""
@@ -282,17 +278,23 @@ class ContextBuilder:
         kin = {pid: self._kinematics(pid, times) for pid in pids}
         all_xy = np.stack([kin[pid][0] for pid in pids]) if pids else np.zeros((0, 0, 2))
         all_vel = np.stack([kin[pid][1] for pid in pids]) if pids else np.zeros((0, 0, 2))
-        ball = self._ball_xy(times)
+        ball, ball_vel = ball_kinematics(self.ball, times)
         team_of = [self.teams[pid] for pid in pids]
         shape = TeamShape(all_xy, all_vel, team_of, self._signs, self.pitch.length_m)
-        need_team = bool(np.any(self._columns >= len(PLAYER_CONTEXT_FEATURES)))
+        n_player, n_team = len(PLAYER_CONTEXT_FEATURES), len(TEAM_CONTEXT_FEATURES)
+        need_team = bool(np.any(self._columns >= n_player))
+        need_ball = bool(np.any(self._columns >= n_player + n_team)) and self.ball is not None
+        around = (BallContext(ball, ball_vel, all_xy, team_of, self._signs,
+                              self.pitch.length_m) if need_ball else None)
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for i, pid in enumerate(pids):
             xy, vel, acc = kin[pid]
             player = self._features(i, pids, all_xy, xy, vel, acc, ball)
             team = (shape.features(i) if need_team
-                    else np.full((len(xy), len(TEAM_CONTEXT_FEATURES)), np.nan))
-            feats = np.concatenate([player, team], axis=1)[:, self._columns]
+                    else np.full((len(xy), n_team), np.nan))
+            balls = (around.features(i) if around is not None
+                     else np.full((len(xy), len(BALL_CONTEXT_FEATURES)), np.nan))
+            feats = np.concatenate([player, team, balls], axis=1)[:, self._columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps stay NaN
                 ctx = np.nanmean(feats.reshape(grid.n, m, -1), axis=1)

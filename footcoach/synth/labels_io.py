@@ -10,7 +10,12 @@ Layout (``schema`` ``footcoach-synthetic-labels``, ``schema_version`` 1)::
      "clock_offsets": [{"player_id", "imu_s", "gps_s"}],
      "drills": [{"name", "start_s", "end_s"}],
      "actions": [{"player_id", "start_s", "end_s", "action", "quality", "params": {...}}],
-     "tactics": [{"team", "start_s", "end_s", "tactic"}]}
+     "tactics": [{"team", "start_s", "end_s", "tactic"}],
+     "ball": {"rate_hz", "start_s", "x": [...], "y": [...], "z": [...]}}
+
+``ball`` is the simulated ball's centre at the world's 25 Hz (metres on the pitch, z up,
+``null`` while out of play): the exact track, as an optical tracking provider would give it
+without its errors. The dataset builder uses it for the ball context features.
 
 Times are seconds on the session clock (the GPS clock; the video's first frame is at 0).
 ``imu_s`` is the vest clock minus the session clock: the true ``Player.imu_offset_s`` of the
@@ -25,6 +30,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from footcoach.domain.labels import Action, Tactic
 from footcoach.errors import FootcoachError
@@ -82,6 +89,9 @@ class SessionLabels:
     actions: list[ActionSegment]
     tactics: list[TacticSegment]
     synthetic: bool = True
+    ball_xyz: np.ndarray | None = None
+    """(N, 3) ball centre (pitch metres, z up) at ``ball_rate_hz`` from t = 0; NaN out of play."""
+    ball_rate_hz: float = 25.0
 
     def actions_for(self, player_id: str) -> list[ActionSegment]:
         return [a for a in self.actions if a.player_id == player_id]
@@ -126,7 +136,19 @@ def labels_to_dict(lab: SessionLabels) -> dict[str, Any]:
                     for a in lab.actions],
         "tactics": [{"team": s.team, "start_s": _r(s.start_s), "end_s": _r(s.end_s),
                      "tactic": s.tactic.label} for s in lab.tactics],
+        **({"ball": _ball_doc(lab.ball_xyz, lab.ball_rate_hz)} if lab.ball_xyz is not None
+           else {}),
     }
+
+
+def _ball_doc(xyz: np.ndarray, rate_hz: float) -> dict[str, Any]:
+    """The ``"ball"`` entry: centimetre-rounded x, y, z lists, ``null`` out of play."""
+    xyz = np.asarray(xyz, np.float64).reshape(-1, 3)
+    cols = {}
+    for k, name in enumerate(("x", "y", "z")):
+        c = np.round(xyz[:, k], 2)
+        cols[name] = [None if not np.isfinite(v) else float(v) for v in c]
+    return {"rate_hz": float(rate_hz), "start_s": 0.0, **cols}
 
 
 def write_labels(path: str | Path, lab: SessionLabels) -> Path:
@@ -180,11 +202,17 @@ def read_labels(path: str | Path) -> SessionLabels:
             where = f"tactics[{k}]"
             tactics.append(TacticSegment(str(s["team"]), float(s["start_s"]), float(s["end_s"]),
                                          Tactic.parse(str(s["tactic"]))))
+        where = "ball"
+        ball = doc.get("ball")
+        ball_xyz = (np.array([[np.nan if v is None else float(v) for v in ball[c]]
+                              for c in ("x", "y", "z")], np.float64).T
+                    if ball is not None else None)
         where = "header"
         return SessionLabels(seed=int(doc.get("seed", 0)), duration_s=float(doc["duration_s"]),
                              epoch_ms=int(doc.get("epoch_ms", 0)),
                              players=list(doc.get("players", [])), clock_offsets=clocks,
                              drills=drills, actions=actions, tactics=tactics,
-                             synthetic=bool(doc.get("synthetic", True)))
+                             synthetic=bool(doc.get("synthetic", True)), ball_xyz=ball_xyz,
+                             ball_rate_hz=float(ball["rate_hz"]) if ball is not None else 25.0)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise FootcoachError(f"bad entry: {exc}", path, where) from None

@@ -262,7 +262,8 @@ def simulate_session(out_dir: str | Path, *, seed: int = 0, n_players: int = 10,
         players=[_player_doc(p) for p in w.profiles],
         clock_offsets=[ClockOffset(p.id, offsets[i], 0.0) for i, p in enumerate(w.profiles)],
         drills=[DrillSegment(n, a, b) for n, a, b in res.plan],
-        actions=res.labels_actions, tactics=res.labels_tactics)
+        actions=res.labels_actions, tactics=res.labels_tactics,
+        ball_xyz=traj.ball_xyz, ball_rate_hz=1.0 / DT)
     write_labels(out / "labels.json", labels)
     session = Session(
         name=out.name or f"synthetic-{seed}", root=out,
