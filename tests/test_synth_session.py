@@ -209,6 +209,20 @@ def test_plan_session() -> None:
         plan_session(2.0, rng, ["tiki-taka"])
 
 
+def test_cli_simulate_runs_the_drills_asked_for(tmp_path: Path, capsys) -> None:
+    from footcoach.cli.main import main
+
+    out = tmp_path / "s"
+    assert main(["simulate", str(out), "--seed", "2", "--players", "4", "--minutes", "1",
+                 "--no-video", "--drills", "passing_pattern, retreat"]) == 0
+    lab = read_labels(out)
+    assert [d.name for d in lab.drills if d.name != "transition"] == ["passing_pattern", "retreat"]
+    assert Tactic.PASSING in {t.tactic for t in lab.tactics}
+    assert main(["simulate", str(tmp_path / "x"), "--minutes", "1", "--no-video",
+                 "--drills", "rondo"]) == 2
+    assert "unknown drill kind(s) rondo" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_ten_minute_session_has_every_class() -> None:
     res = run_world(seed=0, n_players=10, minutes=10.0)

@@ -33,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--no-video", action="store_true", help="skip rendering the video")
     p.add_argument("--size", default="960x540", metavar="WxH", help="video size (default 960x540)")
+    p.add_argument("--drills", default=None, metavar="LIST",
+                   help="comma-separated drill kinds, in this order (default: as many as fit "
+                        "the minutes, about 45 s each, small-sided game first); kinds: "
+                        "sprint_agility, passing_pattern, possession, pressing, breakthrough, "
+                        "shooting, retreat, small_sided_game")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("demo", help="open the bundled demo session (synthetic) in the app")
@@ -53,11 +58,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not args.minutes * 60.0 >= 20.0:
         raise FootcoachError(f"--minutes {args.minutes:g}: a session must last at least 20 s "
                              "(--minutes 0.34 or more)")
+    drills = None
+    if args.drills is not None:
+        from footcoach.synth.drills import DRILL_KINDS
+
+        drills = [d.strip() for d in args.drills.split(",") if d.strip()]
+        unknown = [d for d in drills if d not in DRILL_KINDS]
+        if unknown or not drills:
+            raise FootcoachError(f"--drills: unknown drill kind(s) {', '.join(unknown) or '-'} "
+                                 f"(known: {', '.join(DRILL_KINDS)})")
     bar = ProgressLine("simulate")
     t0 = time.perf_counter()
     out = simulate_session(args.out, seed=args.seed, n_players=args.players,
                            minutes=args.minutes, video=not args.no_video, video_size=(w, h),
-                           progress=bar)
+                           progress=bar, drills=drills)
     bar.close()
     wall = time.perf_counter() - t0
     print(f"synthetic session written to {out} ({args.minutes:g} min, {args.players} players, "
