@@ -11,7 +11,6 @@ is NaN where the ball or the positions are unknown; the network masks unknown fe
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,6 +19,7 @@ from footcoach.domain.timeseries import TimeSeries
 from footcoach.domain.windowing import BALL_CONTEXT_FEATURES
 from footcoach.sync.resample import resample
 from footcoach.sync.smoothing import centred_smooth
+from footcoach.sync.team_context import quiet_nanmin, team_members
 
 NEAR_BALL_M = 5.0
 """Radius (m) around the ball within which players count for the ``*_within_5m`` features."""
@@ -50,12 +50,6 @@ def ball_kinematics(ball: TimeSeries | None, times: np.ndarray) -> tuple[np.ndar
     return out[:, 0:2], out[:, 2:4]
 
 
-def _nanmin(a: np.ndarray, axis: int) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN -> NaN
-        return np.nanmin(a, axis=axis)
-
-
 class BallContext:
     """Ball features of every player, sharing the per-team distances to the ball.
 
@@ -75,9 +69,9 @@ class BallContext:
         self.sign = attack_sign
         self.length_m = float(length_m)
         self.dist = np.linalg.norm(xy - ball_xy[None], axis=2)  # (P, T), NaN unknown
-        self._members = {t: np.array([j for j, q in enumerate(self.teams) if q == t], np.int64)
-                         for t in set(self.teams) if t}
-        self._nearest = {t: _nanmin(self.dist[idx], axis=0) for t, idx in self._members.items()}
+        self._members = team_members(self.teams)
+        self._nearest = {t: quiet_nanmin(self.dist[idx], axis=0)
+                         for t, idx in self._members.items()}
         known = np.isfinite(self.dist)
         near = known & (self.dist < NEAR_BALL_M)
         self._near = {t: near[idx].sum(axis=0).astype(np.float64)
@@ -104,7 +98,7 @@ class BallContext:
         own = self._nearest[team]
         rivals = [t for t in self._members if t != team]
         if rivals:
-            opp = _nanmin(np.stack([self._nearest[t] for t in rivals]), axis=0)
+            opp = quiet_nanmin(np.stack([self._nearest[t] for t in rivals]), axis=0)
             out[:, col["ball_control_m"]] = opp - own
         out[:, col["ball_dist_vs_team_m"]] = self.dist[i] - own
         u = self.ball_xy[:, 0] / self.length_m

@@ -21,16 +21,22 @@ PRESSURE_RADIUS_M = 5.0
 """Radius (m) within which opponents count for ``opponents_within_5m``."""
 
 
-def _nanmean(a: np.ndarray, axis: int) -> np.ndarray:
+def quiet_nanmean(a: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN -> NaN
         return np.nanmean(a, axis=axis)
 
 
-def _nanmin(a: np.ndarray, axis: int) -> np.ndarray:
+def quiet_nanmin(a: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmin(a, axis=axis)
+
+
+def team_members(teams: Sequence[str]) -> dict[str, np.ndarray]:
+    """Team name -> int64 indices of its players (players without a team are in none)."""
+    return {t: np.array([j for j, q in enumerate(teams) if q == t], np.int64)
+            for t in set(teams) if t}
 
 
 class TeamShape:
@@ -50,8 +56,7 @@ class TeamShape:
         self.teams = list(teams)
         self.sign = attack_sign
         self.length_m = float(length_m)
-        self._members = {t: np.array([j for j, q in enumerate(self.teams) if q == t], np.int64)
-                         for t in set(self.teams) if t}
+        self._members = team_members(self.teams)
         self._cache: dict[str, dict[str, np.ndarray]] = {}
 
     def _team(self, team: str) -> dict[str, np.ndarray]:
@@ -59,12 +64,12 @@ class TeamShape:
         if team not in self._cache:
             idx = self._members[team]
             xy, vel = self.xy[idx], self.vel[idx]
-            centroid = _nanmean(xy, axis=0)
+            centroid = quiet_nanmean(xy, axis=0)
             self._cache[team] = {
                 "centroid": centroid,
-                "velocity": _nanmean(vel, axis=0),
-                "speed": _nanmean(np.hypot(vel[..., 0], vel[..., 1]), axis=0),
-                "spread": _nanmean(np.linalg.norm(xy - centroid[None], axis=2), axis=0),
+                "velocity": quiet_nanmean(vel, axis=0),
+                "speed": quiet_nanmean(np.hypot(vel[..., 0], vel[..., 1]), axis=0),
+                "spread": quiet_nanmean(np.linalg.norm(xy - centroid[None], axis=2), axis=0),
             }
         return self._cache[team]
 
@@ -92,7 +97,7 @@ class TeamShape:
         mates = self._members[team][self._members[team] != i]
         if mates.size:
             d = np.linalg.norm(self.xy[mates] - xy[None], axis=2)
-            out[:, col["nearest_mate_m"]] = _nanmin(d, axis=0)
+            out[:, col["nearest_mate_m"]] = quiet_nanmin(d, axis=0)
         rivals = [t for t in self._members if t != team]
         if rivals:
             r_idx = np.concatenate([self._members[t] for t in rivals])
