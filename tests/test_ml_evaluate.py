@@ -23,7 +23,13 @@ from footcoach.analysis.classification import (
     task_report,
 )
 from footcoach.ml.config import ModelConfig
-from footcoach.ml.evaluate import evaluate, predict
+from footcoach.ml.evaluate import (
+    Predictions,
+    evaluate,
+    predict,
+    quality_by_action,
+    training_quality_medians,
+)
 from footcoach.ml.train import TrainSettings, train
 from footcoach.ml.weights import load_model
 
@@ -76,6 +82,25 @@ def test_regression_errors():
     assert e["rmse"] == pytest.approx(np.sqrt(13 / 3)) and e["bias"] == pytest.approx(-1 / 3)
 
 
+def test_quality_by_action_against_the_action_median_reference():
+    # action 0: true 40, 60 predicted 50, 50 (MAE 10); reference median 50 -> 10 as well
+    # action 1: true 90, 70 predicted 88, 71 (MAE 1.5); reference 80 -> 10; action 2 unscored
+    n = 5
+    p = Predictions(action_true=np.array([0, 0, 1, 1, 2]), action_pred=np.zeros(n, int),
+                    tactic_true=np.zeros(n, int), tactic_pred=np.zeros(n, int),
+                    quality_true=np.array([40.0, 60.0, 90.0, 70.0, np.nan]),
+                    quality_pred=np.array([50.0, 50.0, 88.0, 71.0, 30.0]),
+                    modality=np.zeros((n, 3)), weight=np.ones(n), action_conf=np.ones(n),
+                    tactic_probs=np.zeros((n, 8)), team_moment=np.arange(n))
+    rows = quality_by_action(p, ["a", "b", "c"], np.array([50.0, 80.0, np.nan]))
+    assert [r["class"] for r in rows] == ["a", "b"]
+    assert rows[0]["n"] == 2 and rows[0]["quality_mae"] == 10.0
+    assert rows[0]["reference_mae"] == 10.0
+    assert rows[1]["quality_mae"] == 1.5 and rows[1]["quality_bias"] == pytest.approx(-0.5)
+    assert rows[1]["reference_mae"] == 10.0
+    assert "reference_mae" not in quality_by_action(p, ["a", "b", "c"])[0]
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("ev")
@@ -107,6 +132,14 @@ def test_evaluate_writes_consistent_metric_files(trained, tmp_path):
     assert img.size[0] > 12 * 40 and img.mode == "RGB"
     md = (tmp_path / "metrics.md").read_text()
     assert "Data: synthetic test split" in md and "| tactic | precision |" in md
+    by_action = doc["quality"]["by_action"]
+    assert sum(r["n"] for r in by_action) == np.isfinite(p.quality_true).sum()
+    med = training_quality_medians(data, 12)
+    first = by_action[0]
+    k = list(m["action"]["labels"]).index(first["class"])
+    sel = p.action_true == k
+    assert first["reference_mae"] == pytest.approx(np.mean(np.abs(p.quality_true[sel] - med[k])))
+    assert "| action | n | MAE | RMSE | bias | reference MAE |" in md
     tv = doc["tactic_team_vote"]
     assert tv["n_samples"] == n and 1 <= tv["n"] <= n and "Team tactic" in md
     assert tv["mean_group_size"] == pytest.approx(n / tv["n"])

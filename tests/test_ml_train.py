@@ -150,3 +150,22 @@ def test_cli_train_then_evaluate(data, tmp_path, capsys):
     assert "| action (12 classes) |" in text and "Data: synthetic test split" in text
     assert (tmp_path / "ev" / "confusion_action.png").is_file()
     assert main(["train", str(data), "--out", str(out), "--modalities", "sound"]) == 2
+
+
+def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):
+    out = tmp_path / "weighted"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+                 "--modalities", "imu,context", "--workers", "0", "--threads", "1",
+                 "--loss-weights", "quality=4, tactic=0.5"]) == 0
+    doc = json.loads((out / "footcoach_model.json").read_text())
+    assert doc["config"]["loss"] == {"quality": 4.0, "tactic": 0.5, "action": 1.0}
+    capsys.readouterr()
+    for bad, message in (("quality=-1", ">= 0"), ("speed=2", "TASK=WEIGHT"),
+                         ("quality=x", "not a number"),
+                         ("action=0,tactic=0,quality=0", "not all 0")):
+        assert main(["train", str(data), "--out", str(tmp_path / "x"),
+                     "--loss-weights", bad]) == 2
+        assert message in capsys.readouterr().err, bad
+    assert main(["train", str(data), "--out", str(out), "--resume",
+                 "--loss-weights", "quality=2"]) == 2
+    assert "--resume" in capsys.readouterr().err

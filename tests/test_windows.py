@@ -227,6 +227,28 @@ def test_context_of_an_older_feature_list_keeps_its_columns():
                        spec=WindowSpec(context_features=("speed_mps", "ball_speed")))
 
 
+def test_capacity_features_measure_the_player_against_his_own_session():
+    """Top speed and top deceleration come from the whole track, so every step carries them;
+    a player with under 30 s of track gets NaN."""
+    t = np.arange(0, 901) / 10.0  # 90 s at 10 Hz
+    # 2 m/s until 30 s, 6 m/s until 60 s, braking at 2 m/s^2 to a stop at 63 s, then standing
+    v = np.where(t < 30, 2.0, np.where(t < 60, 6.0, np.clip(6.0 - 2.0 * (t - 60), 0.0, None)))
+    x = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(t))])
+    pos = {"a": TimeSeries(t, np.c_[x, np.full(t.size, 10.0)], ("x", "y"), ("m", "m")),
+           "b": line_xy(t[:200], 5.0, 5.0, 1.0, 0.0)}  # 20 s of track only
+    grid = step_grid(0.0, 90.0, SPEC)
+    out = ContextBuilder(pos, {"a": "A", "b": "B"}, Pitch(200, 60), spec=SPEC).steps(grid)
+    a = out["a"][0]
+    assert a[:, F["session_top_speed_mps"]] == pytest.approx(np.full(grid.n, 6.0), abs=0.01)
+    assert a[:, F["session_top_decel_mps2"]] == pytest.approx(np.full(grid.n, 2.0), abs=0.05)
+    assert a[20, F["speed_share_of_top"]] == pytest.approx(2.0 / 6.0, abs=1e-3)  # 10-10.5 s
+    assert a[90, F["speed_share_of_top"]] == pytest.approx(1.0, abs=1e-3)  # 45-45.5 s
+    b = out["b"][0]
+    cols = [F[n] for n in ("session_top_speed_mps", "session_top_decel_mps2",
+                           "speed_share_of_top")]
+    assert np.isnan(b[:, cols]).all() and np.isfinite(b[:20, F["speed_mps"]]).all()
+
+
 def test_context_marks_steps_without_position():
     t = np.arange(0, 101) / 10.0
     xy = line_xy(t, 1.0, 1.0, 1.0, 1.0)

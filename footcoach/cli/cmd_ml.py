@@ -41,6 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "scores of the trained tasks (default) or the validation loss")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: the cores available)")
+    p.add_argument("--loss-weights", default=None, metavar="TASK=W,...",
+                   help="weights of the joint loss, e.g. quality=10 (the others stay 1; "
+                        "tasks: action, tactic, quality; the quality term is an MSE on the "
+                        "0-1 scale)")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
@@ -66,6 +70,31 @@ def _modalities(text: str | None) -> tuple[str, ...] | None:
     return mods
 
 
+def parse_loss_weights(text: str) -> dict[str, float]:
+    """``"quality=10,action=1"`` -> ``{"quality": 10.0, "action": 1.0}`` (checked: known tasks,
+    finite non-negative weights, not all zero)."""
+    weights: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        task, sep, value = part.partition("=")
+        task = task.strip()
+        if not sep or task not in ("action", "tactic", "quality"):
+            raise FootcoachError(f"--loss-weights: {part!r} is not TASK=WEIGHT with TASK one "
+                                 "of action, tactic, quality")
+        try:
+            w = float(value)
+        except ValueError:
+            raise FootcoachError(f"--loss-weights: {value.strip()!r} (for {task}) is not a "
+                                 "number") from None
+        if not 0.0 <= w < float("inf"):
+            raise FootcoachError(f"--loss-weights: the weight of {task} must be a finite "
+                                 f"number >= 0, got {value.strip()}")
+        weights[task] = w
+    if not weights or not any({"action": 1.0, "tactic": 1.0, "quality": 1.0,
+                               **weights}.values()):
+        raise FootcoachError(f"--loss-weights {text!r}: give at least one weight, and not all 0")
+    return weights
+
+
 def _require_torch(command: str) -> None:
     """A one-line error instead of an import error where torch is missing (the packaged app)."""
     from footcoach.ml.predict import torch_installed
@@ -78,7 +107,16 @@ def _require_torch(command: str) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     _require_torch("train")
+    from footcoach.ml.config import LossWeights, ModelConfig
     from footcoach.ml.train import TrainSettings, train
+
+    config = None
+    if args.loss_weights is not None:
+        if args.task or args.resume:
+            raise FootcoachError("--loss-weights goes with the joint loss of a new run (not "
+                                 "with --task, which trains one task alone, nor --resume, "
+                                 "which keeps the checkpoint's weights)")
+        config = ModelConfig(loss=LossWeights(**parse_loss_weights(args.loss_weights)))
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,
@@ -87,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                              threads=args.threads, ball_dropout=args.ball_dropout,
                              select=args.select,
                              modalities=_modalities(args.modalities))
-    train(args.data, args.out, settings, resume=args.resume)
+    train(args.data, args.out, settings, config=config, resume=args.resume)
     return 0
 
 

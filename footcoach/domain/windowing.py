@@ -62,10 +62,24 @@ BALL_CONTEXT_FEATURES: tuple[str, ...] = (
 ball and where it travels. Only sessions with a ball track (tracking data, or the simulator's
 ground truth when building a dataset) have them."""
 
+CAPACITY_CONTEXT_FEATURES: tuple[str, ...] = (
+    # the player's own capacity, measured on his whole position track of the session
+    "session_top_speed_mps",    # 99.5th percentile of the smoothed speed over the session
+    "session_top_decel_mps2",   # 99.5th percentile of the deceleration (> 0) over the session
+    "speed_share_of_top",       # own speed / session_top_speed_mps (1 = at his top speed)
+)
+"""How hard the player works relative to himself: execution scores are relative to a player's
+capacity (a sprint is good for *him*), which a single window cannot know for an unseen player.
+Computed once per player from the whole session (:class:`footcoach.sync.windows.ContextBuilder`);
+NaN when the session has too little of his track (< 30 s)."""
+
 TEAM_ONLY_CONTEXT_FEATURES: tuple[str, ...] = PLAYER_CONTEXT_FEATURES + TEAM_CONTEXT_FEATURES
 """The 23 features of models saved before the ball-relative team features."""
 
-CONTEXT_FEATURES: tuple[str, ...] = TEAM_ONLY_CONTEXT_FEATURES + BALL_CONTEXT_FEATURES
+BALL_ERA_CONTEXT_FEATURES: tuple[str, ...] = TEAM_ONLY_CONTEXT_FEATURES + BALL_CONTEXT_FEATURES
+"""The 31 features of models saved before the capacity features."""
+
+CONTEXT_FEATURES: tuple[str, ...] = BALL_ERA_CONTEXT_FEATURES + CAPACITY_CONTEXT_FEATURES
 """Every context feature footcoach computes, in the default order of new datasets/models."""
 
 BALL_FEATURE_PREFIX = "ball_"

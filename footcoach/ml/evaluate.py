@@ -2,7 +2,8 @@
 
 Scores (numpy, :mod:`footcoach.analysis.classification`): accuracy and macro-F1 per task, the
 per-class table, confusion matrices (CSV + PNG drawn with Pillow), the quality error in points
-on the 0-100 scale (MAE, RMSE, bias), and the modality attention averages (PAPER.md section
+on the 0-100 scale (MAE, RMSE, bias; overall and per true action, beside a reference that
+knows the action but not its execution), and the modality attention averages (PAPER.md section
 5.3): the mean modality weight (video, imu, context) of each window, each step weighted by the
 window's temporal attention, averaged over all windows and per true class of each task. The
 network has one modality attention per step shared by all heads, so "per task" here means
@@ -128,11 +129,49 @@ def attention_table(p: Predictions, names: list[str], task: str) -> list[dict[st
     return rows
 
 
-def score(p: Predictions, cfg: ModelConfig) -> dict[str, Any]:
-    """All the figures of an evaluation (JSON-ready)."""
+def training_quality_medians(data: str | Path, n_actions: int) -> np.ndarray:
+    """(n_actions,) median quality (points) of the training split's windows of each action
+    (NaN for an action without scored training windows)."""
+    with DatasetFile(data) as ds:
+        w = ds.windows
+        a, q, split = w["action"][()], w["quality"][()], w["split"][()]
+    ok = (split == 0) & np.isfinite(q)
+    return np.array([float(np.median(q[ok & (a == i)])) if np.any(ok & (a == i)) else np.nan
+                     for i in range(n_actions)])
+
+
+def quality_by_action(p: Predictions, names: list[str],
+                      medians: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Quality error per true action: n, the model's MAE and, with ``medians`` (the training
+    median of each action), ``reference_mae``: the error of a predictor that knows the true
+    action and nothing about how it was executed. A model at or above its reference reads
+    nothing of the execution from the signals."""
+    rows = []
+    for i, name in enumerate(names):
+        sel = (p.action_true == i) & np.isfinite(p.quality_true)
+        if not sel.any():
+            continue
+        row: dict[str, Any] = {"class": name, "n": int(sel.sum()), **{
+            f"quality_{k}": v for k, v in regression_errors(
+                p.quality_true[sel], p.quality_pred[sel]).items() if k != "n"}}
+        if medians is not None and np.isfinite(medians[i]):
+            row["reference_mae"] = float(np.mean(np.abs(p.quality_true[sel] - medians[i])))
+        rows.append(row)
+    return rows
+
+
+def score(p: Predictions, cfg: ModelConfig, quality_medians: np.ndarray | None = None
+          ) -> dict[str, Any]:
+    """All the figures of an evaluation (JSON-ready). ``quality_medians``: the training
+    median quality per action (:func:`training_quality_medians`) for the reference errors."""
     action = task_report(p.action_true, p.action_pred, list(cfg.action_labels), p.weight)
     tactic = task_report(p.tactic_true, p.tactic_pred, list(cfg.tactic_labels), p.weight)
-    quality = regression_errors(p.quality_true, p.quality_pred)
+    quality: dict[str, Any] = regression_errors(p.quality_true, p.quality_pred)
+    quality["by_action"] = quality_by_action(p, list(cfg.action_labels), quality_medians)
+    refs = [r for r in quality["by_action"] if "reference_mae" in r]
+    if refs:
+        quality["reference_mae"] = float(sum(r["reference_mae"] * r["n"] for r in refs)
+                                         / sum(r["n"] for r in refs))
     overall = p.modality.mean(0) if len(p.modality) else np.full(3, np.nan)
     team = group_vote_report(p.tactic_true, p.tactic_probs, p.team_moment,
                              list(cfg.tactic_labels))
@@ -224,6 +263,7 @@ def summary_markdown(m: dict[str, Any]) -> str:
                   f"probability): action {a['weighted_accuracy']:.1%}, tactic "
                   f"{t['weighted_accuracy']:.1%}.", ""]
     lines += [per_class_markdown(a, "action"), "", per_class_markdown(t, "tactic"), ""]
+    lines += quality_markdown(q)
     att = m["modality_attention"]
     lines += ["Modality attention (time-weighted mean per window):", "",
               "| group | n | video | imu | context |", "|---|---|---|---|---|",
@@ -234,6 +274,23 @@ def summary_markdown(m: dict[str, Any]) -> str:
             lines.append(f"| {task}: {r['class']} | {r['n']} | {r['video']:.2f} | "
                          f"{r['imu']:.2f} | {r['context']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def quality_markdown(q: dict[str, Any]) -> list[str]:
+    """The per-action quality table (lines; none for metrics written before it existed)."""
+    rows = q.get("by_action") or []
+    if not rows:
+        return []
+    lines = ["Quality error per true action (points). Reference: always the training median "
+             "of the true action, i.e. knowing the action and nothing of its execution"
+             + (f" ({q['reference_mae']:.2f} over all windows)." if "reference_mae" in q
+                else "."), "",
+             "| action | n | MAE | RMSE | bias | reference MAE |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        ref = f"{r['reference_mae']:.1f}" if "reference_mae" in r else "-"
+        lines.append(f"| {r['class']} | {r['n']} | {r['quality_mae']:.1f} | "
+                     f"{r['quality_rmse']:.1f} | {r['quality_bias']:+.1f} | {ref} |")
+    return [*lines, ""]
 
 
 def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
@@ -247,7 +304,7 @@ def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
     model, cfg = load_model(model_dir, device=resolve_device(device))
     preds = predict(model, data, split, batch=batch, device=resolve_device(device),
                     without_ball=without_ball)
-    m = score(preds, cfg)
+    m = score(preds, cfg, training_quality_medians(data, len(cfg.action_labels)))
     m["data"] = data_description(data, split, without_ball)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
                   "ablation": cfg.ablation, "modalities": list(cfg.modalities)}

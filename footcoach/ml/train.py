@@ -244,8 +244,9 @@ class AugmentVideo:
 
 def selection_value(stats: EpochStats, weights: LossWeights, select: str) -> float:
     """What the best epoch minimises. ``"loss"``: the validation loss. ``"score"``: minus the
-    mean, weighted by the loss weights (so a single-task run counts its task only), of the
-    validation action accuracy, tactic accuracy and ``1 - quality MAE / 100``. With the joint
+    mean over the trained tasks (loss weight > 0, so a single-task run counts its task only) of
+    the validation action accuracy, tactic accuracy and ``1 - quality MAE / 100``; the tasks
+    count equally whatever their loss weights (those balance gradients, not goals). With the joint
     loss the validation loss bottoms out early while all three scores still improve (the
     classifiers grow over-confident on the windows they get wrong), so it stops too soon.
     """
@@ -253,9 +254,8 @@ def selection_value(stats: EpochStats, weights: LossWeights, select: str) -> flo
         return stats.val_loss
     terms = [(weights.action, stats.val_action_acc), (weights.tactic, stats.val_tactic_acc),
              (weights.quality, 1.0 - stats.val_quality_mae / 100.0)]
-    total = sum(w for w, _ in terms if w > 0)
-    score = sum(w * (v if math.isfinite(v) else 0.0) for w, v in terms if w > 0)
-    return -score / total if total > 0 else stats.val_loss
+    trained = [v if math.isfinite(v) else 0.0 for w, v in terms if w > 0]
+    return -sum(trained) / len(trained) if trained else stats.val_loss
 
 
 def loss_weights(config: ModelConfig, settings: TrainSettings) -> LossWeights:

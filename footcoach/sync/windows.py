@@ -11,7 +11,8 @@ Step ``k`` of the session covers ``[k * step_s, (k + 1) * step_s)`` on the sessi
 * Context: the :data:`~footcoach.domain.windowing.CONTEXT_FEATURES`, each the mean of
   ``CONTEXT_RATE_HZ`` samples over the step, computed from smoothed positions of every player
   (:class:`ContextBuilder`; the team-shape ones in :mod:`footcoach.sync.team_context`, the
-  ball-relative ones in :mod:`footcoach.sync.ball_context`), those
+  ball-relative ones in :mod:`footcoach.sync.ball_context`, the capacity ones from the
+  player's whole session track, :meth:`ContextBuilder.capacity`), those
   the spec names in its order; NaN where unknown (no ball track, no teammate ...), and a per-step
   flag ``position_valid`` (own position known for at least half the step).
 * Video: ``frames_per_step`` frames at the step's :meth:`StepGrid.frame_times` (centred
@@ -54,6 +55,13 @@ IMU_CHANNELS: tuple[str, ...] = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", 
                                  "mag_x", "mag_y", "mag_z")
 """Aligned IMU channels in the model's channel order."""
 MIN_VALID_FRACTION = 0.5
+
+CAPACITY_PERCENTILE = 99.5
+"""Percentile of a player's session speed / deceleration taken as his top (robust to a few
+GPS spikes that survive the smoothing)."""
+
+MIN_CAPACITY_TRACK_S = 30.0
+"""Less track than this (s) leaves the capacity features unknown."""
 """A step's IMU / position counts as present when at least this share of its samples is."""
 
 _UNIT_SCALE = {"g": 1.0, "m/s^2": 1.0 / 9.80665, "m/s2": 1.0 / 9.80665, "rad/s": 1.0,
@@ -221,6 +229,7 @@ class ContextBuilder:
         self.spec = spec or WindowSpec()
         self.goals = attack_goals(self.teams, pitch)
         self._smoothed: dict[str, TimeSeries | None] = {}
+        self._capacity: dict[str, tuple[float, float]] = {}
         unknown = [f for f in self.spec.context_features if f not in CONTEXT_FEATURES]
         if unknown:
             raise ValueError(f"unknown context feature(s) {', '.join(unknown)} (this footcoach "
@@ -256,6 +265,23 @@ class ContextBuilder:
                                 units=("m", "m", "m/s", "m/s", "m/s^2"), meta={"dt": dt})
         self._smoothed[pid] = series
         return series
+
+    def capacity(self, pid: str) -> tuple[float, float]:
+        """The player's session top speed (m/s) and top deceleration (m/s^2, > 0): the
+        :data:`CAPACITY_PERCENTILE` of his smoothed speed and deceleration over the whole
+        session; NaN with less than :data:`MIN_CAPACITY_TRACK_S` of track."""
+        if pid not in self._capacity:
+            series = self._smoothed_series(pid)
+            top = (float("nan"), float("nan"))
+            if series is not None:
+                v = series.values
+                speed = np.hypot(v[:, 2], v[:, 3])
+                ok = np.isfinite(speed) & np.isfinite(v[:, 4])
+                if ok.sum() * float(series.meta["dt"]) >= MIN_CAPACITY_TRACK_S:  # type: ignore[arg-type]
+                    top = (float(np.percentile(speed[ok], CAPACITY_PERCENTILE)),
+                           float(np.percentile(-v[ok, 4], CAPACITY_PERCENTILE)))
+            self._capacity[pid] = top
+        return self._capacity[pid]
 
     def _kinematics(self, pid: str, times: np.ndarray) -> tuple[np.ndarray, np.ndarray,
                                                                    np.ndarray]:
@@ -294,7 +320,10 @@ class ContextBuilder:
                     else np.full((len(xy), n_team), np.nan))
             balls = (around.features(i) if around is not None
                      else np.full((len(xy), len(BALL_CONTEXT_FEATURES)), np.nan))
-            feats = np.concatenate([player, team, balls], axis=1)[:, self._columns]
+            top_speed, top_decel = self.capacity(pid)
+            capacity = np.stack([np.full(len(xy), top_speed), np.full(len(xy), top_decel),
+                                 player[:, 0] / top_speed], axis=1)
+            feats = np.concatenate([player, team, balls, capacity], axis=1)[:, self._columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps stay NaN
                 ctx = np.nanmean(feats.reshape(grid.n, m, -1), axis=1)
