@@ -18,7 +18,12 @@ from footcoach.app.load import load_session
 from footcoach.cli.main import main
 from footcoach.domain.events import Event
 from footcoach.domain.labels import Action, Tactic
-from footcoach.domain.windowing import CONTEXT_FEATURES, PLAYER_CONTEXT_FEATURES, WindowSpec
+from footcoach.domain.windowing import (
+    CONTEXT_FEATURES,
+    DEFAULT_CONTEXT_FEATURES,
+    PLAYER_CONTEXT_FEATURES,
+    WindowSpec,
+)
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import SPLITS, STEP_FIELDS, WINDOW_FIELDS, DatasetFile
 from footcoach.io.video import VideoReader
@@ -64,7 +69,7 @@ def test_shapes_dtypes_and_attributes(built):
         h = ds.h5
         n = ds.n_steps
         assert n == 2 * PLAYERS * 40 == built.n_steps
-        k = len(CONTEXT_FEATURES)
+        k = len(DEFAULT_CONTEXT_FEATURES)
         expect = {"video": ((n, 4, 64, 64, 3), np.uint8), "imu": ((n, 50, 9), np.float32),
                   "context": ((n, k), np.float32), "context_valid": ((n, k), np.bool_),
                   "mask": ((n, 3), np.bool_), "action": ((n,), np.int16),
@@ -317,17 +322,24 @@ def test_cli_build_and_info(sessions, tmp_path, capsys):
 
 
 def test_cli_build_with_player_context_only(sessions, tmp_path):
-    """``--context player`` keeps the first twelve features, equal to the full build's."""
-    full, player = tmp_path / "full.h5", tmp_path / "player.h5"
+    """``--context player`` keeps the first twelve features, equal to the default build's;
+    ``--context all`` adds the capacity features after the default 31."""
+    full, player, every = tmp_path / "full.h5", tmp_path / "player.h5", tmp_path / "all.h5"
     assert main(["dataset", "build", str(sessions[1]), "--out", str(full)]) == 0
     assert main(["dataset", "build", str(sessions[1]), "--out", str(player),
                  "--context", "player"]) == 0
-    with DatasetFile(full) as a, DatasetFile(player) as b:
-        assert a.spec.context_features == CONTEXT_FEATURES
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(every),
+                 "--context", "all"]) == 0
+    with DatasetFile(full) as a, DatasetFile(player) as b, DatasetFile(every) as c:
+        assert a.spec.context_features == DEFAULT_CONTEXT_FEATURES
         assert b.spec.context_features == PLAYER_CONTEXT_FEATURES
-        ca, cb = a.h5["context"][:], b.h5["context"][:]
-        assert ca.shape[1] == len(CONTEXT_FEATURES) and cb.shape[1] == 12
+        assert c.spec.context_features == CONTEXT_FEATURES
+        ca, cb, cc = a.h5["context"][:], b.h5["context"][:], c.h5["context"][:]
+        assert ca.shape[1] == len(DEFAULT_CONTEXT_FEATURES) and cb.shape[1] == 12
         np.testing.assert_array_equal(ca[:, :12], cb)
+        np.testing.assert_array_equal(cc[:, :ca.shape[1]], ca)
+        # these sessions are shorter than the 30 s of track a player's capacity needs
+        assert cc.shape[1] == ca.shape[1] + 3 and not c.h5["context_valid"][:, -3:].any()
         team = a.h5["context_valid"][:, 12:23]
         assert team.mean() > 0.9  # two teams: the team-shape features are known
 
@@ -348,12 +360,12 @@ def test_ball_track_of_labels_json_feeds_the_ball_features(sessions, tmp_path):
     assert main(["dataset", "build", str(sessions[1]), "--out", str(no_ball), "--no-ball"]) == 0
     assert main(["dataset", "build", str(sessions[1]), "--out", str(team), "--context",
                  "team"]) == 0
-    cols = [k for k, n in enumerate(CONTEXT_FEATURES) if n.startswith("ball_")]
+    cols = [k for k, n in enumerate(DEFAULT_CONTEXT_FEATURES) if n.startswith("ball_")]
     with DatasetFile(with_ball) as a, DatasetFile(no_ball) as b, DatasetFile(team) as c:
         va, vb = a.h5["context_valid"][:], b.h5["context_valid"][:]
         assert va[:, cols].any(axis=0).all()  # every ball feature is known somewhere
         assert not vb[:, cols].any()
-        others = [k for k in range(len(CONTEXT_FEATURES)) if k not in cols]
+        others = [k for k in range(len(DEFAULT_CONTEXT_FEATURES)) if k not in cols]
         np.testing.assert_array_equal(a.h5["context"][:][:, others],
                                       b.h5["context"][:][:, others])
         assert len(c.spec.context_features) == 23

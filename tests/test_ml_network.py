@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from footcoach.domain.windowing import CONTEXT_FEATURES
+from footcoach.domain.windowing import DEFAULT_CONTEXT_FEATURES
 from footcoach.errors import FootcoachError
 from footcoach.ml.config import (
     ABLATIONS,
@@ -76,7 +76,7 @@ def test_output_shapes_for_each_ablation(tiny: ModelConfig, ablation: str) -> No
 def test_default_config_matches_the_window_contract() -> None:
     cfg = ModelConfig()
     assert (cfg.window.window_steps, cfg.window.frames_per_step, cfg.window.crop_px,
-            cfg.window.imu_per_step, cfg.n_context) == (8, 4, 64, 50, len(CONTEXT_FEATURES))
+            cfg.window.imu_per_step, cfg.n_context) == (8, 4, 64, 50, len(DEFAULT_CONTEXT_FEATURES))
     model = FootcoachNet(cfg).eval()
     with torch.inference_mode():
         out = model(*inputs(cfg, b=2))
@@ -218,7 +218,7 @@ def test_masked_softmax_all_masked_row_is_zero() -> None:
 
 def test_config_json_round_trip_and_validation() -> None:
     cfg = ModelConfig(ablation="cnn_lstm", modalities=("imu", "context"), latent_dim=96,
-                      norm=NormStats.identity(9, len(CONTEXT_FEATURES)),
+                      norm=NormStats.identity(9, len(DEFAULT_CONTEXT_FEATURES)),
                       loss=LossWeights.single("tactic"))
     back = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert back == cfg

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from footcoach.domain.windowing import CONTEXT_FEATURES
+from footcoach.domain.windowing import DEFAULT_CONTEXT_FEATURES
 from footcoach.errors import FootcoachError
 from footcoach.ml.config import (
     MODEL_JSON,
@@ -42,8 +42,8 @@ def _trained_looking_model(cfg: ModelConfig) -> FootcoachNet:
 @pytest.fixture()
 def saved(tmp_path: Path) -> tuple[FootcoachNet, Path]:
     norm = NormStats(imu_mean=tuple(0.1 * i for i in range(9)), imu_std=(2.0,) * 9,
-                     context_mean=(1.0,) * len(CONTEXT_FEATURES),
-                     context_std=(3.0,) * len(CONTEXT_FEATURES))
+                     context_mean=(1.0,) * len(DEFAULT_CONTEXT_FEATURES),
+                     context_std=(3.0,) * len(DEFAULT_CONTEXT_FEATURES))
     cfg = ModelConfig.tiny(norm=norm, ablation="cnn_lstm_attn")
     model = _trained_looking_model(cfg)
     path = save_model(model, cfg, tmp_path / "model",

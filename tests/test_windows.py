@@ -15,7 +15,12 @@ from footcoach.domain.events import Event
 from footcoach.domain.labels import Action, Tactic
 from footcoach.domain.pitch import Pitch
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.windowing import CONTEXT_FEATURES, PLAYER_CONTEXT_FEATURES, WindowSpec
+from footcoach.domain.windowing import (
+    CONTEXT_FEATURES,
+    DEFAULT_CONTEXT_FEATURES,
+    PLAYER_CONTEXT_FEATURES,
+    WindowSpec,
+)
 from footcoach.errors import FootcoachError
 from footcoach.io.labels import (
     Track,
@@ -106,7 +111,8 @@ def test_context_features_of_players_moving_in_straight_lines():
     grid = step_grid(0.0, 20.0, SPEC)
     out = ContextBuilder(pos, teams, pitch, ball=ball, spec=SPEC).steps(grid)
     ctx, valid = out["a1"]
-    assert ctx.shape == (40, len(CONTEXT_FEATURES)) and ctx.dtype == np.float32 and valid.all()
+    assert ctx.shape == (40, len(DEFAULT_CONTEXT_FEATURES))
+    assert ctx.dtype == np.float32 and valid.all()
     k = 10  # step 5.0-5.5 s: x from 20 to 21.35
     c = ctx[k]
     assert c[F["speed_mps"]] == pytest.approx(3.0, abs=1e-3)
@@ -237,7 +243,8 @@ def test_capacity_features_measure_the_player_against_his_own_session():
     pos = {"a": TimeSeries(t, np.c_[x, np.full(t.size, 10.0)], ("x", "y"), ("m", "m")),
            "b": line_xy(t[:200], 5.0, 5.0, 1.0, 0.0)}  # 20 s of track only
     grid = step_grid(0.0, 90.0, SPEC)
-    out = ContextBuilder(pos, {"a": "A", "b": "B"}, Pitch(200, 60), spec=SPEC).steps(grid)
+    every = WindowSpec(context_features=CONTEXT_FEATURES)
+    out = ContextBuilder(pos, {"a": "A", "b": "B"}, Pitch(200, 60), spec=every).steps(grid)
     a = out["a"][0]
     assert a[:, F["session_top_speed_mps"]] == pytest.approx(np.full(grid.n, 6.0), abs=0.01)
     assert a[:, F["session_top_decel_mps2"]] == pytest.approx(np.full(grid.n, 2.0), abs=0.05)

@@ -26,12 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--balance", type=float, default=3.0, metavar="R",
                    help="keep at most R x the median class count of windows per action class "
                         "(default 3)")
-    b.add_argument("--context", choices=["all", "ball", "team", "player"], default="all",
-                   help="context features per step: all (the player's own, the team-shape, "
-                        "the ball-relative and the capacity features, default), ball (the "
-                        "first 31, without the capacity ones), team (the first 23, without the "
-                        "ball-relative ones) or player (the first 12 only), as models before "
-                        "those features")
+    b.add_argument("--context", choices=["ball", "all", "team", "player"], default="ball",
+                   help="context features per step: ball (the player's own, the team-shape and "
+                        "the ball-relative features: 31, default, as the bundled model), all "
+                        "(those and the 3 session-capacity features; they did not help in a "
+                        "test, docs/ablation.md), team (the first 23, without the ball-relative "
+                        "ones) or player (the first 12 only)")
     b.add_argument("--no-ball", action="store_true",
                    help="ignore the ball track of labels.json (the ball features are then "
                         "unknown unless the session has tracking data with the ball)")
@@ -47,8 +47,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from footcoach.app.dataset import BuildSettings, run_build
     from footcoach.cli.progress import ProgressLine
     from footcoach.domain.windowing import (
-        BALL_ERA_CONTEXT_FEATURES,
         CONTEXT_FEATURES,
+        DEFAULT_CONTEXT_FEATURES,
         PLAYER_CONTEXT_FEATURES,
         TEAM_ONLY_CONTEXT_FEATURES,
         WindowSpec,
@@ -59,7 +59,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise FootcoachError("the output file exists (use --force to overwrite)", args.out)
     try:
         features = {"player": PLAYER_CONTEXT_FEATURES, "team": TEAM_ONLY_CONTEXT_FEATURES,
-                    "ball": BALL_ERA_CONTEXT_FEATURES, "all": CONTEXT_FEATURES}[args.context]
+                    "ball": DEFAULT_CONTEXT_FEATURES, "all": CONTEXT_FEATURES}[args.context]
         settings = BuildSettings(seed=args.seed, compression=args.compression,
                                  imu_offsets=args.imu_offsets, balance_ratio=args.balance,
                                  spec=WindowSpec(context_features=features),

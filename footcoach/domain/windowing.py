@@ -76,11 +76,13 @@ NaN when the session has too little of his track (< 30 s)."""
 TEAM_ONLY_CONTEXT_FEATURES: tuple[str, ...] = PLAYER_CONTEXT_FEATURES + TEAM_CONTEXT_FEATURES
 """The 23 features of models saved before the ball-relative team features."""
 
-BALL_ERA_CONTEXT_FEATURES: tuple[str, ...] = TEAM_ONLY_CONTEXT_FEATURES + BALL_CONTEXT_FEATURES
-"""The 31 features of models saved before the capacity features."""
+DEFAULT_CONTEXT_FEATURES: tuple[str, ...] = TEAM_ONLY_CONTEXT_FEATURES + BALL_CONTEXT_FEATURES
+"""The 31 features of new datasets and models unless asked otherwise (the bundled model's):
+the capacity features are opt-in (``footcoach dataset build --context all``), as they did not
+improve a test (docs/ablation.md, "Quality score")."""
 
-CONTEXT_FEATURES: tuple[str, ...] = BALL_ERA_CONTEXT_FEATURES + CAPACITY_CONTEXT_FEATURES
-"""Every context feature footcoach computes, in the default order of new datasets/models."""
+CONTEXT_FEATURES: tuple[str, ...] = DEFAULT_CONTEXT_FEATURES + CAPACITY_CONTEXT_FEATURES
+"""Every context feature footcoach computes, in this order (any subset may be asked for)."""
 
 BALL_FEATURE_PREFIX = "ball_"
 """Context features whose name starts with this need a ball track (hidden together in
@@ -93,7 +95,7 @@ class WindowSpec:
 
     Per step: ``frames_per_step`` video crops of ``crop_px`` x ``crop_px`` RGB,
     ``imu_per_step`` IMU samples of 9 channels (acc x/y/z in g, gyro x/y/z in rad/s, mag x/y/z
-    normalised to unit field), and the mean of the ``CONTEXT_FEATURES`` over the step.
+    normalised to unit field), and the mean of the context features over the step.
     """
 
     step_s: float = 0.5
@@ -101,7 +103,7 @@ class WindowSpec:
     video_fps: float = 8.0
     crop_px: int = 64
     imu_rate_hz: float = 100.0
-    context_features: tuple[str, ...] = field(default=CONTEXT_FEATURES)
+    context_features: tuple[str, ...] = field(default=DEFAULT_CONTEXT_FEATURES)
 
     @property
     def window_s(self) -> float:

@@ -6,7 +6,7 @@ Layout (N steps, M windows; F frames, S crop pixels, P IMU samples per step, K c
 
     video          (N, F, S, S, 3) uint8   RGB player crops (zeros where mask[:, 0] is False)
     imu            (N, P, 9) float32       acc g, gyro rad/s, mag unit field; NaN -> 0
-    context        (N, K) float32          CONTEXT_FEATURES step means; NaN -> 0
+    context        (N, K) float32          context feature step means (spec order); NaN -> 0
     context_valid  (N, K) bool             False where a feature was unknown (e.g. no ball)
     mask           (N, 3) bool             modality present: video, imu, position
     action         (N,) int16              action class at the step centre, -1 none
