@@ -372,6 +372,30 @@ def test_ball_track_of_labels_json_feeds_the_ball_features(sessions, tmp_path):
         np.testing.assert_array_equal(c.h5["context"][:], a.h5["context"][:][:, :23])
 
 
+def test_ball_tracking_errors_change_only_the_ball_features(sessions, tmp_path):
+    """``--ball-noise`` / ``--ball-gaps`` degrade the simulated ball: the ball features move
+    and lose steps, the others stay, and the session record says what was added."""
+    exact, noisy = tmp_path / "exact.h5", tmp_path / "noisy.h5"
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(exact)]) == 0
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(noisy), "--ball-noise",
+                 "1.5", "--ball-gaps", "0.3"]) == 0
+    cols = [k for k, n in enumerate(DEFAULT_CONTEXT_FEATURES) if n.startswith("ball_")]
+    others = [k for k in range(len(DEFAULT_CONTEXT_FEATURES)) if k not in cols]
+    with DatasetFile(exact) as a, DatasetFile(noisy) as b:
+        ca, cb = a.h5["context"][:], b.h5["context"][:]
+        np.testing.assert_array_equal(ca[:, others], cb[:, others])
+        va, vb = a.h5["context_valid"][:, cols], b.h5["context_valid"][:, cols]
+        assert vb.sum() < va.sum() and not (vb & ~va).any()  # gaps only remove steps
+        both = va & vb
+        dist = DEFAULT_CONTEXT_FEATURES.index("ball_dist_m")
+        diff = np.abs(ca[both[:, 0], dist] - cb[both[:, 0], dist])
+        assert 0.2 < np.median(diff) < 3.0  # moved by about the noise, not wrecked
+        assert a.sessions[0]["ball_errors"] is None
+        assert b.sessions[0]["ball_errors"] == {"noise_m": 1.5, "gap_share": 0.3}
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(tmp_path / "x.h5"),
+                 "--ball-gaps", "1.5"]) == 2
+
+
 def test_true_imu_offsets_from_labels_shift_the_imu_steps(sessions, tmp_path):
     """``imu_offsets="labels"`` applies the simulator's true vest clock offsets: the stored IMU
     moves by ``imu_s`` against the manifest build (found by cross-correlation)."""

@@ -55,6 +55,7 @@ from footcoach.sync.windows import (
     iter_step_blocks,
     step_grid,
 )
+from footcoach.synth.tracking_error import degrade_ball
 
 Cancel = Callable[[], bool]
 _UNITS_PER_SESSION = 1000
@@ -69,7 +70,10 @@ class BuildSettings:
     ``imu_offsets``: ``"manifest"`` applies the manifest's IMU clock offsets (what analysis
     does), ``"labels"`` the true offsets a synthetic ``labels.json`` records.
     ``ball_from_labels``: use a ball track of ``labels.json`` when the session has no tracked
-    ball. ``block_steps``: steps decoded per video block (memory: block x players crops).
+    ball. ``ball_noise_m`` / ``ball_gap_share``: tracking errors added to that (exact, simulated)
+    ball, :func:`footcoach.synth.tracking_error.degrade_ball` (seeded by ``seed`` and the
+    session's index). ``block_steps``: steps decoded per video block (memory: block x players
+    crops).
     """
 
     seed: int = 0
@@ -79,6 +83,8 @@ class BuildSettings:
     block_steps: int = 64
     imu_offsets: str = "manifest"
     ball_from_labels: bool = True
+    ball_noise_m: float = 0.0
+    ball_gap_share: float = 0.0
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     balance_ratio: float = 3.0
     min_present: float = 0.5
@@ -256,6 +262,9 @@ def _add_session(writer: DatasetWriter, folder: Path, index: int, s: BuildSettin
     session = aligned.loaded.session
     has_ball = aligned.loaded.tracking is not None and aligned.loaded.tracking.ball is not None
     ball = labels.ball if s.ball_from_labels and not has_ball else None
+    degraded = ball is not None and (s.ball_noise_m > 0 or s.ball_gap_share > 0)
+    if ball is not None and degraded:
+        ball = degrade_ball(ball, s.ball_noise_m, s.ball_gap_share, seed=s.seed * 1000 + index)
     grid, pids, ctx = session_steps(aligned, s.spec, ball=ball)
     if not pids:
         raise FootcoachError("no player has IMU, GPS or tracking data",
@@ -299,7 +308,9 @@ def _add_session(writer: DatasetWriter, folder: Path, index: int, s: BuildSettin
                          "n_players": len(pids), "n_steps": grid.n, "k0": grid.k0,
                          "duration_s": grid.n * grid.step_s, "video": video,
                          "calibrated": session.calibration is not None,
-                         "ball": ctx.ball is not None})
+                         "ball": ctx.ball is not None,
+                         "ball_errors": ({"noise_m": s.ball_noise_m,
+                                          "gap_share": s.ball_gap_share} if degraded else None)})
     yield 1.0, f"{folder.name}: done"
 
 

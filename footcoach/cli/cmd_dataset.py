@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--no-ball", action="store_true",
                    help="ignore the ball track of labels.json (the ball features are then "
                         "unknown unless the session has tracking data with the ball)")
+    b.add_argument("--ball-noise", type=float, default=0.0, metavar="M",
+                   help="add tracking errors to the simulated ball of labels.json: correlated "
+                        "position noise of M metres (standard deviation per axis)")
+    b.add_argument("--ball-gaps", type=float, default=0.0, metavar="SHARE",
+                   help="...and gaps (about 1 s each) hiding this share (0..1) of its samples")
     b.add_argument("--force", action="store_true", help="overwrite an existing output file")
     b.set_defaults(func=cmd_build)
 
@@ -63,7 +68,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         settings = BuildSettings(seed=args.seed, compression=args.compression,
                                  imu_offsets=args.imu_offsets, balance_ratio=args.balance,
                                  spec=WindowSpec(context_features=features),
-                                 ball_from_labels=not args.no_ball)
+                                 ball_from_labels=not args.no_ball,
+                                 ball_noise_m=args.ball_noise, ball_gap_share=args.ball_gaps)
+        if not (args.ball_noise >= 0 and 0 <= args.ball_gaps < 1):
+            raise ValueError(f"--ball-noise must be >= 0 and --ball-gaps in 0..1 (below 1), "
+                             f"got {args.ball_noise} and {args.ball_gaps}")
         compression_options(settings.compression)
     except ValueError as exc:
         raise FootcoachError(str(exc), args.out) from None

@@ -198,13 +198,17 @@ def data_description(data: str | Path, split: str, without_ball: bool = False
         has_ball = bool(ball) and cv.shape[0] > 0 and bool(np.any(cv[:, ball[0]]))
     synthetic = all(bool(d.get("synthetic")) for d in docs)
     names = [str(d.get("name")) for d in docs]
+    errors = next((d["ball_errors"] for d in docs if d.get("ball_errors")), None)
+    ball = has_ball and not without_ball
+    note = (" (hidden)" if has_ball and without_ball else
+            f" with simulated tracking errors ({errors['noise_m']:g} m noise, "
+            f"{errors['gap_share']:.0%} gaps)" if ball and errors else "")
     return {"dataset": str(Path(data).resolve()), "split": split, "sessions": names,
-            "synthetic": synthetic, "ball_track": has_ball and not without_ball,
+            "synthetic": synthetic, "ball_track": ball, "ball_errors": errors if ball else None,
             "text": f"{'synthetic' if synthetic else 'real/mixed'} {split} split of "
                     f"{Path(data).name}: {idx.size} windows from sessions "
                     f"{', '.join(names) or '-'}; "
-                    f"{'with' if has_ball and not without_ball else 'without'} a ball track"
-                    f"{' (hidden)' if has_ball and without_ball else ''}"}
+                    f"{'with' if ball else 'without'} a ball track{note}"}
 
 
 # ---- drawing ---------------------------------------------------------------------------------
