@@ -17,8 +17,10 @@ N_ACTIONS, N_TACTICS = 4, 3  # classes used (of 12 / 8)
 
 
 def write_tiny_dataset(path: Path, *, players: int = 12, steps: int = 48, seed: int = 0,
-                       spec: WindowSpec = SPEC) -> Path:
-    """``players`` players of ``steps`` steps; players 0..n-5 train, then 2 val, 2 test."""
+                       spec: WindowSpec = SPEC, ball_errors: dict[str, float] | None = None
+                       ) -> Path:
+    """``players`` players of ``steps`` steps; players 0..n-5 train, then 2 val, 2 test.
+    ``ball_errors``: recorded in the session entry, as ``dataset build --ball-noise``."""
     rng = np.random.default_rng(seed)
     seg = spec.window_steps
     f, c, p, k = spec.frames_per_step, spec.crop_px, spec.imu_per_step, len(
@@ -63,7 +65,7 @@ def write_tiny_dataset(path: Path, *, players: int = 12, steps: int = 48, seed: 
         sessions_doc = [{"name": "tiny", "path": str(path), "synthetic": True,
                          "label_source": "fixture", "n_players": players, "n_steps": steps,
                          "k0": 0, "duration_s": steps * spec.step_s, "video": True,
-                         "calibrated": False, "ball": False}]
+                         "calibrated": False, "ball": False, "ball_errors": ball_errors}]
         w.finish({k2: np.concatenate(v) for k2, v in win.items()},
                  {"sessions": sessions_doc, "players": players_doc,
                   "build": {"settings": {"seed": seed, "fixture": True}}})

@@ -25,6 +25,7 @@ from footcoach.analysis.classification import (
 from footcoach.ml.config import ModelConfig
 from footcoach.ml.evaluate import (
     Predictions,
+    data_description,
     evaluate,
     predict,
     quality_by_action,
@@ -158,3 +159,16 @@ def test_evaluate_without_ball_hides_the_ball_features(trained, tmp_path):
     assert m["data"]["ball_track"] is False and "ball track (hidden)" in m["data"]["text"]
     assert m["quality"]["mae"] == pytest.approx(
         np.mean(np.abs(without.quality_true - without.quality_pred)), rel=1e-5)
+
+
+def test_data_description_names_simulated_ball_errors(tmp_path):
+    plain = write_tiny_dataset(tmp_path / "plain.h5", players=6, steps=16)
+    noisy = write_tiny_dataset(tmp_path / "noisy.h5", players=6, steps=16,
+                               ball_errors={"noise_m": 1.5, "gap_share": 0.3})
+    d = data_description(noisy, "test")
+    assert d["ball_track"] and d["ball_errors"] == {"noise_m": 1.5, "gap_share": 0.3}
+    assert d["text"].endswith("with a ball track with simulated tracking errors "
+                              "(1.5 m noise, 30% gaps)")
+    assert data_description(plain, "test")["text"].endswith("with a ball track")
+    hidden = data_description(noisy, "test", without_ball=True)
+    assert hidden["ball_errors"] is None and hidden["text"].endswith("ball track (hidden)")
