@@ -1,4 +1,5 @@
-"""``footcoach benchmark io|gui|analyze|expert-novice``: figures as tables, never timed tests."""
+"""``footcoach benchmark io|gui|analyze|labelled|expert-novice``: figures as tables, never timed
+tests."""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help=f"where the simulated session and model are kept "
                         f"(default {DEFAULT_CACHE / 'bench-analyze'})")
     a.set_defaults(func=_analyze)
+    lab = bsub.add_parser("labelled", help="the app's analysis of labelled sessions scored step "
+                                          "by step (players, team vote, displayed phases)")
+    lab.add_argument("sessions", type=Path, nargs="+", metavar="SESSION")
+    lab.add_argument("--model", type=Path, default=None, metavar="DIR",
+                     help="model folder (default: the bundled one)")
+    lab.add_argument("--engine", choices=("auto", "torch", "onnx"), default="auto")
+    lab.add_argument("--tolerance", type=float, default=1.0, metavar="S",
+                     help="tactic also counted right when it matches the label within +/- S "
+                          "seconds (default 1)")
+    lab.set_defaults(func=_labelled)
     _register_expert_novice(bsub)
 
 
@@ -83,6 +94,23 @@ def _analyze(args: argparse.Namespace) -> int:
     print(run(args.cache or DEFAULT_CACHE / "bench-analyze", session=args.session,
               minutes=args.minutes, players=args.players, engines=engines, device=args.device,
               batch=args.batch, model_dir=args.model))
+    return 0
+
+
+def _labelled(args: argparse.Namespace) -> int:
+    from footcoach.bench.labelled_bench import run
+    from footcoach.cli.progress import ProgressLine
+    from footcoach.errors import FootcoachError
+
+    if not 0 <= args.tolerance <= 10:
+        raise FootcoachError(f"--tolerance must be 0..10 s, got {args.tolerance:g}")
+    bar = ProgressLine("labelled")
+    try:
+        text = run(args.sessions, model_dir=args.model, engine=args.engine,
+                   tolerance_s=args.tolerance, progress=bar)
+    finally:
+        bar.close()
+    print(text)
     return 0
 
 
