@@ -19,6 +19,7 @@ Output folder (``out``)::
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,19 +217,23 @@ def confusion_png(cm: np.ndarray, names: list[str], title: str) -> bytes:
     """A row-normalised confusion heatmap with counts, as PNG bytes (Pillow only)."""
     cm = np.asarray(cm, np.float64)
     n = len(names)
-    cell, left, top = 44, 150, 150
-    img = Image.new("RGB", (left + n * cell + 20, top + n * cell + 40), "white")
+    cell, left = 44, 150
+    width = left + n * cell + 20
+    title_lines = textwrap.wrap(title, width=max(30, (width - 20) // 6))
+    top = 150 + 12 * (len(title_lines) - 1)
+    img = Image.new("RGB", (width, top + n * cell + 40), "white")
     d = ImageDraw.Draw(img)
     font = ImageFont.load_default()
-    d.text((10, 8), title, fill="black", font=font)
+    for k, line in enumerate(title_lines):
+        d.text((10, 8 + 12 * k), line, fill="black", font=font)
     d.text((8, top - 18), "true \\ predicted ->", fill="black", font=font)
     rows = cm.sum(1, keepdims=True)
     frac = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
     for i in range(n):
         d.text((8, top + i * cell + cell // 2 - 6), names[i][:22], fill="black", font=font)
-        label = Image.new("RGB", (top - 30, 14), "white")
+        label = Image.new("RGB", (120, 14), "white")
         ImageDraw.Draw(label).text((0, 0), names[i][:22], fill="black", font=font)
-        img.paste(label.rotate(90, expand=True), (left + i * cell + cell // 2 - 7, 24))
+        img.paste(label.rotate(90, expand=True), (left + i * cell + cell // 2 - 7, top - 126))
         for j in range(n):
             f = frac[i, j]
             shade = (int(255 - 200 * f), int(255 - 120 * f), 255)
