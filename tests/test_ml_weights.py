@@ -75,6 +75,18 @@ def test_save_load_round_trip_gives_identical_outputs(saved: tuple[FootcoachNet,
     assert torch.equal(loaded2.encoder.imu_std, model.encoder.imu_std)
 
 
+def test_saving_the_same_weights_again_gives_the_same_bytes(
+        saved: tuple[FootcoachNet, Path], tmp_path: Path) -> None:
+    """The weights file (and so its sha256 and every analysis cache key) depends on the weights
+    only: re-packaging a model must not change it."""
+    model, path = saved
+    first = (path.parent / "footcoach_model.safetensors").read_bytes()
+    for k in range(5):
+        again = save_model(model, model.config, tmp_path / f"again{k}", training_info={},
+                           metrics={})
+        assert (again.parent / "footcoach_model.safetensors").read_bytes() == first
+
+
 def test_json_describes_the_weights(saved: tuple[FootcoachNet, Path]) -> None:
     _, path = saved
     doc = json.loads(path.read_text())

@@ -69,7 +69,9 @@ def save_model(model: FootcoachNet, config: ModelConfig, out_dir: str | Path, *,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    data = st_save(state, metadata={"format": "pt", "footcoach_format": FORMAT_NAME})
+    # one metadata key only: safetensors writes the metadata map in no fixed order, so a second
+    # key made the bytes (and the sha256, and the analysis cache keys) differ between saves
+    data = st_save(state, metadata={"format": "pt"})
     atomic_write_bytes(out / WEIGHTS_FILE, data)
     doc = {
         "format": FORMAT_NAME,
