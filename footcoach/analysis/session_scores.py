@@ -44,7 +44,8 @@ class LabelGrid:
 
 @dataclass
 class SessionScores:
-    """Pooled counts of :func:`score_session` (add with ``+``); ratios as properties."""
+    """Pooled counts of :func:`score_session` (add with ``+``); :meth:`ratios` gives the
+    accuracies and the quality MAE."""
 
     player_steps: int = 0
     action_right: int = 0
