@@ -291,6 +291,11 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
   classes (shooting, sliding) have the fewest windows, so their per-class figures are the least
   certain.
 - Labels are the simulator's; the quality score is the simulator's execution score.
+- A classical model can do better on the same windows: `footcoach benchmark baseline data.h5
+  --model models` fits gradient boosting on each window's context features and handcrafted IMU
+  features. Against the model bundled in November 2026 it scored about 5 points more action
+  accuracy and 1-3 points more tactic accuracy (docs/ablation.md, "A classical baseline on the
+  same windows").
 
 ## Full evaluation (test split)
 {md}

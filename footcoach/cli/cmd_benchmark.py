@@ -1,5 +1,5 @@
-"""``footcoach benchmark io|gui|analyze|labelled|expert-novice``: figures as tables, never timed
-tests."""
+"""``footcoach benchmark io|gui|analyze|labelled|baseline|expert-novice``: figures as tables,
+never timed tests."""
 
 from __future__ import annotations
 
@@ -60,6 +60,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      help="tactic also counted right when it matches the label within +/- S "
                           "seconds (default 1)")
     lab.set_defaults(func=_labelled)
+    bl = bsub.add_parser("baseline", help="gradient boosting on a dataset file's windows "
+                                          "(context steps + IMU features), beside the network")
+    bl.add_argument("data", type=Path, metavar="DATA.h5")
+    bl.add_argument("--split", choices=("val", "test"), default="test")
+    bl.add_argument("--ball-dropout", type=float, default=0.5, metavar="P",
+                    help="share of the training windows with the ball features hidden "
+                         "(default 0.5, as footcoach train)")
+    bl.add_argument("--seed", type=int, default=0)
+    bl.add_argument("--max-iter", type=int, default=300, metavar="N",
+                    help="boosting rounds at most (early stopping may end sooner; default 300)")
+    bl.add_argument("--model", type=Path, default=None, metavar="DIR",
+                    help="also score this network on the same windows (needs torch)")
+    bl.set_defaults(func=_baseline)
     _register_expert_novice(bsub)
 
 
@@ -111,6 +124,39 @@ def _labelled(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(text)
+    return 0
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from footcoach.bench.window_baseline import (
+        WindowBaselineSettings,
+        format_report,
+        run_baseline,
+    )
+    from footcoach.cli.progress import ProgressLine
+
+    settings = WindowBaselineSettings(ball_dropout=args.ball_dropout, seed=args.seed,
+                                      max_iter=args.max_iter)
+    settings.validate()
+    network = None
+    if args.model is not None:
+        from footcoach.cli.cmd_ml import _require_torch
+
+        _require_torch("benchmark baseline --model")
+        from footcoach.ml.evaluate import evaluate, headline
+
+        with tempfile.TemporaryDirectory() as tmp:
+            network = {k: headline(evaluate(args.model, args.data, split=args.split,
+                                            out=Path(tmp) / k, without_ball=k != "with_ball"))
+                       for k in ("with_ball", "without_ball")}
+    bar = ProgressLine("baseline")
+    try:
+        result = run_baseline(args.data, split=args.split, settings=settings, progress=bar)
+    finally:
+        bar.close()
+    print(format_report(result, args.data, args.split, network))
     return 0
 
 
