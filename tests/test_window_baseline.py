@@ -95,3 +95,22 @@ def test_cli_prints_the_table_and_the_last_line(tiny, capsys):
     assert any(line.startswith("| gradient boosting | hidden |") for line in out)
     assert main(["benchmark", "baseline", str(tiny), "--ball-dropout", "2"]) == 2
     assert "ball dropout must be in 0..1" in capsys.readouterr().err
+
+
+def test_a_window_with_an_imu_gap_has_unknown_imu_features(tmp_path):
+    import h5py
+
+    data = write_tiny_dataset(tmp_path / "gap.h5", players=6, steps=16)
+    with h5py.File(data, "r+") as h5:
+        mask = h5["mask"][()]
+        mask[5, 1] = False  # step 5 of player 0 has no IMU
+        h5["mask"][...] = mask
+    with DatasetFile(data) as ds:
+        w, k = ds.spec.window_steps, len(ds.spec.context_features)
+        windows = np.arange(ds.n_windows)
+        x = window_features(ds, windows)
+        starts = ds.windows["start"]
+        hit = (starts <= 5) & (starts + w > 5)
+        assert hit.any() and (~hit).any()
+        assert np.isnan(x[hit, w * k:]).all()
+        assert not np.isnan(x[~hit, w * k:]).all(axis=1).any()

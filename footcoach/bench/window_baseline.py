@@ -74,6 +74,7 @@ def window_features(ds: DatasetFile, windows: np.ndarray,
     w, per_step = spec.window_steps, spec.imu_per_step
     centre = slice((w // 2 - 1) * per_step, (w // 2 + 1) * per_step) if w >= 2 else \
         slice(0, per_step)
+    no_imu = np.full(2 * _n_imu_features(), np.nan)
     starts = ds.windows["start"][windows].astype(np.int64)
     order = np.argsort(starts, kind="stable")
     rows: list[np.ndarray] = [np.empty(0)] * len(windows)
@@ -91,7 +92,7 @@ def window_features(ds: DatasetFile, windows: np.ndarray,
                 imu_f = np.concatenate([sample_features(imu, spec.imu_rate_hz),
                                         sample_features(imu[centre], spec.imu_rate_hz)])
             else:  # a window with IMU gaps: its IMU features are unknown
-                imu_f = np.full(2 * _n_imu_features(), np.nan)
+                imu_f = no_imu
             rows[i] = np.concatenate([ctx[steps].ravel(), imu_f])
         done += len(part)
         if progress is not None:
