@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "scores of the trained tasks (default) or the validation loss")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: the cores available)")
+    p.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
+                   help="start from this model's weights (fine-tuning; e.g. models for the "
+                        "bundled one): its sizes, labels and normalisation are kept, encoders "
+                        "it lacks that --modalities names start fresh")
+    p.add_argument("--lr", type=float, default=5e-4,
+                   help="Adam learning rate (default 5e-4; lower suits fine-tuning)")
     p.add_argument("--loss-weights", default=None, metavar="TASK=W,...",
                    help="weights of the joint loss, e.g. quality=10 (the others stay 1; "
                         "tasks: action, tactic, quality; the quality term is an MSE on the "
@@ -123,8 +129,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                              patience=args.patience, max_minutes=args.max_minutes,
                              max_train_windows=args.max_train_windows, workers=args.workers,
                              threads=args.threads, ball_dropout=args.ball_dropout,
-                             select=args.select,
+                             select=args.select, lr=args.lr,
+                             init=str(args.init) if args.init else None,
                              modalities=_modalities(args.modalities))
+    if args.resume and args.init:
+        raise FootcoachError("--init starts a new run; --resume continues the checkpoint's "
+                             "(give one of them)")
+
     train(args.data, args.out, settings, config=config, resume=args.resume)
     return 0
 

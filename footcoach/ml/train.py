@@ -44,6 +44,7 @@ from footcoach.io.manifest import atomic_write_text
 from footcoach.ml.config import ABLATIONS, MODALITIES, TASKS, LossWeights, ModelConfig, NormStats
 from footcoach.ml.data import Item, WindowDataset
 from footcoach.ml.encoders import augment_steps, video_augment
+from footcoach.ml.finetune import fine_tune_config, initial_weights
 from footcoach.ml.losses import JointLoss
 from footcoach.ml.network import FootcoachNet, hide_features, parameter_count
 from footcoach.ml.weights import save_model
@@ -67,7 +68,9 @@ class TrainSettings:
     ball-relative context features (``ball_*``), so that one model serves sessions with and
     without a ball track. ``select``: what picks the best epoch (and drives early stopping):
     ``"score"`` the validation scores of the trained tasks (:func:`selection_value`), ``"loss"``
-    the validation loss (the choice before ``select`` existed).
+    the validation loss (the choice before ``select`` existed). ``init``: a model folder to
+    start from (fine-tuning, :mod:`footcoach.ml.finetune`): its sizes, labels and normalisation
+    are kept, encoders it lacks start fresh.
     """
 
     epochs: int = 30
@@ -94,6 +97,7 @@ class TrainSettings:
     modalities: tuple[str, ...] | None = None
     ball_dropout: float = 0.5
     select: str = "score"
+    init: str | None = None
 
     def check(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -109,6 +113,8 @@ class TrainSettings:
         if bad or (self.modalities is not None and not self.modalities):
             raise FootcoachError(f"modalities must be a non-empty subset of "
                                  f"{', '.join(MODALITIES)}, got {list(self.modalities or ())}")
+        if not self.lr > 0:
+            raise FootcoachError(f"the learning rate must be > 0, got {self.lr:g}")
         if self.epochs < 1 or self.batch_size < 2:
             raise FootcoachError("epochs must be >= 1 and batch >= 2")
         if self.select not in SELECTIONS:
@@ -262,6 +268,20 @@ def loss_weights(config: ModelConfig, settings: TrainSettings) -> LossWeights:
     return LossWeights.single(settings.task) if settings.task else config.loss
 
 
+def new_run_config(data: Path, s: TrainSettings, config: ModelConfig | None) -> ModelConfig:
+    """The config of a new run (see :func:`train` for what comes from where)."""
+    with DatasetFile(data) as ds:
+        spec, actions, tactics = ds.spec, tuple(ds.action_names), tuple(ds.tactic_names)
+    if s.init:
+        base = fine_tune_config(s.init, spec, modalities=s.modalities, ablation=s.ablation,
+                                action_names=actions, tactic_names=tactics)
+        return replace(base, loss=loss_weights(config or base, s))
+    base = config or ModelConfig()
+    return replace(base, window=spec, ablation=s.ablation,
+                   modalities=s.modalities or base.modalities,
+                   norm=norm_stats(data, "train", seed=s.seed), loss=loss_weights(base, s))
+
+
 # ---- one pass ----------------------------------------------------------------------------------
 def _to(batch: Item, device: torch.device) -> Item:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
@@ -399,9 +419,11 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
 
     ``config`` gives the network sizes (default :class:`ModelConfig`); its window spec is
     replaced by the dataset's, its normalisation by statistics of the training split, its
-    ablation by ``settings.ablation``. ``resume=True`` continues from ``out/checkpoint`` (the
-    stored config and settings win; ``settings.epochs`` may raise the epoch limit and
-    ``settings.max_minutes``, when set, replaces the time budget, counted from the first run).
+    ablation by ``settings.ablation``. With ``settings.init`` the starting model's config is
+    used instead (only ``config.loss`` is taken from ``config``). ``resume=True`` continues
+    from ``out/checkpoint`` (the stored config and settings win; ``settings.epochs`` may raise
+    the epoch limit and ``settings.max_minutes``, when set, replaces the time budget, counted
+    from the first run).
     """
     s = settings or TrainSettings()
     s.check()
@@ -423,13 +445,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         s = TrainSettings(**{**stored, "epochs": max(epochs, state["epoch"])})
         cfg = ModelConfig.from_dict(state["config"], file=ckpt / "state.json")
     else:
-        with DatasetFile(data) as ds:
-            spec = ds.spec
-        base = config or ModelConfig()
-        cfg = replace(base, window=spec, ablation=s.ablation,
-                      modalities=s.modalities or base.modalities,
-                      norm=norm_stats(data, "train", seed=s.seed),
-                      loss=loss_weights(base, s))
+        cfg = new_run_config(data, s, config)
     if "video" not in cfg.modalities:
         s = replace(s, video=False)
     seed_everything(s.seed + (state["epoch"] if state else 0))
@@ -470,6 +486,10 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         say(f"resuming from epoch {start_epoch} (best epoch {best_epoch}, "
             f"val loss {best_loss:.4f})")
     else:
+        if s.init:
+            added = initial_weights(model, s.init)
+            say(f"starting from {s.init}" + (f" (new encoders: {', '.join(added)})"
+                                             if added else ""))
         say(f"training {cfg.ablation} ({parameter_count(model):,} parameters) on {device}, "
             f"{len(train_ds)} train / {len(val_ds)} val windows, video "
             f"{'on' if s.video else 'off'}, {torch.get_num_threads()} threads")

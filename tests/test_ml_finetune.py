@@ -1,0 +1,108 @@
+"""Fine-tuning (``footcoach train --init MODEL_DIR``): a trained IMU + context model is the
+starting point, the video encoder is added fresh, the rest keeps its trained weights and
+normalisation, and a dataset that does not fit the model is refused with a clear error."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from ml_data_fixtures import SPEC, write_tiny_dataset
+
+from footcoach.cli.main import main
+from footcoach.errors import FootcoachError
+from footcoach.io.hdf5_dataset import DatasetFile
+from footcoach.ml.config import ModelConfig, read_model_json
+from footcoach.ml.finetune import fine_tune_config, initial_weights
+from footcoach.ml.network import FootcoachNet
+from footcoach.ml.train import TrainSettings, train
+from footcoach.ml.weights import load_model
+
+FAST = dict(batch_size=8, workers=0, threads=1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_tiny_dataset(tmp_path_factory.mktemp("ft") / "tiny.h5", players=8, steps=64)
+
+
+@pytest.fixture(scope="module")
+def imu_model(data, tmp_path_factory) -> Path:
+    """A tiny IMU + context model trained to a low loss on the fixture."""
+    out = tmp_path_factory.mktemp("ft") / "imu-model"
+    train(data, out, TrainSettings(epochs=8, lr=3e-3, patience=20, modalities=("imu", "context"),
+                                   **FAST), config=ModelConfig.tiny(), log=None)
+    return out
+
+
+def _labels(data: Path) -> dict[str, tuple[str, ...]]:
+    with DatasetFile(data) as ds:
+        return {"action_names": tuple(ds.action_names), "tactic_names": tuple(ds.tactic_names)}
+
+
+def test_the_video_encoder_is_added_and_the_rest_starts_trained(data, imu_model):
+    source, source_cfg = load_model(imu_model)
+    cfg = fine_tune_config(imu_model, SPEC, modalities=("video", "imu"), ablation="full",
+                           **_labels(data))
+    # the starting model's encoders are kept even when --modalities leaves one out
+    assert cfg.modalities == ("video", "imu", "context")
+    assert cfg.norm == source_cfg.norm and cfg.latent_dim == source_cfg.latent_dim
+    model = FootcoachNet(cfg)
+    fresh = {k: v.clone() for k, v in model.state_dict().items()}
+    assert initial_weights(model, imu_model) == ["video"]
+    state, before = model.state_dict(), source.state_dict()
+    assert set(before) < set(state)
+    for key, value in before.items():
+        assert torch.equal(state[key], value), key
+    video_keys = [k for k in state if k.startswith("encoder.video.")]
+    assert video_keys and set(state) - set(before) == set(video_keys)
+    assert all(torch.equal(state[k], fresh[k]) for k in video_keys)
+
+
+def test_fine_tuning_starts_where_the_model_left_off(data, imu_model, tmp_path):
+    lines: list[str] = []
+    tuned = train(data, tmp_path / "tuned",
+                  TrainSettings(epochs=1, lr=1e-4, init=str(imu_model),
+                                modalities=("video", "imu", "context"), **FAST),
+                  log=lines.append)
+    scratch = train(data, tmp_path / "scratch",
+                    TrainSettings(epochs=1, lr=1e-4, modalities=("video", "imu", "context"),
+                                  **FAST), config=ModelConfig.tiny(), log=None)
+    assert lines[0] == f"starting from {imu_model} (new encoders: video)"
+    # one slow epoch from the trained model is far better than one from random weights
+    assert tuned.history[0].val_loss < 0.6 * scratch.history[0].val_loss
+    _model, cfg = load_model(tmp_path / "tuned")
+    assert cfg.modalities == ("video", "imu", "context")
+    assert cfg.norm == read_model_json(imu_model).config.norm  # not recomputed
+    assert read_model_json(tmp_path / "tuned").training["settings"]["init"] == str(imu_model)
+
+
+def test_a_dataset_or_ablation_that_does_not_fit_is_refused(data, imu_model, tmp_path):
+    longer = write_tiny_dataset(tmp_path / "longer.h5", players=6, steps=64,
+                                spec=replace(SPEC, window_steps=SPEC.window_steps * 2))
+    with pytest.raises(FootcoachError, match="window_steps") as err:
+        train(longer, tmp_path / "m", TrainSettings(epochs=1, init=str(imu_model), **FAST),
+              log=None)
+    assert "footcoach_model.json" in str(err.value)
+    with pytest.raises(FootcoachError, match="'full' network, not 'cnn'"):
+        train(data, tmp_path / "m", TrainSettings(epochs=1, init=str(imu_model), ablation="cnn",
+                                                  **FAST), log=None)
+    with pytest.raises(FootcoachError, match="learning rate"):
+        train(data, tmp_path / "m", TrainSettings(epochs=1, lr=0.0, **FAST), log=None)
+
+
+def test_cli_init_and_its_errors(data, imu_model, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["train", str(data), "--out", str(out), "--init", str(imu_model), "--epochs",
+                 "1", "--batch", "8", "--workers", "0", "--threads", "1", "--lr", "1e-4"]) == 0
+    text = capsys.readouterr().out
+    assert "starting from" in text and "model written to" in text
+    assert read_model_json(out).training["settings"]["lr"] == 1e-4
+    assert main(["train", str(data), "--out", str(out), "--init", str(imu_model),
+                 "--resume"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["train", str(data), "--out", str(tmp_path / "x"), "--init",
+                 str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err
