@@ -1,6 +1,7 @@
-"""Fine-tuning (``footcoach train --init MODEL_DIR``): a trained IMU + context model is the
-starting point, the video encoder is added fresh, the rest keeps its trained weights and
-normalisation, and a dataset that does not fit the model is refused with a clear error."""
+"""Fine-tuning (``footcoach train --init MODEL_DIR [--init ...]``): a trained IMU + context
+model is the starting point, the video encoder is added fresh or taken from a video-only model,
+the rest keeps its trained weights and normalisation, and a dataset or donor that does not fit
+is refused with a clear error."""
 
 from __future__ import annotations
 
@@ -44,14 +45,15 @@ def _labels(data: Path) -> dict[str, tuple[str, ...]]:
 
 def test_the_video_encoder_is_added_and_the_rest_starts_trained(data, imu_model):
     source, source_cfg = load_model(imu_model)
-    cfg = fine_tune_config(imu_model, SPEC, modalities=("video", "imu"), ablation="full",
+    cfg = fine_tune_config([imu_model], SPEC, modalities=("video", "imu"), ablation="full",
                            **_labels(data))
     # the starting model's encoders are kept even when --modalities leaves one out
     assert cfg.modalities == ("video", "imu", "context")
     assert cfg.norm == source_cfg.norm and cfg.latent_dim == source_cfg.latent_dim
     model = FootcoachNet(cfg)
     fresh = {k: v.clone() for k, v in model.state_dict().items()}
-    assert initial_weights(model, imu_model) == ["video"]
+    origin = initial_weights(model, [imu_model])
+    assert origin == {"video": "new", "imu": str(imu_model), "context": str(imu_model)}
     state, before = model.state_dict(), source.state_dict()
     assert set(before) < set(state)
     for key, value in before.items():
@@ -64,42 +66,79 @@ def test_the_video_encoder_is_added_and_the_rest_starts_trained(data, imu_model)
 def test_fine_tuning_starts_where_the_model_left_off(data, imu_model, tmp_path):
     lines: list[str] = []
     tuned = train(data, tmp_path / "tuned",
-                  TrainSettings(epochs=1, lr=1e-4, init=str(imu_model),
+                  TrainSettings(epochs=1, lr=1e-4, init=(str(imu_model),),
                                 modalities=("video", "imu", "context"), **FAST),
                   log=lines.append)
     scratch = train(data, tmp_path / "scratch",
                     TrainSettings(epochs=1, lr=1e-4, modalities=("video", "imu", "context"),
                                   **FAST), config=ModelConfig.tiny(), log=None)
-    assert lines[0] == f"starting from {imu_model} (new encoders: video)"
+    assert lines[0] == (f"starting from {imu_model} (video: new, imu: from {imu_model}, "
+                        f"context: from {imu_model})")
     # one slow epoch from the trained model is far better than one from random weights
     assert tuned.history[0].val_loss < 0.6 * scratch.history[0].val_loss
     _model, cfg = load_model(tmp_path / "tuned")
     assert cfg.modalities == ("video", "imu", "context")
     assert cfg.norm == read_model_json(imu_model).config.norm  # not recomputed
-    assert read_model_json(tmp_path / "tuned").training["settings"]["init"] == str(imu_model)
+    assert read_model_json(tmp_path / "tuned").training["settings"]["init"] == [str(imu_model)]
+
+
+@pytest.fixture(scope="module")
+def video_model(data, tmp_path_factory) -> Path:
+    """A tiny video-only model (one epoch: its weights only need to differ from fresh ones)."""
+    out = tmp_path_factory.mktemp("ft") / "video-model"
+    train(data, out, TrainSettings(epochs=1, modalities=("video",), **FAST),
+          config=ModelConfig.tiny(), log=None)
+    return out
+
+
+def test_a_second_model_gives_the_encoder_the_first_lacks(data, imu_model, video_model):
+    video_cfg = load_model(video_model)[1]
+    cfg = fine_tune_config([imu_model, video_model], SPEC, modalities=None, ablation="full",
+                           **_labels(data))
+    base = read_model_json(imu_model).config
+    assert cfg.modalities == ("video", "imu", "context")
+    assert cfg.norm == replace(base.norm, video_mean=video_cfg.norm.video_mean,
+                               video_std=video_cfg.norm.video_std)
+    model = FootcoachNet(cfg)
+    origin = initial_weights(model, [imu_model, video_model])
+    assert origin["video"] == str(video_model) and origin["imu"] == str(imu_model)
+    state = model.state_dict()
+    donor, first = load_model(video_model)[0].state_dict(), load_model(imu_model)[0].state_dict()
+    for key, value in state.items():
+        source = donor if key.startswith("encoder.video.") else first
+        assert torch.equal(value, source[key]), key
+    # a donor whose video encoder has other sizes is refused, naming the size
+    wide = video_model.parent / "wide-video"
+    train(data, wide, TrainSettings(epochs=1, modalities=("video",), **FAST),
+          config=replace(ModelConfig.tiny(), video_channels=(4, 8, 16)), log=None)
+    with pytest.raises(FootcoachError, match="video_channels"):
+        fine_tune_config([imu_model, wide], SPEC, modalities=None, ablation="full",
+                         **_labels(data))
 
 
 def test_a_dataset_or_ablation_that_does_not_fit_is_refused(data, imu_model, tmp_path):
     longer = write_tiny_dataset(tmp_path / "longer.h5", players=6, steps=64,
                                 spec=replace(SPEC, window_steps=SPEC.window_steps * 2))
     with pytest.raises(FootcoachError, match="window_steps") as err:
-        train(longer, tmp_path / "m", TrainSettings(epochs=1, init=str(imu_model), **FAST),
+        train(longer, tmp_path / "m", TrainSettings(epochs=1, init=(str(imu_model),), **FAST),
               log=None)
     assert "footcoach_model.json" in str(err.value)
     with pytest.raises(FootcoachError, match="'full' network, not 'cnn'"):
-        train(data, tmp_path / "m", TrainSettings(epochs=1, init=str(imu_model), ablation="cnn",
+        train(data, tmp_path / "m", TrainSettings(epochs=1, init=(str(imu_model),), ablation="cnn",
                                                   **FAST), log=None)
     with pytest.raises(FootcoachError, match="learning rate"):
         train(data, tmp_path / "m", TrainSettings(epochs=1, lr=0.0, **FAST), log=None)
 
 
-def test_cli_init_and_its_errors(data, imu_model, tmp_path, capsys):
+def test_cli_init_and_its_errors(data, imu_model, video_model, tmp_path, capsys):
     out = tmp_path / "cli"
-    assert main(["train", str(data), "--out", str(out), "--init", str(imu_model), "--epochs",
-                 "1", "--batch", "8", "--workers", "0", "--threads", "1", "--lr", "1e-4"]) == 0
+    assert main(["train", str(data), "--out", str(out), "--init", str(imu_model), "--init",
+                 str(video_model), "--epochs", "1", "--batch", "8", "--workers", "0",
+                 "--threads", "1", "--lr", "1e-4"]) == 0
     text = capsys.readouterr().out
-    assert "starting from" in text and "model written to" in text
-    assert read_model_json(out).training["settings"]["lr"] == 1e-4
+    assert f"video: from {video_model}" in text and "model written to" in text
+    settings = read_model_json(out).training["settings"]
+    assert settings["lr"] == 1e-4 and settings["init"] == [str(imu_model), str(video_model)]
     assert main(["train", str(data), "--out", str(out), "--init", str(imu_model),
                  "--resume"]) == 2
     assert "--resume" in capsys.readouterr().err

@@ -41,10 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "scores of the trained tasks (default) or the validation loss")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: the cores available)")
-    p.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
+    p.add_argument("--init", type=Path, action="append", default=None, metavar="MODEL_DIR",
                    help="start from this model's weights (fine-tuning; e.g. models for the "
-                        "bundled one): its sizes, labels and normalisation are kept, encoders "
-                        "it lacks that --modalities names start fresh")
+                        "bundled one): its sizes, labels and normalisation are kept; a second "
+                        "--init gives the encoders the first lacks (e.g. a video-only model's); "
+                        "encoders that --modalities names and no model has start fresh")
     p.add_argument("--lr", type=float, default=5e-4,
                    help="Adam learning rate (default 5e-4; lower suits fine-tuning)")
     p.add_argument("--loss-weights", default=None, metavar="TASK=W,...",
@@ -130,7 +131,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                              max_train_windows=args.max_train_windows, workers=args.workers,
                              threads=args.threads, ball_dropout=args.ball_dropout,
                              select=args.select, lr=args.lr,
-                             init=str(args.init) if args.init else None,
+                             init=tuple(map(str, args.init or ())),
                              modalities=_modalities(args.modalities))
     if args.resume and args.init:
         raise FootcoachError("--init starts a new run; --resume continues the checkpoint's "

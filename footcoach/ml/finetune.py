@@ -1,30 +1,36 @@
-"""Start training from a trained model (``footcoach train --init MODEL_DIR``): fine-tuning.
+"""Start training from trained models (``footcoach train --init MODEL_DIR [--init ...]``).
 
-Two uses: a club retrains the bundled model on its own labelled sessions instead of from random
-weights, and an encoder the model lacks (e.g. the video branch of the bundled IMU + position
-model) is added and trained while the rest starts from trained weights, which makes the
-video-including model affordable on a CPU.
+Uses: a club retrains the bundled model on its own labelled sessions instead of from random
+weights; an encoder the model lacks (e.g. the video branch of the bundled IMU + position model)
+is added, fresh or taken from a second model that has it (e.g. a video-only model), while the
+rest keeps its trained weights. That makes the video-including model affordable on a CPU.
 
-What is kept from the starting model: its layer sizes, ablation, labels, window spec and the
-IMU/context normalisation (its weights were trained on those scales). What may change: the
-modalities (encoders named in ``--modalities`` that the model lacks are added with fresh
-weights; the model's own encoders are always kept) and the training settings (loss weights,
-learning rate, ball hiding...). The dataset must have been built with the same window spec
-(step length, window length, sampling rates, crop size, context features).
+The first model is the base: its layer sizes, ablation, labels, window spec, LSTM, attention and
+heads, encoders and normalisation are kept. A later model contributes only the encoders of
+modalities that no earlier one has, with its normalisation for them; their sizes must match the
+base's. Encoders named in ``--modalities`` that no model has start fresh. Every model must fit
+the dataset (same window spec, context features and labels) and the requested ablation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
-from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
+from footcoach.ml.config import MODALITIES, ModelConfig, ModelMeta, read_model_json
 from footcoach.ml.network import FootcoachNet
 from footcoach.ml.weights import load_model
 
 _ENCODER_PREFIX = {m: f"encoder.{m}." for m in MODALITIES}
+#: Config fields that shape each encoder's weights (must match between the base and a donor).
+_ENCODER_SIZES = {"video": ("latent_dim", "video_channels", "video_stride"),
+                  "imu": ("latent_dim", "imu_channels", "imu_in_channels"),
+                  "context": ("latent_dim", "context_hidden")}
+_NORM_FIELDS = {"video": ("video_mean", "video_std"), "imu": ("imu_mean", "imu_std"),
+                "context": ("context_mean", "context_std")}
 
 
 def _spec_differences(model: WindowSpec, data: WindowSpec) -> list[str]:
@@ -39,46 +45,82 @@ def _spec_differences(model: WindowSpec, data: WindowSpec) -> list[str]:
     return diffs
 
 
-def fine_tune_config(init_dir: str | Path, spec: WindowSpec, *, modalities: tuple[str, ...] | None,
-                     ablation: str, action_names: tuple[str, ...], tactic_names: tuple[str, ...]
-                     ) -> ModelConfig:
-    """The config of a model that starts from the model folder ``init_dir``.
+def encoder_sources(configs: Sequence[ModelConfig]) -> dict[str, int]:
+    """Which starting model (index) gives each modality's encoder: the first that has it."""
+    out: dict[str, int] = {}
+    for i, cfg in enumerate(configs):
+        for m in cfg.modalities:
+            out.setdefault(m, i)
+    return out
 
-    ``spec`` and the label names are the dataset's; ``modalities`` the encoders asked for (None:
-    the starting model's). Raises :class:`FootcoachError` naming the model's JSON when the
-    dataset or the ablation does not fit the starting model.
-    """
-    meta = read_model_json(init_dir)
-    base = meta.config
-    problems = _spec_differences(base.window, spec)
-    if tuple(action_names) != base.action_labels or tuple(tactic_names) != base.tactic_labels:
+
+def _check(meta: ModelMeta, base: ModelConfig, spec: WindowSpec, ablation: str,
+           labels: tuple[tuple[str, ...], tuple[str, ...]], gives: list[str]) -> None:
+    cfg = meta.config
+    problems = _spec_differences(cfg.window, spec)
+    if labels != (cfg.action_labels, cfg.tactic_labels):
         problems.append("the dataset's action/tactic labels differ from the model's")
-    if ablation != base.ablation:
-        problems.append(f"the model is a {base.ablation!r} network, not {ablation!r} "
+    if ablation != cfg.ablation:
+        problems.append(f"the model is a {cfg.ablation!r} network, not {ablation!r} "
                         f"(a fine-tuned model keeps its starting model's layers)")
+    for m in gives:
+        problems += [f"its {m} encoder has {f} {getattr(cfg, f)}, the first model's layers "
+                     f"{getattr(base, f)}" for f in _ENCODER_SIZES[m]
+                     if getattr(cfg, f) != getattr(base, f)]
     if problems:
         raise FootcoachError("cannot start training from this model: " + "; ".join(problems),
                              meta.json_path)
-    wanted = set(modalities or base.modalities) | set(base.modalities)
-    return replace(base, modalities=tuple(m for m in MODALITIES if m in wanted))
 
 
-def initial_weights(model: FootcoachNet, init_dir: str | Path) -> list[str]:
-    """Copy the trained weights of ``init_dir`` (hash-checked) into ``model``.
+def fine_tune_config(init_dirs: Sequence[str | Path], spec: WindowSpec, *,
+                     modalities: tuple[str, ...] | None, ablation: str,
+                     action_names: tuple[str, ...], tactic_names: tuple[str, ...]
+                     ) -> ModelConfig:
+    """The config of a model that starts from the model folders ``init_dirs`` (base first).
 
-    Every tensor of the starting model must fit; tensors of ``model`` it lacks may only belong to
-    encoders the starting model did not build (they keep their fresh initialisation). Returns
-    those new encoders' names (e.g. ``["video"]``).
+    ``spec`` and the label names are the dataset's; ``modalities`` the encoders asked for (None:
+    those of the starting models). Raises :class:`FootcoachError` naming the model's JSON when
+    the dataset, the ablation or an encoder's sizes do not fit.
     """
-    source, source_cfg = load_model(init_dir)
-    result = model.load_state_dict(source.state_dict(), strict=False)
-    added = [m for m in model.config.modalities if m not in source_cfg.modalities]
-    fresh = tuple(_ENCODER_PREFIX[m] for m in added)
-    stray = [k for k in result.missing_keys if not k.startswith(fresh)] if fresh else \
-        list(result.missing_keys)
+    if not init_dirs:
+        raise ValueError("no starting model given")
+    metas = [read_model_json(d) for d in init_dirs]
+    base = metas[0].config
+    sources = encoder_sources([m.config for m in metas])
+    labels = (tuple(action_names), tuple(tactic_names))
+    for i, meta in enumerate(metas):
+        _check(meta, base, spec, ablation, labels,
+               [m for m, src in sources.items() if src == i and i > 0])
+    norm = base.norm_stats
+    for m, src in sources.items():
+        if src > 0:
+            donor = metas[src].config.norm_stats
+            norm = replace(norm, **{f: getattr(donor, f) for f in _NORM_FIELDS[m]})
+    wanted = set(modalities or ()) | set(sources)
+    return replace(base, modalities=tuple(m for m in MODALITIES if m in wanted), norm=norm)
+
+
+def initial_weights(model: FootcoachNet, init_dirs: Sequence[str | Path]) -> dict[str, str]:
+    """Copy the trained weights of ``init_dirs`` (hash-checked; see the module docstring) into
+    ``model``, built from :func:`fine_tune_config`'s config.
+
+    Returns where each of ``model``'s encoders came from: a model folder, or ``"new"`` for an
+    encoder that none of them has (it keeps its fresh initialisation).
+    """
+    loaded = [load_model(d) for d in init_dirs]
+    sources = encoder_sources([cfg for _m, cfg in loaded])
+    state = dict(loaded[0][0].state_dict())
+    for m, src in sources.items():
+        if src > 0:
+            prefix = _ENCODER_PREFIX[m]
+            state.update({k: v for k, v in loaded[src][0].state_dict().items()
+                          if k.startswith(prefix)})
+    result = model.load_state_dict(state, strict=False)
+    fresh = tuple(_ENCODER_PREFIX[m] for m in model.config.modalities if m not in sources)
+    stray = [k for k in result.missing_keys if not (fresh and k.startswith(fresh))]
     if result.unexpected_keys or stray:
         raise FootcoachError(f"the model's weights do not fit the network to train (missing "
                              f"{stray[:3]}, unexpected {result.unexpected_keys[:3]})",
-                             read_model_json(init_dir).json_path)
-    return added
-
+                             read_model_json(init_dirs[0]).json_path)
+    return {m: str(init_dirs[sources[m]]) if m in sources else "new"
+            for m in model.config.modalities}

@@ -68,9 +68,10 @@ class TrainSettings:
     ball-relative context features (``ball_*``), so that one model serves sessions with and
     without a ball track. ``select``: what picks the best epoch (and drives early stopping):
     ``"score"`` the validation scores of the trained tasks (:func:`selection_value`), ``"loss"``
-    the validation loss (the choice before ``select`` existed). ``init``: a model folder to
-    start from (fine-tuning, :mod:`footcoach.ml.finetune`): its sizes, labels and normalisation
-    are kept, encoders it lacks start fresh.
+    the validation loss (the choice before ``select`` existed). ``init``: model folders to
+    start from (fine-tuning, :mod:`footcoach.ml.finetune`): the first one's sizes, labels,
+    normalisation and weights are kept, a later one gives the encoders the earlier ones lack,
+    encoders none has start fresh.
     """
 
     epochs: int = 30
@@ -97,7 +98,7 @@ class TrainSettings:
     modalities: tuple[str, ...] | None = None
     ball_dropout: float = 0.5
     select: str = "score"
-    init: str | None = None
+    init: tuple[str, ...] = ()
 
     def check(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -439,6 +440,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         stored = dict(state["settings"])
         if stored.get("modalities") is not None:
             stored["modalities"] = tuple(stored["modalities"])
+        stored["init"] = tuple(stored.get("init") or ())
         if s.max_minutes is not None:  # a new time budget for the continued run
             stored["max_minutes"] = s.max_minutes
         stored.setdefault("select", "loss")  # checkpoints from before the setting
@@ -487,9 +489,10 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
             f"val loss {best_loss:.4f})")
     else:
         if s.init:
-            added = initial_weights(model, s.init)
-            say(f"starting from {s.init}" + (f" (new encoders: {', '.join(added)})"
-                                             if added else ""))
+            origin = initial_weights(model, s.init)
+            say(f"starting from {s.init[0]} (" + ", ".join(
+                f"{m}: {'new' if src == 'new' else 'from ' + src}" for m, src in origin.items())
+                + ")")
         say(f"training {cfg.ablation} ({parameter_count(model):,} parameters) on {device}, "
             f"{len(train_ds)} train / {len(val_ds)} val windows, video "
             f"{'on' if s.video else 'off'}, {torch.get_num_threads()} threads")
