@@ -43,3 +43,21 @@ def test_floor_is_the_faster_decoder_threading_mode() -> None:
     assert f["floor_s"] == min(f["by_mode_s"].values()) > 0
     fps = f["video"][2]
     assert f["step"] == round(fps / 8.0) and f["frames"] > 0
+
+
+def test_the_random_model_gets_the_asked_video_stride(tmp_path) -> None:
+    from footcoach.bench.analyze_bench import ensure_model
+    from footcoach.ml.config import read_model_json
+
+    folder, what = ensure_model(tmp_path, Path("random"), video_stride=4)
+    assert folder == tmp_path / "model-random-default-stride4"
+    assert read_model_json(folder).config.video_stride == 4 and "video stride 4" in what
+    assert (folder / "footcoach_encoder.onnx").is_file()
+
+
+def test_cli_refuses_a_video_stride_for_a_trained_model(capsys) -> None:
+    from footcoach.cli.main import main
+
+    assert main(["benchmark", "analyze", "--video-stride", "4"]) == 2
+    assert "--model random" in capsys.readouterr().err
+    assert main(["benchmark", "analyze", "--model", "random", "--video-stride", "0"]) == 2

@@ -169,3 +169,18 @@ def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):
     assert main(["train", str(data), "--out", str(out), "--resume",
                  "--loss-weights", "quality=2"]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_cli_video_stride_reaches_the_stored_config(data, tmp_path, capsys):
+    out = tmp_path / "stride4"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+                 "--modalities", "video,context", "--workers", "0", "--threads", "1",
+                 "--video-stride", "4", "--loss-weights", "quality=3"]) == 0
+    doc = json.loads((out / "footcoach_model.json").read_text())
+    assert doc["config"]["video_stride"] == 4
+    assert doc["config"]["loss"]["quality"] == 3.0
+    capsys.readouterr()
+    assert main(["train", str(data), "--out", str(tmp_path / "x"), "--video-stride", "0"]) == 2
+    assert ">= 1" in capsys.readouterr().err
+    assert main(["train", str(data), "--out", str(out), "--resume", "--video-stride", "1"]) == 2
+    assert "own stride is kept" in capsys.readouterr().err

@@ -47,24 +47,29 @@ def ensure_session(cache: Path, *, minutes: float, players: int) -> Path:
     return out
 
 
-def ensure_model(cache: Path, model_dir: Path | None = None) -> tuple[Path, str]:
+def ensure_model(cache: Path, model_dir: Path | None = None,
+                 video_stride: int | None = None) -> tuple[Path, str]:
     """The model to time: ``model_dir``, the bundled model, or a random-init default-size one
-    (saved with ONNX graphs into the cache). Returns (folder, description)."""
+    (saved with ONNX graphs into the cache; ``video_stride`` sets its video encoder's first
+    stride, default :class:`ModelConfig`'s). Returns (folder, description)."""
     from footcoach.app.engines import default_model_dir
 
     random_init = model_dir is not None and str(model_dir) == "random"
     for cand, what in ((model_dir, "given"), (default_model_dir(), "bundled")):
         if not random_init and cand is not None and (cand / MODEL_JSON).is_file():
             return cand, what
-    out = cache / "model-random-default"
+    config = ModelConfig() if video_stride is None else ModelConfig(video_stride=video_stride)
+    suffix = "" if video_stride is None else f"-stride{video_stride}"
+    out = cache / f"model-random-default{suffix}"
     if not (out / "footcoach_encoder.onnx").is_file():
         from footcoach.ml.predict import save_random_model
 
         print(f"saving a random-init default-size model into {out} (+ ONNX export) ...",
               flush=True)
-        save_random_model(out, config=ModelConfig())
+        save_random_model(out, config=config)
     why = "asked for" if random_init else "no bundled model"
-    return out, f"random-init default size, video + IMU + context ({why})"
+    return out, (f"random-init default size, video stride {config.video_stride}, video + IMU + "
+                 f"context ({why})")
 
 
 def _subprocess(code: str) -> dict[str, Any]:
@@ -129,13 +134,14 @@ def extrapolate(total_s: float, floor_s: float, minutes: float, players: int,
 
 def run(cache: Path, *, session: Path | None = None, minutes: float = 2.0, players: int = 10,
         engines: tuple[str, ...] = ("torch", "onnx"), device: str = "cpu", batch: int = 128,
-        model_dir: Path | None = None) -> str:
-    """Measure (module docstring) and return the report table."""
+        model_dir: Path | None = None, video_stride: int | None = None) -> str:
+    """Measure (module docstring) and return the report table (``video_stride``: of the
+    random-init model only)."""
     from footcoach.app.load import load_session
 
     cache.mkdir(parents=True, exist_ok=True)
     folder = session or ensure_session(cache, minutes=minutes, players=players)
-    model, model_what = ensure_model(cache, model_dir)
+    model, model_what = ensure_model(cache, model_dir, video_stride)
     from footcoach.ml.config import read_model_json
 
     config = read_model_json(model).config

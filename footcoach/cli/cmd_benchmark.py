@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--model", type=Path, default=None, metavar="DIR",
                    help="model folder, or 'random' for a random-init default-size model with "
                         "the video branch (default: bundled, else random)")
+    a.add_argument("--video-stride", type=int, default=None, metavar="N",
+                   help="first stride of the random-init model's video encoder (default 2; "
+                        "with --model random only)")
     a.add_argument("--cache", type=Path, default=None,
                    help=f"where the simulated session and model are kept "
                         f"(default {DEFAULT_CACHE / 'bench-analyze'})")
@@ -102,11 +105,15 @@ def _gui(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from footcoach.bench.analyze_bench import run
+    from footcoach.errors import FootcoachError
 
     engines = ("torch", "onnx") if args.engine == "both" else (args.engine,)
+    if args.video_stride is not None and (str(args.model) != "random" or args.video_stride < 1):
+        raise FootcoachError("--video-stride N (N >= 1) sizes the random-init model: give it "
+                             "with --model random (a trained model keeps its own stride)")
     print(run(args.cache or DEFAULT_CACHE / "bench-analyze", session=args.session,
               minutes=args.minutes, players=args.players, engines=engines, device=args.device,
-              batch=args.batch, model_dir=args.model))
+              batch=args.batch, model_dir=args.model, video_stride=args.video_stride))
     return 0
 
 

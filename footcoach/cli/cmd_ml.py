@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from footcoach.errors import FootcoachError
@@ -52,6 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="weights of the joint loss, e.g. quality=10 (the others stay 1; "
                         "tasks: action, tactic, quality; the quality term is an MSE on the "
                         "0-1 scale)")
+    p.add_argument("--video-stride", type=int, default=None, metavar="N",
+                   help="pixels the video encoder's first 3D convolution moves at a time "
+                        "(default 2; 1 is the paper's, 4 costs about a third of 2 at analysis, "
+                        "docs/ablation.md); a new run only")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
@@ -124,6 +129,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  "with --task, which trains one task alone, nor --resume, "
                                  "which keeps the checkpoint's weights)")
         config = ModelConfig(loss=LossWeights(**parse_loss_weights(args.loss_weights)))
+    if args.video_stride is not None:
+        if args.resume or args.init:
+            raise FootcoachError("--video-stride sizes the video encoder of a new run; with "
+                                 "--resume or --init the model's own stride is kept")
+        if args.video_stride < 1:
+            raise FootcoachError(f"--video-stride must be >= 1, got {args.video_stride}")
+        config = replace(config or ModelConfig(), video_stride=args.video_stride)
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,
