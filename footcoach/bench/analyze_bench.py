@@ -85,7 +85,7 @@ def measure_floor(session: Path, video_fps: float) -> dict[str, Any]:
     """Decode the session video at ``video_fps`` (RGB frames, nothing else), in a subprocess,
     with each of FFmpeg's threading modes; the floor is the faster one."""
     code = (
-        "import json, resource, time\n"
+        "import json, time\n"
         "from footcoach.io.manifest import read_manifest\n"
         "from footcoach.io.video import VideoReader\n"
         f"s = read_manifest({str(session)!r})\n"
@@ -97,7 +97,8 @@ def measure_floor(session: Path, video_fps: float) -> dict[str, Any]:
         "        n = sum(1 for _ in r.iter_frames(step=step))\n"
         "        size = (r.width, r.height, r.fps)\n"
         "    out[mode] = time.perf_counter() - t0\n"
-        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "from footcoach.bench.memory import peak_rss_mb\n"
+        "rss = peak_rss_mb()\n"
         "print(json.dumps({'floor_s': min(out.values()), 'by_mode_s': out, 'frames': n,"
         " 'step': step, 'video': size, 'peak_rss_mb': rss}))\n")
     return _subprocess(code)
@@ -107,13 +108,14 @@ def measure_analysis(session: Path, model: Path, engine: str, device: str,
                      batch: int) -> dict[str, Any]:
     """One uncached analysis in a fresh interpreter: run info, events, peak RSS (MB)."""
     code = (
-        "import json, resource, time\n"
+        "import json, time\n"
         "from footcoach.app.analyze import run_analysis\n"
         "t0 = time.perf_counter()\n"
         f"r = run_analysis({str(session)!r}, model_dir={str(model)!r}, engine={engine!r},"
         f" device={device!r}, batch={batch}, use_cache=False)\n"
         "el = time.perf_counter() - t0\n"
-        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "from footcoach.bench.memory import peak_rss_mb\n"
+        "rss = peak_rss_mb()\n"
         "print(json.dumps({'total_s': el, 'run': r.run, 'events': len(r.events),"
         " 'peak_rss_mb': rss}))\n")
     return _subprocess(code)

@@ -85,6 +85,7 @@ def _write(path: Path, header: str, rows: np.ndarray, fmt: str) -> None:
 
 _MEASURE = """\
 import json, resource, time
+from footcoach.bench.memory import peak_rss_mb
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -97,7 +98,7 @@ aligned = align_session(loaded, AlignSettings(estimate_offsets=False))
 w2, c2 = time.perf_counter(), cpu()
 print(json.dumps({{'import_s': w1 - w0, 'align_s': w2 - w1, 'total_s': w2 - w0,
     'import_cpu_s': c1 - c0, 'align_cpu_s': c2 - c1, 'total_cpu_s': c2 - c0,
-    'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    'peak_rss_mb': peak_rss_mb(),
     'players': len(aligned.imu), 'imu_rows': sum(len(v) for v in aligned.imu.values()),
     'gps_rows': sum(len(v) for v in aligned.gps.values()), 'stages': aligned.stage_cpu_s}}))
 """
