@@ -77,6 +77,19 @@ def test_resume_continues_epochs_and_optimizer_state(data, tmp_path):
     assert steps_3 == pytest.approx(1.5 * steps_2)  # Adam's step counter went on
 
 
+def test_resume_may_give_a_new_patience(data, tmp_path):
+    out = tmp_path / "m"
+    path = out / "checkpoint" / "state.json"
+    train(data, out, TrainSettings(epochs=1, **FAST), config=ModelConfig.tiny(), log=None)
+    assert json.loads(path.read_text())["settings"]["patience"] == 6  # the default, stored
+    train(data, out, TrainSettings(epochs=2, patience=9), resume=True, log=None)
+    assert json.loads(path.read_text())["settings"]["patience"] == 9
+    res = train(data, out, TrainSettings(epochs=3), resume=True, log=None)  # kept
+    assert json.loads(path.read_text())["settings"]["patience"] == 9 and res.epochs_run == 3
+    with pytest.raises(FootcoachError, match="patience"):
+        TrainSettings(patience=0).check()
+
+
 def test_best_epoch_selection_by_score_or_loss():
     a = EpochStats(1, 1.0, 0.5, 0.4, 0.1, val_loss=0.80, val_action_acc=0.80,
                    val_tactic_acc=0.70, val_quality_mae=15.0, lr=1e-3, seconds=1.0)

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint")
-    p.add_argument("--patience", type=int, default=6, help="early stopping patience (epochs)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="early stopping patience in epochs (default 6; with --resume it "
+                        "replaces the checkpoint's, so a run that stopped early can go on)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after the epoch that passes this wall time")
     p.add_argument("--max-train-windows", type=int, default=None,

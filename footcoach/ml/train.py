@@ -51,6 +51,8 @@ from footcoach.ml.weights import save_model
 
 CHECKPOINT_DIR = "checkpoint"
 SELECTIONS: tuple[str, ...] = ("score", "loss")
+#: Early stopping patience (epochs without a better validation value) when none is given.
+DEFAULT_PATIENCE = 6
 _STD_FLOOR = 1e-3
 
 
@@ -62,6 +64,8 @@ class TrainSettings:
     ``"quality"`` trains that task alone (the paper's single-task ablation runs).
     ``max_train_windows``: windows drawn per epoch (a fresh random subset each epoch; None:
     all). ``max_minutes``: stop after the epoch that passes this wall time (None: no limit).
+    ``patience``: stop after this many epochs without a better validation value (None:
+    ``DEFAULT_PATIENCE`` for a new run, the checkpoint's when resuming).
     ``video``: read the video crops (False: IMU/position-only training, much faster).
     ``modalities``: the encoders to build (None: the config's); without ``"video"`` the crops
     are not read at all. ``ball_dropout``: probability per training window of hiding the
@@ -78,7 +82,7 @@ class TrainSettings:
     batch_size: int = 32
     lr: float = 5e-4
     weight_decay: float = 1e-5
-    patience: int = 6
+    patience: int | None = None
     plateau_patience: int = 2
     plateau_factor: float = 0.5
     min_lr: float = 1e-5
@@ -123,6 +127,9 @@ class TrainSettings:
                                  f"got {self.select!r}")
         if not 0.0 <= self.ball_dropout <= 1.0:
             raise FootcoachError(f"ball_dropout must be in 0..1, got {self.ball_dropout}")
+        if self.patience is not None and self.patience < 1:
+            raise FootcoachError(f"the early stopping patience must be >= 1 epoch, got "
+                                 f"{self.patience}")
 
 
 @dataclass
@@ -413,6 +420,22 @@ def _loaders(data: Path, cfg: ModelConfig, s: TrainSettings, rng: np.random.Gene
     return train, val
 
 
+def resumed_settings(state: dict[str, Any], given: TrainSettings) -> TrainSettings:
+    """The settings of a continued run: the checkpoint's ``state["settings"]``, with the epoch
+    limit raised to ``given.epochs`` and ``given.max_minutes`` / ``given.patience`` replacing
+    the stored ones where set."""
+    stored = dict(state["settings"])
+    if stored.get("modalities") is not None:
+        stored["modalities"] = tuple(stored["modalities"])
+    stored["init"] = tuple(stored.get("init") or ())
+    if given.max_minutes is not None:  # a new time budget for the continued run
+        stored["max_minutes"] = given.max_minutes
+    if given.patience is not None:  # a new early-stopping patience for the continued run
+        stored["patience"] = given.patience
+    stored.setdefault("select", "loss")  # checkpoints from before the setting
+    return TrainSettings(**{**stored, "epochs": max(given.epochs, state["epoch"])})
+
+
 def train(data: str | Path, out: str | Path, settings: TrainSettings | None = None, *,
           config: ModelConfig | None = None, resume: bool = False,
           log: Callable[[str], None] | None = print) -> TrainResult:
@@ -423,8 +446,9 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
     ablation by ``settings.ablation``. With ``settings.init`` the starting model's config is
     used instead (only ``config.loss`` is taken from ``config``). ``resume=True`` continues
     from ``out/checkpoint`` (the stored config and settings win; ``settings.epochs`` may raise
-    the epoch limit and ``settings.max_minutes``, when set, replaces the time budget, counted
-    from the first run).
+    the epoch limit; ``settings.max_minutes``, when set, replaces the time budget, counted
+    from the first run; ``settings.patience``, when set, replaces the early stopping patience,
+    so that a run stopped early can go on).
     """
     s = settings or TrainSettings()
     s.check()
@@ -436,18 +460,12 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
     state: dict[str, Any] | None = None
     if resume:
         state = read_checkpoint_state(ckpt)
-        epochs = s.epochs
-        stored = dict(state["settings"])
-        if stored.get("modalities") is not None:
-            stored["modalities"] = tuple(stored["modalities"])
-        stored["init"] = tuple(stored.get("init") or ())
-        if s.max_minutes is not None:  # a new time budget for the continued run
-            stored["max_minutes"] = s.max_minutes
-        stored.setdefault("select", "loss")  # checkpoints from before the setting
-        s = TrainSettings(**{**stored, "epochs": max(epochs, state["epoch"])})
+        s = resumed_settings(state, s)
         cfg = ModelConfig.from_dict(state["config"], file=ckpt / "state.json")
     else:
         cfg = new_run_config(data, s, config)
+    if s.patience is None:
+        s = replace(s, patience=DEFAULT_PATIENCE)
     if "video" not in cfg.modalities:
         s = replace(s, video=False)
     seed_everything(s.seed + (state["epoch"] if state else 0))
