@@ -59,6 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="pixels the video encoder's first 3D convolution moves at a time "
                         "(default 2; 1 is the paper's, 4 costs about a third of 2 at analysis, "
                         "docs/ablation.md); a new run only")
+    p.add_argument("--context-bins", type=int, default=None, metavar="T",
+                   help="also give the context encoder each position/context feature "
+                        "piecewise-linearly encoded over T training-split quantile bins "
+                        "(default 0: the standardised features only); a new run only")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
@@ -138,6 +142,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.video_stride < 1:
             raise FootcoachError(f"--video-stride must be >= 1, got {args.video_stride}")
         config = replace(config or ModelConfig(), video_stride=args.video_stride)
+    if args.context_bins is not None:
+        if args.resume or args.init:
+            raise FootcoachError("--context-bins shapes the context encoder of a new run; with "
+                                 "--resume or --init the model's own encoding is kept")
+        if args.context_bins < 0:
+            raise FootcoachError(f"--context-bins must be >= 0, got {args.context_bins}")
+        config = replace(config or ModelConfig(), context_bins=args.context_bins, norm=None)
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,

@@ -10,6 +10,7 @@ statistics and the label names. It round-trips through JSON (:meth:`ModelConfig.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
@@ -48,6 +49,10 @@ class NormStats:
 
     ``imu_*`` has one entry per IMU channel, ``context_*`` one per context feature, ``video_*``
     one per RGB channel on the 0..1 scale (uint8 input is divided by 255 first).
+    ``context_edges`` holds, for the piecewise-linear context encoding
+    (``ModelConfig.context_bins`` > 0), each context feature's bin edges in the feature's own
+    units: ``context_bins + 1`` non-decreasing training-split quantiles per feature (empty when the
+    encoding is off).
     """
 
     imu_mean: tuple[float, ...] = (0.0,) * 9
@@ -56,19 +61,31 @@ class NormStats:
     context_std: tuple[float, ...] = (1.0,) * 12
     video_mean: tuple[float, ...] = (0.45, 0.45, 0.45)
     video_std: tuple[float, ...] = (0.225, 0.225, 0.225)
+    context_edges: tuple[tuple[float, ...], ...] = ()
 
     @classmethod
-    def identity(cls, imu_channels: int, context_features: int) -> NormStats:
-        """No IMU/context scaling (mean 0, std 1) for the given channel counts."""
+    def identity(cls, imu_channels: int, context_features: int,
+                 context_bins: int = 0) -> NormStats:
+        """No IMU/context scaling (mean 0, std 1) for the given channel counts; with
+        ``context_bins`` > 0, bin edges evenly spaced over -2..2 for every context feature."""
+        row = tuple(-2.0 + 4.0 * i / max(context_bins, 1) for i in range(context_bins + 1))
         return cls(imu_mean=(0.0,) * imu_channels, imu_std=(1.0,) * imu_channels,
-                   context_mean=(0.0,) * context_features, context_std=(1.0,) * context_features)
+                   context_mean=(0.0,) * context_features, context_std=(1.0,) * context_features,
+                   context_edges=(row,) * context_features if context_bins > 0 else ())
 
-    def to_dict(self) -> dict[str, list[float]]:
-        return {k: [float(x) for x in v] for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, list[Any]]:
+        d: dict[str, list[Any]] = {k: [float(x) for x in getattr(self, k)]
+                                   for k in self.__dataclass_fields__ if k != "context_edges"}
+        if self.context_edges:  # absent when off, as in descriptions older than the encoding
+            d["context_edges"] = [[float(x) for x in row] for row in self.context_edges]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> NormStats:
-        return cls(**{k: tuple(float(x) for x in v) for k, v in d.items()})
+        kw: dict[str, Any] = {k: (tuple(tuple(float(x) for x in row) for row in v)
+                                  if k == "context_edges" else tuple(float(x) for x in v))
+                              for k, v in d.items()}
+        return cls(**kw)
 
 
 @dataclass(frozen=True)
@@ -106,7 +123,10 @@ class ModelConfig:
     missing. ``modality_dropout`` is the probability,
     per training window and modality, that an available modality is hidden (never all of
     them). ``norm=None`` means identity IMU/context scaling sized to this config (fill in real
-    statistics before training).
+    statistics before training). ``context_bins`` > 0 adds a piecewise-linear encoding of each
+    context feature over that many training-split quantile bins (``NormStats.context_edges``) to
+    the context encoder's input; 0 (the default, and every description written before the
+    setting) feeds it the standardised features only.
     """
 
     window: WindowSpec = field(default_factory=WindowSpec)
@@ -116,6 +136,7 @@ class ModelConfig:
     imu_channels: tuple[int, ...] = (32, 64, 128)
     imu_in_channels: int = 9
     context_hidden: int = 64
+    context_bins: int = 0
     lstm_hidden: int = 256
     lstm_layers: int = 2
     lstm_dropout: float = 0.2
@@ -132,8 +153,8 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.norm is None:  # identity IMU/context scaling sized to this config
-            object.__setattr__(self, "norm", NormStats.identity(self.imu_in_channels,
-                                                                self.n_context))
+            object.__setattr__(self, "norm", NormStats.identity(
+                self.imu_in_channels, self.n_context, self.context_bins))
         self.validate()
 
     @property
@@ -195,6 +216,7 @@ class ModelConfig:
             problems.append(f"norm.imu_mean/std need {self.imu_in_channels} entries")
         if len(n.context_mean) != self.n_context or len(n.context_std) != self.n_context:
             problems.append(f"norm.context_mean/std need {self.n_context} entries")
+        problems += self._edge_problems()
         if len(n.video_mean) != 3 or len(n.video_std) != 3:
             problems.append("norm.video_mean/std need 3 entries (RGB)")
         stds = (*n.imu_std, *n.context_std, *n.video_std)
@@ -204,6 +226,20 @@ class ModelConfig:
             problems.append("action_labels and tactic_labels need at least 2 classes")
         if problems:
             raise FootcoachError("invalid model config: " + "; ".join(problems))
+
+    def _edge_problems(self) -> list[str]:
+        edges, bins = self.norm_stats.context_edges, self.context_bins
+        if bins < 0:
+            return [f"context_bins {bins} must be >= 0"]
+        if bins == 0:
+            return [] if not edges else ["norm.context_edges given but context_bins is 0"]
+        if len(edges) != self.n_context or any(len(row) != bins + 1 for row in edges):
+            return [f"norm.context_edges need {self.n_context} rows of {bins + 1} edges "
+                    f"(context_bins {bins})"]
+        if not all(math.isfinite(e) for row in edges for e in row) or any(
+                b < a for row in edges for a, b in itertools.pairwise(row)):
+            return ["norm.context_edges must be finite and non-decreasing in every row"]
+        return []
 
     # ---- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

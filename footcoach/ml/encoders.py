@@ -132,15 +132,18 @@ class ImuEncoder(nn.Module):
 
 
 class ContextEncoder(nn.Module):
-    """Position/context features of one step -> embedding. ``(N, 2K)`` -> ``(N, D)``.
+    """Position/context features of one step -> embedding. ``(N, (2 + T) K)`` -> ``(N, D)``.
 
-    The input is the K normalised features (NaN replaced by 0) followed by K missing-value flags
-    (1 where the feature was NaN, e.g. no ball track), so the encoder knows a 0 from a gap.
+    The input is the K standardised features (NaN replaced by 0), then, with ``bins`` T > 0, their
+    piecewise-linear encodings (K x T values in 0..1: how far each feature has climbed through
+    each of its T quantile bins; 0 where missing), then K missing-value flags (1 where the feature
+    was NaN, e.g. no ball track), so the encoder knows a 0 from a gap. The binned form lets a
+    small MLP cut a feature at thresholds, as the trees of a gradient-boosting model do.
     """
 
-    def __init__(self, n_features: int, hidden: int, latent_dim: int):
+    def __init__(self, n_features: int, hidden: int, latent_dim: int, bins: int = 0):
         super().__init__()
-        self.mlp = MLP(2 * n_features, [hidden, latent_dim], activation_layer=nn.ReLU)
+        self.mlp = MLP((2 + bins) * n_features, [hidden, latent_dim], activation_layer=nn.ReLU)
         self.norm = nn.LayerNorm(latent_dim)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -28,9 +28,9 @@ _ENCODER_PREFIX = {m: f"encoder.{m}." for m in MODALITIES}
 #: Config fields that shape each encoder's weights (must match between the base and a donor).
 _ENCODER_SIZES = {"video": ("latent_dim", "video_channels", "video_stride"),
                   "imu": ("latent_dim", "imu_channels", "imu_in_channels"),
-                  "context": ("latent_dim", "context_hidden")}
+                  "context": ("latent_dim", "context_hidden", "context_bins")}
 _NORM_FIELDS = {"video": ("video_mean", "video_std"), "imu": ("imu_mean", "imu_std"),
-                "context": ("context_mean", "context_std")}
+                "context": ("context_mean", "context_std", "context_edges")}
 
 
 def _spec_differences(model: WindowSpec, data: WindowSpec) -> list[str]:

@@ -72,6 +72,17 @@ def _stats(values: tuple[float, ...], shape: tuple[int, ...]) -> Tensor:
     return torch.tensor(values, dtype=torch.float32).reshape(shape)
 
 
+def _bin_starts_widths(edges: tuple[tuple[float, ...], ...], k: int, bins: int
+                       ) -> tuple[Tensor, Tensor]:
+    """Bin starts and widths (1, K, T) of the piecewise-linear context encoding (T = ``bins``;
+    (1, K, 0) when off). A zero-width bin (repeated quantile, e.g. a 0/1 flag) becomes a step at
+    its edge: its width is floored at 1e-6 feature units."""
+    if bins == 0:
+        return torch.zeros(1, k, 0), torch.ones(1, k, 0)
+    e = torch.tensor(edges, dtype=torch.float64).reshape(1, k, bins + 1)
+    return e[..., :-1].float(), (e[..., 1:] - e[..., :-1]).clamp_min(1e-6).float()
+
+
 def _none_if_empty(video: Tensor | None) -> Tensor | None:
     """An empty video (B, S, 3, F, 0, 0), as a dataset gives when it skips the crops, is None."""
     return None if video is None or video.shape[-1] == 0 else video
@@ -87,6 +98,8 @@ class StepEncoder(nn.Module):
     imu_std: Tensor
     context_mean: Tensor
     context_std: Tensor
+    context_bin_lo: Tensor
+    context_bin_width: Tensor
     built: Tensor
 
     def __init__(self, config: ModelConfig):
@@ -104,6 +117,10 @@ class StepEncoder(nn.Module):
         self.register_buffer("imu_std", _stats(n.imu_std, (1, 1, c)), persistent=False)
         self.register_buffer("context_mean", _stats(n.context_mean, (1, k)), persistent=False)
         self.register_buffer("context_std", _stats(n.context_std, (1, k)), persistent=False)
+        self.context_bins = cfg.context_bins
+        lo, width = _bin_starts_widths(n.context_edges, k, cfg.context_bins)
+        self.register_buffer("context_bin_lo", lo, persistent=False)
+        self.register_buffer("context_bin_width", width, persistent=False)
         self.register_buffer("built", torch.tensor([m in cfg.modalities for m in MODALITIES]),
                              persistent=False)
         self.video = (VideoEncoder(self.frames, self.crop_px, cfg.video_channels, cfg.latent_dim,
@@ -111,7 +128,7 @@ class StepEncoder(nn.Module):
                       if "video" in cfg.modalities else None)
         self.imu = (ImuEncoder(c, self.imu_samples, cfg.imu_channels, cfg.latent_dim,
                                cfg.cnn_dropout) if "imu" in cfg.modalities else None)
-        self.context = (ContextEncoder(k, cfg.context_hidden, cfg.latent_dim)
+        self.context = (ContextEncoder(k, cfg.context_hidden, cfg.latent_dim, cfg.context_bins)
                         if "context" in cfg.modalities else None)
         self.fusion = ModalityFusion(cfg.latent_dim, len(MODALITIES), cfg.uses_attention)
 
@@ -198,8 +215,14 @@ class StepEncoder(nn.Module):
         assert self.context is not None
         x = x.float()
         missing = torch.isnan(x)
-        x = torch.where(missing, torch.zeros_like(x), (x - self.context_mean) / self.context_std)
-        return self.context(torch.cat([x, missing.float()], dim=-1))
+        z = torch.where(missing, torch.zeros_like(x), (x - self.context_mean) / self.context_std)
+        parts = [z]
+        if self.context_bins:  # piecewise-linear encoding: (N, K, T) in 0..1, 0 where missing
+            ple = ((x.unsqueeze(-1) - self.context_bin_lo) / self.context_bin_width).clamp(0, 1)
+            ple = torch.where(missing.unsqueeze(-1), torch.zeros_like(ple), ple)
+            parts.append(ple.flatten(1))
+        parts.append(missing.float())
+        return self.context(torch.cat(parts, dim=-1))
 
 
 class WindowHead(nn.Module):

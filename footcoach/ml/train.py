@@ -205,10 +205,24 @@ def _stats(values: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(float(x) for x in mean.reshape(c)), tuple(float(x) for x in std.reshape(c))
 
 
+def _quantile_edges(values: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...],
+                    bins: int) -> tuple[tuple[float, ...], ...]:
+    """``bins + 1`` quantiles of each column of ``values`` (N, K) over its finite entries; a
+    column with none gets edges spread over mean +/- 2 std."""
+    q = np.linspace(0.0, 1.0, bins + 1)
+    rows = []
+    for j in range(values.shape[1]):
+        col = values[:, j][np.isfinite(values[:, j])]
+        row = (np.quantile(col, q) if col.size else mean[j] + std[j] * (4.0 * q - 2.0))
+        rows.append(tuple(float(x) for x in np.maximum.accumulate(row)))
+    return tuple(rows)
+
+
 def norm_stats(path: str | Path, split: str = "train", *, max_windows: int = 400,
-               seed: int = 0) -> NormStats:
+               seed: int = 0, context_bins: int = 0) -> NormStats:
     """IMU and context mean/std from (up to ``max_windows`` randomly chosen) windows of a split,
-    over the steps where the modality is present (context: where each feature is valid)."""
+    over the steps where the modality is present (context: where each feature is valid); with
+    ``context_bins`` > 0 also each context feature's quantile bin edges over the same steps."""
     with DatasetFile(path) as ds:
         idx = ds.window_indices(split)
         if idx.size == 0:
@@ -224,8 +238,9 @@ def norm_stats(path: str | Path, split: str = "train", *, max_windows: int = 400
     ctx_all = np.concatenate(ctx).astype(np.float64)
     imu_mean, imu_std = _stats(imu_all if imu_all.size else np.full((1, 9), np.nan))
     ctx_mean, ctx_std = _stats(ctx_all)
+    edges = _quantile_edges(ctx_all, ctx_mean, ctx_std, context_bins) if context_bins else ()
     return NormStats(imu_mean=imu_mean, imu_std=imu_std, context_mean=ctx_mean,
-                     context_std=ctx_std)
+                     context_std=ctx_std, context_edges=edges)
 
 
 def class_weights(counts: np.ndarray, power: float) -> torch.Tensor:
@@ -287,7 +302,8 @@ def new_run_config(data: Path, s: TrainSettings, config: ModelConfig | None) -> 
     base = config or ModelConfig()
     return replace(base, window=spec, ablation=s.ablation,
                    modalities=s.modalities or base.modalities,
-                   norm=norm_stats(data, "train", seed=s.seed), loss=loss_weights(base, s))
+                   norm=norm_stats(data, "train", seed=s.seed, context_bins=base.context_bins),
+                   loss=loss_weights(base, s))
 
 
 # ---- one pass ----------------------------------------------------------------------------------
