@@ -45,6 +45,9 @@ LOSS_WEIGHTS = "quality=10"
 #: Tracking errors given to the exact simulated ball for the card's "realistic ball" figures:
 #: (position error sd in m, share of the track in gaps); docs/ablation.md.
 BALL_ERRORS = (1.5, 0.3)
+#: Piecewise-linear context encoding (``footcoach train --context-bins``; docs/ablation.md,
+#: "Context features in quantile bins").
+CONTEXT_BINS = 16
 DRILL_GROUPS = tuple(",".join(("sprint_agility", *(_OTHER_DRILLS[(i + d) % 7] for d in (0, 1, 3))))
                      for i in range(7))
 STAGES = ("simulate", "dataset", "train", "package")
@@ -157,6 +160,21 @@ def context_of(features: tuple[str, ...]) -> str:
     return next(k for k, v in choices.items() if tuple(features) == v)
 
 
+def _limit_text(max_minutes: float | None) -> str:
+    return ("no wall-time limit" if max_minutes is None
+            else f"a wall-time limit of {max_minutes} minutes")
+
+
+def _bins_text(cfg: dict[str, Any]) -> str:
+    """How the context encoder reads the features (``--context-bins``), for the card."""
+    bins = int(cfg.get("context_bins", 0))
+    if bins == 0:
+        return ""
+    return (f", each also encoded piecewise-linearly over {bins} quantile bins of the training "
+            f"split (`--context-bins {bins}`; docs/ablation.md, \"Context features in quantile "
+            f"bins\")")
+
+
 def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
                cfg: dict[str, Any], parity: float, train_seconds: float | None, md: str,
                const_mae: float, be: dict[str, Any]) -> str:
@@ -181,7 +199,7 @@ The footcoach multimodal CNN-LSTM (PAPER.md; `footcoach/ml/network.py`), configu
 loss over 12 actions, 8 tactics and a 0-100 quality score), built with the encoders
 **{', '.join(cfg['modalities'])}**. Windows of {cfg['window']['window_steps']} steps x
 {cfg['window']['step_s']} s; IMU at {cfg['window']['imu_rate_hz']:g} Hz (9 channels),
-{len(cfg['window']['context_features'])} position/context features per step.
+{len(cfg['window']['context_features'])} position/context features per step{_bins_text(cfg)}.
 
 The video encoder is **not part of this model**. It trains on a 2-core CPU (about 10 ms per
 window for its forward and backward pass), and one was trained on the same synthetic sessions
@@ -226,7 +244,7 @@ metrics.json/md).
   {s['plateau_factor']}, patience {s['plateau_patience']}), early stopping patience
   {s['patience']}, gradient clipping {s['clip_norm']}, class weights power
   {s['class_weight_power']}, modality dropout {cfg['modality_dropout']}, seed {s['seed']},
-  a wall-time limit of {s['max_minutes']} minutes; joint loss weights quality
+  {_limit_text(s['max_minutes'])}; joint loss weights quality
   {cfg['loss']['quality']:g} (an MSE on the 0-1 scale), tactic {cfg['loss']['tactic']:g},
   action {cfg['loss']['action']:g}.
 - Ran {info['epochs_run']} epochs (best epoch {info['best_epoch']}, chosen and early-stopped by
@@ -324,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context", default="ball", help="dataset build --context (default ball)")
     ap.add_argument("--loss-weights", default=LOSS_WEIGHTS,
                     help=f"footcoach train --loss-weights (default {LOSS_WEIGHTS})")
+    ap.add_argument("--context-bins", type=int, default=CONTEXT_BINS,
+                    help=f"footcoach train --context-bins (default {CONTEXT_BINS})")
     ap.add_argument("--device", default="auto")
     args = ap.parse_args(argv)
     work = args.work
@@ -341,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         fc("train", str(work / "data.h5"), "--out", str(work / "model"), "--modalities",
            args.modalities, "--epochs", str(args.epochs), "--batch", "64", "--patience", "6",
            "--max-minutes", str(args.max_minutes), "--seed", "0", "--device", args.device,
-           "--loss-weights", args.loss_weights)
+           "--loss-weights", args.loss_weights, "--context-bins", str(args.context_bins))
         train_s = time.perf_counter() - t0
     package(work, args.models, train_s)
     return 0

@@ -257,6 +257,19 @@ def test_writer_rejects_bad_arguments(tmp_path: Path):
         writer.write(_pattern_frame(0))
     assert (tmp_path / "ok.mp4").is_file()
     assert not list(tmp_path.glob(".*.part.mp4"))
+    with pytest.raises(ValueError, match="threads"):
+        H264Writer(tmp_path / "t.mp4", 96, 64, 25, threads=0)
+
+
+def test_one_encoder_thread_writes_the_same_bytes_for_the_same_frames(tmp_path: Path):
+    """``threads=1`` (what the simulator's renderer uses) makes the file a function of the
+    frames; automatic threading was seen to differ between two encodes in a long test run."""
+    frames = [_pattern_frame(i) for i in range(20)]
+    for name in ("a.mp4", "b.mp4"):
+        with H264Writer(tmp_path / name, 96, 64, 25, gop=10, threads=1) as writer:
+            for rgb in frames:
+                writer.write(rgb)
+    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
 
 
 # -- bad input ------------------------------------------------------------------------------

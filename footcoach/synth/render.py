@@ -284,8 +284,10 @@ def render_video(path: str | Path, traj: SimTrajectories, pitch: Pitch,
     use_crf = renderer.crf if crf is None else int(crf)
     w, h = renderer.camera.size
     every = max(1, round(fps))
+    # one x264 thread: the same seed must give the same file (``H264Writer``); the encoder
+    # thread below still overlaps encoding with drawing
     with H264Writer(path, w, h, fps, crf=use_crf, preset="veryfast",
-                    gop=max(1, round(fps))) as writer:
+                    gop=max(1, round(fps)), threads=1) as writer:
         encoder = _Encoder(writer)  # encodes frame i while frame i + 1 is drawn
         try:
             for i in range(total):
