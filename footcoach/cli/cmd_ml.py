@@ -123,6 +123,16 @@ def _require_torch(command: str) -> None:
                              "from a source install with torch")
 
 
+def _check_new_run_size(args: argparse.Namespace, flag: str, value: int, minimum: int,
+                        what: str, kept: str) -> None:
+    """Refuse a layer-size option where the model's own layers are kept, or below ``minimum``."""
+    if args.resume or args.init:
+        raise FootcoachError(f"{flag} {what} of a new run; with --resume or --init the model's "
+                             f"own {kept} is kept")
+    if value < minimum:
+        raise FootcoachError(f"{flag} must be >= {minimum}, got {value}")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     _require_torch("train")
     from footcoach.ml.config import LossWeights, ModelConfig
@@ -136,18 +146,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  "which keeps the checkpoint's weights)")
         config = ModelConfig(loss=LossWeights(**parse_loss_weights(args.loss_weights)))
     if args.video_stride is not None:
-        if args.resume or args.init:
-            raise FootcoachError("--video-stride sizes the video encoder of a new run; with "
-                                 "--resume or --init the model's own stride is kept")
-        if args.video_stride < 1:
-            raise FootcoachError(f"--video-stride must be >= 1, got {args.video_stride}")
+        _check_new_run_size(args, "--video-stride", args.video_stride, 1,
+                            "sizes the video encoder", "stride")
         config = replace(config or ModelConfig(), video_stride=args.video_stride)
     if args.context_bins is not None:
-        if args.resume or args.init:
-            raise FootcoachError("--context-bins shapes the context encoder of a new run; with "
-                                 "--resume or --init the model's own encoding is kept")
-        if args.context_bins < 0:
-            raise FootcoachError(f"--context-bins must be >= 0, got {args.context_bins}")
+        _check_new_run_size(args, "--context-bins", args.context_bins, 0,
+                            "shapes the context encoder", "encoding")
         config = replace(config or ModelConfig(), context_bins=args.context_bins, norm=None)
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
