@@ -38,7 +38,8 @@ PAPER = {"cnn": (0.785, 0.724, 6.8), "cnn_lstm": (0.852, 0.801, 4.7),
 def run_one(data: Path, work: Path, ablation: str, task: str | None, seed: int,
             args: argparse.Namespace) -> dict[str, Any]:
     """Train one model and score it on the test split; returns the headline figures."""
-    from footcoach.ml.config import ModelConfig
+    from footcoach.cli.cmd_ml import parse_loss_weights
+    from footcoach.ml.config import LossWeights, ModelConfig
     from footcoach.ml.evaluate import headline, predict, score
     from footcoach.ml.train import TrainSettings, train
 
@@ -48,13 +49,16 @@ def run_one(data: Path, work: Path, ablation: str, task: str | None, seed: int,
                       task=task, patience=args.patience, modalities=mods,
                       max_train_windows=args.max_train_windows,
                       max_val_windows=args.max_val_windows, device=args.device, workers=0,
-                      select=args.select)
+                      select=args.select, threads=args.threads)
+    # loss weights only matter for the joint models (single-task ones use LossWeights.single)
+    config = ModelConfig(loss=LossWeights(**parse_loss_weights(args.loss_weights)),
+                         context_bins=args.context_bins)
     from footcoach.ml.config import read_model_json
     from footcoach.ml.weights import load_model
 
     t0 = time.perf_counter()
     if not (args.reuse and (out / "footcoach_model.json").is_file()):
-        train(data, out, s, config=ModelConfig(), log=None)
+        train(data, out, s, config=config, log=None)
     training = read_model_json(out).training
     model, cfg = load_model(out)
     m = score(predict(model, data, "test", device="cpu"), cfg)
@@ -101,9 +105,10 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace,
               + (f", validation on {args.max_val_windows} windows" if args.max_val_windows
                  else ""))
     reduced = args.reduced_note
+    recipe = f"Joint-loss weights {args.loss_weights}; context bins {args.context_bins}. "
     lines = [
         "# Ablation (synthetic held-out data)", "",
-        f"Data: {data_text}. Encoders built: {args.modalities}. Seeds: "
+        f"Data: {data_text}. Encoders built: {args.modalities}. " + recipe + "Seeds: "
         f"{' '.join(map(str, args.seeds))}; mean +/- std (sample std) over the seeds. "
         f"Budget per model: {budget}. "
         + ("The three baselines are trained single-task (one model per task); the full model "
@@ -153,6 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--joint-baselines", action="store_true",
                     help="train cnn and cnn_lstm with the joint loss too (cheaper)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads per process (default: torch's choice)")
+    ap.add_argument("--loss-weights", default="action=1,tactic=1,quality=1",
+                    help="joint-loss weights, as footcoach train --loss-weights (the bundled "
+                         "model: quality=10)")
+    ap.add_argument("--context-bins", type=int, default=0,
+                    help="as footcoach train --context-bins (the bundled model: 16)")
     ap.add_argument("--select", choices=("loss", "score"), default="loss",
                     help="best-epoch selection (the checked-in table used the validation loss)")
     ap.add_argument("--reuse", action="store_true",

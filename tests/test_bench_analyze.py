@@ -41,6 +41,7 @@ def test_floor_is_the_faster_decoder_threading_mode() -> None:
     f = measure_floor(demo, video_fps=8.0)
     assert set(f["by_mode_s"]) == {"AUTO", "SLICE"}
     assert f["floor_s"] == min(f["by_mode_s"].values()) > 0
+    assert f["rgb_s"] > 0  # the same decode converting every frame (shown beside the floor)
     fps = f["video"][2]
     assert f["step"] == round(fps / 8.0) and f["frames"] > 0
 

@@ -27,7 +27,7 @@ from footcoach.domain.windowing import (
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import SPLITS, STEP_FIELDS, WINDOW_FIELDS, DatasetFile
 from footcoach.io.video import VideoReader
-from footcoach.io.video_crops import crop_boxes, cut_crop, nearest_frames
+from footcoach.io.video_crops import crop_boxes, cut_crops_yuv420, nearest_frames
 from footcoach.sync.windows import ContextBuilder
 from footcoach.synth.labels_io import read_labels
 from footcoach.synth.simulate import run_world, simulate_session
@@ -198,8 +198,9 @@ def test_crops_come_from_the_frame_at_the_step_time(sessions, built, world):
             mask = np.repeat(ds.h5["mask"][rows][:, 0], 4)
             for k in (5, 17, 30):
                 if mask[k]:
-                    np.testing.assert_array_equal(video[k],
-                                                  cut_crop(reader.frame(frames[k]), boxes[k], 64))
+                    pic = reader.picture_yuv420(frames[k])
+                    np.testing.assert_array_equal(
+                        video[k], cut_crops_yuv420(pic, boxes[k:k + 1], 64)[0])
             i = traj.player_ids.index(p["id"])
             true_xy = np.c_[np.interp(times, traj.t, traj.xy[i, :, 0]),
                             np.interp(times, traj.t, traj.xy[i, :, 1])]

@@ -2,9 +2,11 @@
 
 On a simulated session (generated once into the cache, or ``--session``) and for each engine:
 
-* the *floor*: decoding only the frames the model samples (the video at ``video_fps`` = 8 fps,
-  :meth:`VideoReader.iter_frames` with ``step = round(fps / 8)``, nothing else), timed with
-  FFmpeg's frame + slice threads and with slice threads only; the faster counts;
+* the *floor*: decoding only the frames the model samples (every ``round(fps / 8)``-th frame
+  for ``video_fps`` = 8 fps, nothing else: no colour conversion of 8-bit 4:2:0 video, which
+  the analysis does not convert either, RGB frames for other formats), timed with FFmpeg's
+  frame + slice threads and with slice threads only; the faster counts; the same decode with
+  every frame converted to RGB is shown beside it;
 * the end-to-end analysis (load, align, steps, crops, encoder, head, events; no cache), its
   windows/s and stage times, the ratio to the floor (goal <= 1.3x) and peak RSS (goal < 2 GB).
 
@@ -82,25 +84,31 @@ def _subprocess(code: str) -> dict[str, Any]:
 
 
 def measure_floor(session: Path, video_fps: float) -> dict[str, Any]:
-    """Decode the session video at ``video_fps`` (RGB frames, nothing else), in a subprocess,
-    with each of FFmpeg's threading modes; the floor is the faster one."""
+    """Decode the session video at ``video_fps`` in a subprocess, with each of FFmpeg's
+    threading modes: the floor is the faster one, pictures as the analysis reads them (4:2:0
+    planes unconverted, else RGB); ``rgb_s`` the faster one converting every picture to RGB."""
     code = (
         "import json, time\n"
         "from footcoach.io.manifest import read_manifest\n"
         "from footcoach.io.video import VideoReader\n"
         f"s = read_manifest({str(session)!r})\n"
-        "out = {}\n"
+        "out, rgb = {}, {}\n"
         "for mode in ('AUTO', 'SLICE'):\n"
-        "    t0 = time.perf_counter()\n"
-        "    with VideoReader(s.path(s.video.file), thread_type=mode) as r:\n"
-        f"        step = max(1, round(r.fps / {video_fps!r}))\n"
-        "        n = sum(1 for _ in r.iter_frames(step=step))\n"
-        "        size = (r.width, r.height, r.fps)\n"
-        "    out[mode] = time.perf_counter() - t0\n"
+        "    for convert in (False, True):\n"
+        "        t0 = time.perf_counter()\n"
+        "        with VideoReader(s.path(s.video.file), thread_type=mode) as r:\n"
+        f"            step = max(1, round(r.fps / {video_fps!r}))\n"
+        "            n = 0\n"
+        "            for i in range(0, r.frame_count, step):\n"
+        "                if convert or r.picture_yuv420(i) is None:\n"
+        "                    r.frame(i)\n"
+        "                n += 1\n"
+        "            size = (r.width, r.height, r.fps)\n"
+        "        (rgb if convert else out)[mode] = time.perf_counter() - t0\n"
         "from footcoach.bench.memory import peak_rss_mb\n"
         "rss = peak_rss_mb()\n"
         "print(json.dumps({'floor_s': min(out.values()), 'by_mode_s': out, 'frames': n,"
-        " 'step': step, 'video': size, 'peak_rss_mb': rss}))\n")
+        " 'rgb_s': min(rgb.values()), 'step': step, 'video': size, 'peak_rss_mb': rss}))\n")
     return _subprocess(code)
 
 
@@ -157,7 +165,8 @@ def run(cache: Path, *, session: Path | None = None, minutes: float = 2.0, playe
     w, h, fps = floor["video"]
     modes = ", ".join(f"{k.lower()} threads {v:.2f} s" for k, v in floor["by_mode_s"].items())
     floor_line = (f"  floor (decode {floor['frames']} frames at {spec.video_fps:g} fps, step "
-                  f"{floor['step']}; the faster of {modes}): {floor['floor_s']:.2f} s")
+                  f"{floor['step']}; the faster of {modes}): {floor['floor_s']:.2f} s "
+                  f"(converting every frame to RGB as well: {floor['rgb_s']:.2f} s)")
     if not uses_video:  # the analysis decodes no frame: there is no decode floor to compare to
         floor_line += ("; NOT a floor for this model: it has no video branch and decodes no "
                        "frame (ratios below are to this decode time, for reference only)")

@@ -31,6 +31,7 @@ import av.video
 import numpy as np
 
 from footcoach.errors import Diagnostics, FootcoachError
+from footcoach.io.yuv import Yuv420Picture, yuv420_picture
 
 # Times within this many seconds are treated as equal when mapping a time to a frame, so that
 # ``index_at_time(i / fps)`` gives frame ``i`` even after float rounding in the caller.
@@ -315,6 +316,11 @@ class VideoReader:
         ``size=(width, height)`` scales the frame during colour conversion.
         """
         return _to_rgb(self._decode_to(self._check_index(index)), size)
+
+    def picture_yuv420(self, index: int) -> Yuv420Picture | None:
+        """Frame ``index`` as 8-bit 4:2:0 planes (no colour conversion, no copy), or None when
+        the stream is in another format (use :meth:`frame`). See :mod:`footcoach.io.yuv`."""
+        return yuv420_picture(self._decode_to(self._check_index(index)))
 
     def iter_frames(
         self,

@@ -10,7 +10,9 @@ Parts outside the image are black. Without a calibration the whole frame is resi
 
 The video is decoded once, in order (:func:`iter_crops`): every wanted frame is decoded a single
 time and all players' crops are cut from it, so the cost is one pass over the file whatever the
-number of players.
+number of players. 8-bit 4:2:0 video (nearly all camera footage) is never converted to RGB as a
+whole: :func:`cut_crops_yuv420` samples the crops from the decoder's planes and converts only
+their pixels; other formats go through the RGB frame and :func:`cut_crop`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from footcoach.domain.calibration import CameraCalibration
 from footcoach.errors import FootcoachError
 from footcoach.io.video import VideoReader
+from footcoach.io.yuv import Yuv420Picture
 
 PERSON_HEIGHT_M = 1.8
 CROP_SCALE = 1.6
@@ -144,6 +147,84 @@ def cut_crop(frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(patch, (size, size), interpolation=interp)
 
 
+MAX_PYRAMID_LEVEL = 5
+
+
+def _pyramid(plane: np.ndarray, levels: int) -> list[np.ndarray]:
+    """``[plane, pyrDown(plane), ...]``: ``levels + 1`` Gaussian-reduced copies (each half the
+    size; pixel ``i`` of a level is centred on pixel ``2 i`` of the level below)."""
+    out = [plane]
+    for _ in range(levels):
+        if min(out[-1].shape) < 2:
+            break
+        out.append(cv2.pyrDown(out[-1]))
+    return out
+
+
+def cut_crops_yuv420(pic: Yuv420Picture, boxes: np.ndarray, size: int) -> np.ndarray:
+    """(n, size, size, 3) uint8 RGB crops of a 4:2:0 picture for (n, 3) finite boxes
+    ``(cu, cv, side)`` in pixels (the box covers ``cu - side/2 .. cu + side/2``, as
+    :func:`cut_crop`); parts outside the picture are black.
+
+    Each crop samples its box at ``size`` x ``size`` evenly spaced points, bilinearly, in all
+    three planes (chroma at its own siting, :class:`~footcoach.io.yuv.Yuv420Picture`), and
+    only those samples are converted to RGB. A box of ``side >= 2 * size`` is sampled from a
+    Gaussian-reduced copy of the planes (``cv2.pyrDown``, one halving per doubling of
+    ``side / size``) so that large boxes are averaged, not aliased.
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 3)
+    n = len(boxes)
+    out = np.empty((n, size, size, 3), np.uint8)
+    if n == 0:
+        return out
+    if not np.isfinite(boxes).all():
+        raise ValueError("boxes must be finite")
+    ratio = np.maximum(boxes[:, 2] / size, 1.0)
+    level = np.minimum(np.floor(np.log2(ratio)).astype(int), MAX_PYRAMID_LEVEL)
+    top = int(level.max())
+    planes = [_pyramid(pic.y, top), _pyramid(pic.u, top), _pyramid(pic.v, top)]
+    level = np.minimum(level, min(len(p) for p in planes) - 1)
+    black = pic.black
+    matrix = pic.rgb_matrix()
+    half = (size + 1) // 2
+    for lv in np.unique(level):
+        idx = np.flatnonzero(level == lv)
+        b = boxes[idx].astype(np.float32)
+        k = idx.size
+        scale = np.float32(2.0 ** -int(lv))
+        x0 = (b[:, 0] - b[:, 2] / 2.0) * scale  # box corner, this level's continuous coords
+        y0 = (b[:, 1] - b[:, 2] / 2.0) * scale
+        side = b[:, 2] * scale
+        # luma: size x size samples at the box's evenly spaced points, as pixel indices
+        # (pixel i covers i .. i + 1; pyrDown keeps pixel 2i's centre at pixel i)
+        g = (np.arange(size, dtype=np.float32) + 0.5) / size
+        luma = np.empty((2, k, size, size), np.float32)  # (x, y) maps
+        luma[0] = (x0[:, None] + g[None] * side[:, None] - 0.5)[:, None, :]
+        luma[1] = (y0[:, None] + g[None] * side[:, None] - 0.5)[:, :, None]
+        # chroma: half x half samples (2x2 output pixels each), chroma sample (j, i) centred
+        # on luma (2i + 0.5, 2j + 1) in continuous coords
+        gc = (np.arange(half, dtype=np.float32) + 0.5) / half
+        chroma = np.empty((2, k, half, half), np.float32)
+        chroma[0] = ((x0[:, None] + gc[None] * side[:, None] - 0.5) / 2.0)[:, None, :]
+        chroma[1] = ((y0[:, None] + gc[None] * side[:, None] - 1.0) / 2.0)[:, :, None]
+        lx, ly = luma.reshape(2, k * size, size)
+        cx, cy = chroma.reshape(2, k * half, half)
+        y = cv2.remap(planes[0][lv], lx, ly, cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_CONSTANT, borderValue=black[0])
+        uv = [cv2.resize(cv2.remap(planes[c][lv], cx, cy, cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=black[c]),
+                         (2 * half, 2 * k * half), interpolation=cv2.INTER_NEAREST)
+              for c in (1, 2)]
+        if half * 2 != size:  # odd crop size: drop each crop's last row and column of chroma
+            uv = [c.reshape(k, 2 * half, 2 * half)[:, :size, :size].reshape(k * size, size)
+                  for c in uv]
+        rgb = cv2.transform(cv2.merge([y, *uv]), matrix).reshape(k, size, size, 3)
+        if k == n:
+            return rgb
+        out[idx] = rgb
+    return out
+
+
 def nearest_frames(frame_times: np.ndarray, targets: np.ndarray, start_s: float
                    ) -> np.ndarray:
     """(T,) index of the frame nearest to each session time in ``targets`` (-1 outside the
@@ -206,15 +287,21 @@ def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
     for group in np.split(order, bounds) if order.size else []:
         if cancel is not None and cancel():
             raise FootcoachError("cancelled", reader.path, f"frame {int(frames[group[0]])}")
-        frame = reader.frame(int(frames[group[0]]))
+        index = int(frames[group[0]])
         crops = np.zeros((group.size, n_players, crop_px, crop_px, 3), np.uint8)
         valid = np.zeros((group.size, n_players), bool)
+        pic = reader.picture_yuv420(index) if cal is not None else None
         if cal is None:
-            whole = cv2.resize(frame, (crop_px, crop_px), interpolation=cv2.INTER_AREA)
+            whole = cv2.resize(reader.frame(index), (crop_px, crop_px),
+                               interpolation=cv2.INTER_AREA)
             crops[:] = whole
             valid[:] = True
+        elif pic is not None:
+            valid[:] = visible[group]
+            crops[valid] = cut_crops_yuv420(pic, all_boxes[group][valid], crop_px)
         else:
             valid[:] = visible[group]
+            frame = reader.frame(index)
             for a, p in zip(*np.nonzero(valid), strict=True):
                 crops[a, p] = cut_crop(frame, all_boxes[group[a], p], crop_px)
         yield group, crops, valid
