@@ -159,3 +159,21 @@ def test_iter_crops_reads_both_paths_alike(tmp_path: Path, pix_fmt: str):
             ref = cut_crop(frame, boxes[p], 24).astype(float)
             diff = np.abs(crops[t, p].astype(float) - ref)
             assert diff.mean() < (0.01 if pix_fmt == "yuv444p" else 6.0), (t, p, diff.mean())
+
+
+@pytest.mark.parametrize("side", [32.0, 64.0, 128.0])  # pyramid levels 0, 1, 2
+def test_crops_keep_their_geometry_at_every_pyramid_level(side: float):
+    """A white square of half the box's side, centred in the box, fills the crop's middle
+    half whatever the level the box is sampled from."""
+    y = np.full((256, 256), 16, np.uint8)
+    lo, hi = int(128 - side / 4), int(128 + side / 4)
+    y[lo:hi, lo:hi] = 235
+    pic = yuv420_picture(_frame(y, np.full((128, 128), 128), np.full((128, 128), 128)))
+    assert pic is not None
+    crop = cut_crops_yuv420(pic, np.array([[128.0, 128.0, side]]), 16)[0, :, :, 1].astype(float)
+    white = crop > 128
+    across = np.flatnonzero(white[8])  # white columns of the middle row
+    down = np.flatnonzero(white[:, 8])  # white rows of the middle column
+    assert across.min() == 4 and across.max() == 11, across
+    assert down.min() == 4 and down.max() == 11, down
+    assert crop[1, 1] < 10 and crop[8, 8] > 245

@@ -191,22 +191,24 @@ def cut_crops_yuv420(pic: Yuv420Picture, boxes: np.ndarray, size: int) -> np.nda
         idx = np.flatnonzero(level == lv)
         b = boxes[idx].astype(np.float32)
         k = idx.size
-        scale = np.float32(2.0 ** -int(lv))
-        x0 = (b[:, 0] - b[:, 2] / 2.0) * scale  # box corner, this level's continuous coords
-        y0 = (b[:, 1] - b[:, 2] / 2.0) * scale
-        side = b[:, 2] * scale
-        # luma: size x size samples at the box's evenly spaced points, as pixel indices
-        # (pixel i covers i .. i + 1; pyrDown keeps pixel 2i's centre at pixel i)
-        g = (np.arange(size, dtype=np.float32) + 0.5) / size
+        scale = np.float32(2.0 ** -int(lv))  # pyrDown keeps pixel 2i's centre at pixel i
+        x0, y0, side = b[:, 0] - b[:, 2] / 2.0, b[:, 1] - b[:, 2] / 2.0, b[:, 2]
+
+        def points(n_out: int, x0: np.ndarray = x0, side: np.ndarray = side) -> np.ndarray:
+            """(k, n_out) evenly spaced sample points across each box, in continuous
+            full-resolution coordinates (pixel i covers i .. i + 1)."""
+            g = (np.arange(n_out, dtype=np.float32) + 0.5) / n_out
+            return x0[:, None] + g[None] * side[:, None]
+
+        # luma: size x size samples as pixel indices of this level
         luma = np.empty((2, k, size, size), np.float32)  # (x, y) maps
-        luma[0] = (x0[:, None] + g[None] * side[:, None] - 0.5)[:, None, :]
-        luma[1] = (y0[:, None] + g[None] * side[:, None] - 0.5)[:, :, None]
-        # chroma: half x half samples (2x2 output pixels each), chroma sample (j, i) centred
-        # on luma (2i + 0.5, 2j + 1) in continuous coords
-        gc = (np.arange(half, dtype=np.float32) + 0.5) / half
+        luma[0] = ((points(size) - 0.5) * scale)[:, None, :]
+        luma[1] = ((points(size, y0) - 0.5) * scale)[:, :, None]
+        # chroma: half x half samples (2x2 output pixels each); chroma sample (j, i) is
+        # centred on luma (2i + 0.5, 2j + 1) in continuous coordinates
         chroma = np.empty((2, k, half, half), np.float32)
-        chroma[0] = ((x0[:, None] + gc[None] * side[:, None] - 0.5) / 2.0)[:, None, :]
-        chroma[1] = ((y0[:, None] + gc[None] * side[:, None] - 1.0) / 2.0)[:, :, None]
+        chroma[0] = ((points(half) - 0.5) / 2.0 * scale)[:, None, :]
+        chroma[1] = ((points(half, y0) - 1.0) / 2.0 * scale)[:, :, None]
         lx, ly = luma.reshape(2, k * size, size)
         cx, cy = chroma.reshape(2, k * half, half)
         y = cv2.remap(planes[0][lv], lx, ly, cv2.INTER_LINEAR,
