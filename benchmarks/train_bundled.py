@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/train_bundled.py --work /tmp/footcoach-bundle
 
-Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--work``):
+Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--work``,
+``--to-stage`` stops after one):
 
 1. ``simulate``: 24 synthetic sessions (seeds 11-34; 8-12 players; 3 minutes of 4 drills each,
    the drill kinds rotating over ``DRILL_GROUPS``; no video, which this model does not read:
@@ -332,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/footcoach-bundle"))
     ap.add_argument("--models", type=Path, default=ROOT / "models")
     ap.add_argument("--from-stage", choices=STAGES, default="simulate")
+    ap.add_argument("--to-stage", choices=STAGES, default="package",
+                    help="stop after this stage (dataset: only the sessions and data.h5)")
     ap.add_argument("--minutes", type=float, default=3.0, help="minutes per session")
     ap.add_argument("--video", metavar="WxH", default=None,
                     help="also render the sessions' video at this size (not read by the model)")
@@ -348,14 +351,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    first = STAGES.index(args.from_stage)
+    first, last = STAGES.index(args.from_stage), STAGES.index(args.to_stage)
+    if first > last:
+        ap.error(f"--from-stage {args.from_stage} comes after --to-stage {args.to_stage}")
     outs = [work / f"s{seed}" for seed, _ in SESSIONS]
     if first <= 0:
         outs = simulate(work, args.minutes, args.video)
-    if first <= 1:
+    if first <= 1 <= last:
         fc("dataset", "build", *map(str, outs), "--out", str(work / "data.h5"), "--seed", "0",
            "--context", args.context, "--force")
     train_s = None
+    if last < 2:
+        return 0
     if first <= 2:
         t0 = time.perf_counter()
         fc("train", str(work / "data.h5"), "--out", str(work / "model"), "--modalities",
@@ -363,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
            "--max-minutes", str(args.max_minutes), "--seed", "0", "--device", args.device,
            "--loss-weights", args.loss_weights, "--context-bins", str(args.context_bins))
         train_s = time.perf_counter() - t0
+    if last < 3:
+        return 0
     package(work, args.models, train_s)
     return 0
 
