@@ -16,6 +16,7 @@ through the RGB path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import av
 import numpy as np
@@ -50,8 +51,10 @@ class Yuv420Picture:
         return rgb_matrix(bt709=self.bt709, full_range=self.full_range)
 
 
+@lru_cache(maxsize=4)
 def rgb_matrix(*, bt709: bool, full_range: bool) -> np.ndarray:
-    """(3, 4) float64 ``M`` with ``rgb = M[:, :3] @ (Y, U, V) + M[:, 3]`` (values 0-255)."""
+    """(3, 4) float64 ``M`` with ``rgb = M[:, :3] @ (Y, U, V) + M[:, 3]`` (values 0-255).
+    Cached: the same read-only array for the same arguments (it is computed per picture)."""
     kr, kb = _KR_KB[bt709]
     kg = 1.0 - kr - kb
     ys, cs = (1.0, 1.0) if full_range else (255.0 / 219.0, 255.0 / 224.0)
@@ -60,7 +63,9 @@ def rgb_matrix(*, bt709: bool, full_range: bool) -> np.ndarray:
                      [ys, -2.0 * kb * (1.0 - kb) / kg * cs, -2.0 * kr * (1.0 - kr) / kg * cs],
                      [ys, 2.0 * (1.0 - kb) * cs, 0.0]])
     offset = -coef @ np.array([y0, 128.0, 128.0])
-    return np.c_[coef, offset]
+    matrix = np.c_[coef, offset]
+    matrix.setflags(write=False)
+    return matrix
 
 
 def _plane(frame: av.VideoFrame, k: int) -> np.ndarray:
