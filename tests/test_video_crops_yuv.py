@@ -12,7 +12,13 @@ import pytest
 
 from footcoach.domain.calibration import CameraCalibration
 from footcoach.io.video import VideoReader
-from footcoach.io.video_crops import cut_crop, cut_crops_yuv420, iter_crops
+from footcoach.io.video_crops import (
+    crop_boxes,
+    cut_crop,
+    cut_crops_yuv420,
+    iter_crops,
+    scaled_calibration,
+)
 from footcoach.io.video_writer import H264Writer
 from footcoach.io.yuv import Yuv420Picture, rgb_matrix, yuv420_picture
 
@@ -151,7 +157,6 @@ def test_iter_crops_reads_both_paths_alike(tmp_path: Path, pix_fmt: str):
     valid = np.concatenate([g[2] for g in got])
     np.testing.assert_array_equal(idx, [0, 1, 2])
     assert valid.all()
-    from footcoach.io.video_crops import crop_boxes, scaled_calibration
     cal = scaled_calibration(_identity_calibration(), 128, 96)
     for t, frame in enumerate(frames):
         boxes = crop_boxes(cal, xy[t])
