@@ -322,6 +322,31 @@ def test_cli_build_and_info(sessions, tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "missing.h5")]) == 2
 
 
+def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
+    """``--test-sessions`` names the folders whose players form the whole test split; a name
+    that is not among the sessions, or naming them all, is refused before any work."""
+    out = tmp_path / "pinned.h5"
+    assert main(["dataset", "build", *map(str, sessions), "--out", str(out),
+                 "--test-sessions", sessions[1].name]) == 0
+    with DatasetFile(out) as ds:
+        split = {SPLITS[int(s)] for s in ds.windows["split"]}
+        by_session = {ds.sessions[p["session"]]["path"]: set() for p in ds.players}
+        for p in ds.players:
+            by_session[ds.sessions[p["session"]]["path"]].add(p["split"])
+    assert split == {"train", "val", "test"}
+    assert by_session[str(sessions[1].resolve())] == {"test"}
+    assert "test" not in by_session[str(sessions[0].resolve())]
+    capsys.readouterr()
+    bad = tmp_path / "bad.h5"
+    assert main(["dataset", "build", *map(str, sessions), "--out", str(bad),
+                 "--test-sessions", "nope"]) == 2
+    assert "test session 'nope' is not among the sessions given" in capsys.readouterr().err
+    assert main(["dataset", "build", *map(str, sessions), "--out", str(bad), "--test-sessions",
+                 f"{sessions[0].name},{sessions[1].name}"]) == 2
+    assert "nothing is left to train on" in capsys.readouterr().err
+    assert not bad.exists()
+
+
 def test_cli_build_with_player_context_only(sessions, tmp_path):
     """``--context player`` keeps the first twelve features, equal to the default build's;
     ``--context all`` adds the capacity features after the default 31."""

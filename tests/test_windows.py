@@ -403,6 +403,22 @@ def test_splits_group_players_and_hold_out_whole_sessions():
     assert set(one.tolist()) == {0, 1, 2}
 
 
+def test_named_test_sessions_form_the_whole_test_split():
+    """Pinned test sessions: exactly they are the test split (here 2 of 6, fewer than the
+    drawn rule would take with 2 sessions or more), the others split train / validation."""
+    rng = np.random.default_rng(2)
+    n_sessions, per = 6, 10
+    sessions = np.repeat(np.arange(n_sessions), per)
+    group = np.concatenate([np.full(int(n), g) for g, n in
+                            enumerate(rng.integers(40, 80, n_sessions * per))])
+    action = rng.integers(0, 12, group.size)
+    for pinned in ([1, 4], [0], [2, 3, 5]):
+        split = assign_splits(group, action, n_sessions * per, sessions, (0.7, 0.15, 0.15),
+                              seed=3, test_sessions=pinned)
+        np.testing.assert_array_equal(split == 2, np.isin(sessions, pinned))
+        assert set(split[~np.isin(sessions, pinned)].tolist()) == {0, 1}
+
+
 def test_blocks_give_the_same_steps_as_the_whole_session():
     t_imu = np.arange(0, 2001) / 100.0
     t_gps = np.arange(0, 201) / 10.0

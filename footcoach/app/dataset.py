@@ -26,6 +26,9 @@ Which windows are kept (the ``windows`` table; steps are stored whatever is kept
    are assigned greedily, largest group first, to the split that best reduces the squared
    deviation of the per-class counts (and the total) from the 70/15/15 targets, after giving
    the validation and test splits one group each when there are enough groups.
+   ``BuildSettings.test_sessions`` names the test sessions instead (folder names): those
+   sessions are the whole test split, whatever their number, so that datasets of different
+   session sets can be scored on the same held-out sessions.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ class BuildSettings:
     ball. ``ball_noise_m`` / ``ball_gap_share``: tracking errors added to that (exact, simulated)
     ball, :func:`footcoach.synth.tracking_error.degrade_ball` (seeded by ``seed`` and the
     session's index). ``block_steps``: steps decoded per video block (memory: block x players
-    crops).
+    crops). ``test_sessions``: folder names of the sessions that form the test split (empty:
+    drawn by ``seed``, rule 3 of the module docstring).
     """
 
     seed: int = 0
@@ -88,6 +92,7 @@ class BuildSettings:
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     balance_ratio: float = 3.0
     min_present: float = 0.5
+    test_sessions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -156,6 +161,7 @@ def build_dataset(sessions: Sequence[str | Path], out: str | Path,
         raise ValueError("imu_offsets must be 'manifest' or 'labels'")
     if not sessions:
         raise FootcoachError("no sessions given", out)
+    test_index = _test_session_indices(sessions, s.test_sessions, out)
     start = time.perf_counter()
     total = _UNITS_PER_SESSION * len(sessions)
     cands = _Candidates()
@@ -173,7 +179,8 @@ def build_dataset(sessions: Sequence[str | Path], out: str | Path,
         c = cands.arrays()
         keep, weight, probs = balance_windows(c["action"], s.balance_ratio)
         group_split = assign_splits(c["group"][keep], c["action"][keep], len(player_docs),
-                                    [d["session"] for d in player_docs], s.fractions, s.seed)
+                                    [d["session"] for d in player_docs], s.fractions, s.seed,
+                                    test_sessions=test_index)
         split = group_split[c["group"][keep]]
         for j, d in enumerate(player_docs):
             d["split"] = SPLITS[int(group_split[j])]
@@ -395,13 +402,31 @@ def balance_windows(action: np.ndarray, ratio: float
     return keep, weight, probs
 
 
+def _test_session_indices(sessions: Sequence[str | Path], names: Sequence[str],
+                          out: str | Path) -> list[int] | None:
+    """Indices into ``sessions`` of the folders named in ``names`` (None when no names)."""
+    if not names:
+        return None
+    folders = [Path(f).name for f in sessions]
+    missing = [n for n in names if n not in folders]
+    if missing:
+        raise FootcoachError(f"test session {missing[0]!r} is not among the sessions given "
+                             f"({', '.join(folders)})", out)
+    index = sorted({i for i, f in enumerate(folders) if f in names})
+    if len(index) == len(folders):
+        raise FootcoachError("every session is a test session; nothing is left to train on",
+                             out)
+    return index
+
+
 def assign_splits(group: np.ndarray, action: np.ndarray, n_groups: int,
-                  group_session: Sequence[int], fractions: Sequence[float], seed: int
-                  ) -> np.ndarray:
+                  group_session: Sequence[int], fractions: Sequence[float], seed: int, *,
+                  test_sessions: Sequence[int] | None = None) -> np.ndarray:
     """Split index (0 train, 1 val, 2 test) per group (rule 3 of the module docstring).
 
     ``group``/``action``: (M,) group index and action class of each kept window;
-    ``group_session``: (n_groups,) session index of each group.
+    ``group_session``: (n_groups,) session index of each group; ``test_sessions``: session
+    indices that form the test split (None: drawn).
     """
     rng = np.random.default_rng([seed, 7])
     frac = np.asarray(fractions, np.float64) / np.sum(fractions)
@@ -414,7 +439,12 @@ def assign_splits(group: np.ndarray, action: np.ndarray, n_groups: int,
     grand = totals.sum()
     uniq = np.unique(sessions)
     open_splits = [0, 1, 2]
-    if uniq.size >= TEST_SESSIONS_MIN:  # whole sessions to test
+    if test_sessions is not None:
+        test = np.isin(sessions, np.asarray(test_sessions, np.int64))
+        split[test] = 2
+        free &= ~test
+        open_splits = [0, 1]
+    elif uniq.size >= TEST_SESSIONS_MIN:  # whole sessions to test
         sess_tot = {int(u): totals[sessions == u].sum() for u in uniq}
         chosen: list[int] = []
         have = 0.0

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "position noise of M metres (standard deviation per axis)")
     b.add_argument("--ball-gaps", type=float, default=0.0, metavar="SHARE",
                    help="...and gaps (about 1 s each) hiding this share (0..1) of its samples")
+    b.add_argument("--test-sessions", default="", metavar="NAMES",
+                   help="comma-separated folder names of the sessions that form the test split "
+                        "(default: whole sessions drawn by --seed when there are 4 or more)")
     b.add_argument("--force", action="store_true", help="overwrite an existing output file")
     b.set_defaults(func=cmd_build)
 
@@ -69,7 +72,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  imu_offsets=args.imu_offsets, balance_ratio=args.balance,
                                  spec=WindowSpec(context_features=features),
                                  ball_from_labels=not args.no_ball,
-                                 ball_noise_m=args.ball_noise, ball_gap_share=args.ball_gaps)
+                                 ball_noise_m=args.ball_noise, ball_gap_share=args.ball_gaps,
+                                 test_sessions=tuple(n.strip() for n in
+                                                     args.test_sessions.split(",") if n.strip()))
         if not (args.ball_noise >= 0 and 0 <= args.ball_gaps < 1):
             raise ValueError(f"--ball-noise must be >= 0 and --ball-gaps in 0..1 (below 1), "
                              f"got {args.ball_noise} and {args.ball_gaps}")
