@@ -121,10 +121,11 @@ def iter_build_proxy(source: str | Path, dest: str | Path,
         times = np.array(reader.frame_times)
         size = proxy_size(reader.width, reader.height, max_size)
         fps = reader.fps
+        turns = reader.rotation // 90
     total = int(times.size)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.part.mp4")
-    frames = _transcode(source, tmp, size, fps)
+    frames = _transcode(source, tmp, size, fps, turns)
     try:
         done = 0
         for done in frames:
@@ -145,10 +146,12 @@ def iter_build_proxy(source: str | Path, dest: str | Path,
         tmp.unlink(missing_ok=True)
 
 
-def _transcode(source: Path, dest: Path, size: tuple[int, int],
-               fps: float) -> Generator[int, None, None]:
-    """Decode every frame of ``source``, scale it to ``size`` and encode it as an all-intra
-    H.264 frame with its own timestamp; yields the number of frames written so far."""
+def _transcode(source: Path, dest: Path, size: tuple[int, int], fps: float,
+               turns: int = 0) -> Generator[int, None, None]:
+    """Decode every frame of ``source``, scale it to ``size`` (the shown picture's), turn it
+    ``turns`` quarter turns counter-clockwise (the source's display rotation, so that the proxy
+    is stored upright) and encode it as an all-intra H.264 frame with its own timestamp;
+    yields the number of frames written so far."""
     container = _open(source)
     out: av.container.OutputContainer | None = None
     try:
@@ -170,7 +173,7 @@ def _transcode(source: Path, dest: Path, size: tuple[int, int],
             if pts is None:  # a stream without timestamps: frame index at the nominal rate
                 pts = round(count / float(rate) / float(time_base))
             first = pts if first is None else first
-            small = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+            small = _shown(frame, size, turns)
             small.pts = pts - first
             small.time_base = time_base
             for packet in enc.encode(small):
@@ -185,6 +188,17 @@ def _transcode(source: Path, dest: Path, size: tuple[int, int],
         if out is not None:
             with contextlib.suppress(*_AvErrors):
                 out.close()
+
+
+def _shown(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> av.VideoFrame:
+    """``frame`` scaled to the shown ``size`` and turned upright, as yuv420p."""
+    if turns % 4 == 0:
+        return frame.reformat(width=size[0], height=size[1], format="yuv420p")
+    stored = size if turns % 2 == 0 else (size[1], size[0])
+    rgb = frame.to_ndarray(format="rgb24", width=stored[0], height=stored[1])
+    upright = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(rgb, turns)),
+                                         format="rgb24")
+    return upright.reformat(format="yuv420p")
 
 
 def _open(source: Path) -> av.container.InputContainer:

@@ -9,6 +9,10 @@ by index or time:
   instead of seeking again; that is what playback and stepping need.
 * ``frame_times`` holds the presentation time of every frame in seconds relative to the first
   frame, so variable-frame-rate files (phones) map to the session clock correctly.
+* Phone videos carry a display rotation (the container's display matrix: a phone held upside
+  down or upright). Frames come out as they are meant to be shown, turned by the rotation's
+  nearest quarter turn, and ``width``/``height`` are those of the shown picture; every pixel
+  coordinate in footcoach (pitch calibration, tracking boxes, crops) refers to that picture.
 * Every problem with the file (missing, empty, not a video, no video stream, truncated, damaged
   frames) is raised as :class:`~footcoach.errors.FootcoachError` naming the file and, where it
   applies, the frame index and time. PyAV exceptions never escape.
@@ -166,7 +170,8 @@ class VideoReader:
     """Random-access, frame-accurate reader for one video file.
 
     ``VideoReader(path)`` opens the file and indexes it; use it as a context manager or call
-    :meth:`close`. Frames are returned as ``(height, width, 3)`` uint8 RGB arrays.
+    :meth:`close`. Frames are returned as ``(height, width, 3)`` uint8 RGB arrays, turned by
+    the stream's display rotation (:attr:`rotation`).
 
     ``thread_type`` is FFmpeg's decoder threading: ``"AUTO"`` (frame + slice threads, one per
     CPU; best throughput on multi-core machines) or ``"SLICE"`` (effectively one thread for
@@ -191,6 +196,24 @@ class VideoReader:
         self._seek_count = 0
         self._target_pts = 0
         self._closed = False
+        self._turns = 0
+        self._peek_rotation()
+
+    def _peek_rotation(self) -> None:
+        """Read the display rotation from the first frame (FFmpeg attaches the container's
+        display matrix to decoded frames); a first frame that does not decode leaves it 0, and
+        its error comes back when that frame is asked for."""
+        try:
+            first = self._decode_to(0)
+        except FootcoachError:
+            self._decoder = None
+            self._last_index = -1
+            self._last_frame = None
+            return
+        self._turns = quarter_turns(float(first.rotation))
+        self._seek_count = 0  # the opening's seek is not counted
+        if self._turns % 2:
+            self._width, self._height = self._height, self._width
 
     def _init_metadata(self) -> None:
         stream = self._stream
@@ -254,6 +277,12 @@ class VideoReader:
         return self._height
 
     @property
+    def rotation(self) -> int:
+        """Counter-clockwise turn applied to the stored pictures to show them, in degrees
+        (0, 90, 180 or 270; an upright phone video is usually 270)."""
+        return 90 * self._turns
+
+    @property
     def codec(self) -> str:
         return str(self._stream.codec_context.name)
 
@@ -315,12 +344,21 @@ class VideoReader:
 
         ``size=(width, height)`` scales the frame during colour conversion.
         """
-        return _to_rgb(self._decode_to(self._check_index(index)), size)
+        return self._rgb(self._decode_to(self._check_index(index)), size)
+
+    def _rgb(self, frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+        """``frame`` as shown: converted to RGB (scaled to ``size``) and turned."""
+        if not self._turns:
+            return _to_rgb(frame, size)
+        stored = size if size is None or self._turns % 2 == 0 else (size[1], size[0])
+        return np.ascontiguousarray(np.rot90(_to_rgb(frame, stored), self._turns))
 
     def picture_yuv420(self, index: int) -> Yuv420Picture | None:
         """Frame ``index`` as 8-bit 4:2:0 planes (no colour conversion, no copy), or None when
-        the stream is in another format (use :meth:`frame`). See :mod:`footcoach.io.yuv`."""
-        return yuv420_picture(self._decode_to(self._check_index(index)))
+        the stream is in another format or has a display rotation (use :meth:`frame`). See
+        :mod:`footcoach.io.yuv`."""
+        frame = self._decode_to(self._check_index(index))
+        return None if self._turns else yuv420_picture(frame)
 
     def iter_frames(
         self,
@@ -344,7 +382,7 @@ class VideoReader:
         if start < 0:
             raise IndexError(f"start {start} is negative")
         for i in range(start, stop, step):
-            yield i, float(self._times[i]), _to_rgb(self._decode_to(i), size)
+            yield i, float(self._times[i]), self._rgb(self._decode_to(i), size)
 
     def _check_index(self, index: int) -> int:
         i = int(index)
@@ -472,6 +510,14 @@ class VideoReader:
             f"VideoReader({str(self._path)!r}, {self._width}x{self._height}, "
             f"{self.frame_count} frames, {self._fps:.3f} fps)"
         )
+
+
+def quarter_turns(rotation_deg: float) -> int:
+    """Counter-clockwise quarter turns (0-3) nearest to a display rotation in degrees (PyAV's
+    ``VideoFrame.rotation``: counter-clockwise, -180..180)."""
+    if not np.isfinite(rotation_deg):
+        return 0
+    return int(round(rotation_deg / 90.0)) % 4
 
 
 def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
