@@ -517,7 +517,7 @@ def quarter_turns(rotation_deg: float) -> int:
     ``VideoFrame.rotation``: counter-clockwise, -180..180)."""
     if not np.isfinite(rotation_deg):
         return 0
-    return int(round(rotation_deg / 90.0)) % 4
+    return round(rotation_deg / 90.0) % 4
 
 
 def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
