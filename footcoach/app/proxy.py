@@ -196,8 +196,8 @@ def _shown(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> av.VideoF
         return frame.reformat(width=size[0], height=size[1], format="yuv420p")
     stored = size if turns % 2 == 0 else (size[1], size[0])
     rgb = frame.to_ndarray(format="rgb24", width=stored[0], height=stored[1])
-    upright = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(rgb, turns)),
-                                         format="rgb24")
+    upright = av.VideoFrame.from_ndarray(
+        np.ascontiguousarray(np.rot90(rgb, turns), dtype=np.uint8), format="rgb24")
     return upright.reformat(format="yuv420p")
 
 

@@ -178,6 +178,9 @@ class VideoReader:
     x264 streams; lower latency on a busy 2-core machine).
     """
 
+    _width: int  # of the shown picture (after the display rotation), pixels
+    _height: int
+
     def __init__(self, path: str | Path, *, thread_type: str = "AUTO"):
         self._path = Path(path)
         self.diagnostics = Diagnostics()
