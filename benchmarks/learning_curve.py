@@ -3,9 +3,9 @@ sessions, scored on the same held-out sessions. Synthetic data only.
 
     .venv/bin/python benchmarks/learning_curve.py --work /tmp/lc --counts 24,48,72
 
-The sessions follow ``benchmarks/train_bundled.py``'s recipe, continued past its 24: session
-``k`` has seed ``11 + k``, ``(10, 8, 12, 10, 10, 10)[k % 6]`` players and the drill group
-``DRILL_GROUPS[k % 7]`` (3 minutes, no video), so the first 24 are the bundled model's. For each
+The sessions follow ``benchmarks/train_bundled.py``'s recipe (``train_bundled.simulate``):
+session ``k`` has seed ``11 + k``, ``(10, 8, 12, 10, 10, 10)[k % 6]`` players and the drill group
+``DRILL_GROUPS[k % 7]`` (3 minutes, no video); counts past the bundled model's continue it. For each
 count ``n`` the first ``n`` sessions are cut into ``data-n.h5`` with the bundled model's test
 sessions pinned (``footcoach dataset build --test-sessions s12,s17,s18,s31``), and a model is
 trained with the bundled model's settings (``footcoach train``: IMU + context, batch 64, loss
@@ -27,16 +27,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_bundled import CONTEXT_BINS, DRILL_GROUPS, LOSS_WEIGHTS
+from train_bundled import CONTEXT_BINS, LOSS_WEIGHTS, TEST_SESSIONS, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_SESSIONS = ("s12", "s17", "s18", "s31")
-_PLAYERS = (10, 8, 12, 10, 10, 10)
-
-
-def session_recipe(k: int) -> tuple[int, int, str]:
-    """(seed, players, drills) of session ``k`` (0-based), as train_bundled's for k < 24."""
-    return 11 + k, _PLAYERS[k % 6], DRILL_GROUPS[k % len(DRILL_GROUPS)]
 
 
 def _footcoach(*args: str, threads: int | None = None) -> list[str]:
@@ -44,24 +37,6 @@ def _footcoach(*args: str, threads: int | None = None) -> list[str]:
     if threads is not None:
         cmd += ["--threads", str(threads)]
     return cmd
-
-
-def simulate(work: Path, n: int, minutes: float) -> list[Path]:
-    """The first ``n`` sessions in ``work`` (simulating the missing ones, two at a time)."""
-    outs, todo = [], []
-    for k in range(n):
-        seed, players, drills = session_recipe(k)
-        out = work / f"s{seed}"
-        outs.append(out)
-        if not (out / "session.toml").exists():
-            todo.append(_footcoach("simulate", str(out), "--seed", str(seed), "--players",
-                                   str(players), "--minutes", str(minutes), "--drills", drills,
-                                   "--no-video"))
-    for i in range(0, len(todo), 2):
-        procs = [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.DEVNULL) for c in todo[i:i + 2]]
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit("simulation failed")
-    return outs
 
 
 def build(work: Path, sessions: list[Path]) -> Path:
@@ -159,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--counts: each count must exceed 4, the largest must be >= 32 (s31 is the "
                  "21st session)")
     args.work.mkdir(parents=True, exist_ok=True)
-    sessions = simulate(args.work, counts[-1], args.minutes)
+    sessions = simulate(args.work, args.minutes, None, counts[-1])
     for n in counts:
         print(f"dataset of {n} sessions: {build(args.work, sessions[:n])}", flush=True)
     run_training(args.work, train_commands(args.work, counts, args), args.jobs)

@@ -237,7 +237,7 @@ def test_a4_report_pages_text_and_page_numbers(a4_pdf: tuple[Path, int],
     for expected in ("Session report", "demo-session", "Synthetic data", "Physical load",
                      "Actions and tactics", "Timelines", "Execution quality",
                      "Modality attention", "Positions", "Key moments",
-                     "Appendix: data quality per stream", "365"):
+                     "Appendix: data quality per stream", str(len(team_data.events))):
         assert expected in everything, expected
     for caption in team_data.summary.captions.values():
         assert caption in everything
