@@ -383,19 +383,25 @@ def test_balance_thins_frequent_classes_evenly_and_records_weights():
     assert weight[0] == pytest.approx(6.0, rel=1e-3) and weight[-1] == 1.0
 
 
-def test_splits_group_players_and_hold_out_whole_sessions():
-    rng = np.random.default_rng(1)
-    n_sessions, per = 6, 10
-    sessions = np.repeat(np.arange(n_sessions), per)
+def _six_sessions(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """6 sessions x 10 player groups of 40-80 windows with random actions: the session of each
+    group (60,), and the group and action of each window."""
+    rng = np.random.default_rng(seed)
+    sessions = np.repeat(np.arange(6), 10)
     group = np.concatenate([np.full(int(n), g) for g, n in
-                            enumerate(rng.integers(40, 80, n_sessions * per))])
-    action = rng.integers(0, 12, group.size)
-    split = assign_splits(group, action, n_sessions * per, sessions, (0.7, 0.15, 0.15), seed=3)
+                            enumerate(rng.integers(40, 80, sessions.size))])
+    return sessions, group, rng.integers(0, 12, group.size)
+
+
+def test_splits_group_players_and_hold_out_whole_sessions():
+    sessions, group, action = _six_sessions(1)
+    n_groups = sessions.size
+    split = assign_splits(group, action, n_groups, sessions, (0.7, 0.15, 0.15), seed=3)
     test_sessions = set(sessions[split == 2])
     assert test_sessions and not test_sessions & set(sessions[split != 2])
     share = np.bincount(split[group], minlength=3) / group.size
     assert share == pytest.approx([0.7, 0.15, 0.15], abs=0.06)
-    again = assign_splits(group, action, n_sessions * per, sessions, (0.7, 0.15, 0.15), seed=3)
+    again = assign_splits(group, action, n_groups, sessions, (0.7, 0.15, 0.15), seed=3)
     np.testing.assert_array_equal(split, again)
     # one session: groups of players, every split used, class spread follows the targets
     one = assign_splits(group[group < 10], action[group < 10], 10, [0] * 10,
@@ -404,16 +410,11 @@ def test_splits_group_players_and_hold_out_whole_sessions():
 
 
 def test_named_test_sessions_form_the_whole_test_split():
-    """Pinned test sessions: exactly they are the test split (here 2 of 6, fewer than the
-    drawn rule would take with 2 sessions or more), the others split train / validation."""
-    rng = np.random.default_rng(2)
-    n_sessions, per = 6, 10
-    sessions = np.repeat(np.arange(n_sessions), per)
-    group = np.concatenate([np.full(int(n), g) for g, n in
-                            enumerate(rng.integers(40, 80, n_sessions * per))])
-    action = rng.integers(0, 12, group.size)
+    """Pinned test sessions, however many, are exactly the test split; the groups of the
+    other sessions go to training and validation."""
+    sessions, group, action = _six_sessions(2)
     for pinned in ([1, 4], [0], [2, 3, 5]):
-        split = assign_splits(group, action, n_sessions * per, sessions, (0.7, 0.15, 0.15),
+        split = assign_splits(group, action, sessions.size, sessions, (0.7, 0.15, 0.15),
                               seed=3, test_sessions=pinned)
         np.testing.assert_array_equal(split == 2, np.isin(sessions, pinned))
         assert set(split[~np.isin(sessions, pinned)].tolist()) == {0, 1}
