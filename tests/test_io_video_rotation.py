@@ -73,6 +73,7 @@ def test_frames_come_out_turned_as_shown(tmp_path: Path, written: int, shown: in
         assert reader.rotation == shown
         assert (reader.width, reader.height) == ((H, W) if k % 2 else (W, H))
         assert (reader.info.width, reader.info.height) == (reader.width, reader.height)
+        assert reader.info.rotation == shown
         assert reader.seek_count == 0
         for i in (0, 1, 5, 11, 3):  # forward, across keyframes, then back
             rgb = reader.frame(i)
@@ -94,7 +95,8 @@ def test_unrotated_video_is_untouched(tmp_path: Path) -> None:
     path = _write(tmp_path / "r0.mp4", 0)
     stored = _plain_decode(path)
     with VideoReader(path) as reader:
-        assert reader.rotation == 0 and (reader.width, reader.height) == (W, H)
+        assert reader.rotation == reader.info.rotation == 0
+        assert (reader.width, reader.height) == (W, H)
         np.testing.assert_array_equal(reader.frame(7), stored[7])
         assert reader.picture_yuv420(7) is not None
 
@@ -115,3 +117,21 @@ def test_proxy_of_a_turned_video_is_stored_upright(tmp_path: Path) -> None:
         for i in (0, 6, 11):
             diff = np.abs(small.frame(i).astype(int) - source.frame(i).astype(int))
             assert diff.mean() < 6, (i, diff.mean())
+
+
+def test_check_names_the_turned_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`footcoach new` takes an upright phone video; `footcoach check` shows its shown size
+    and the turn."""
+    from footcoach.cli.main import main
+
+    video = _write(tmp_path / "phone.mp4", -90)
+    t = np.arange(400) / 100.0
+    imu = tmp_path / "vest.csv"
+    imu.write_text("time_s,acc_x_g,acc_y_g,acc_z_g,gyro_x_dps,gyro_y_dps,gyro_z_dps\n" + "".join(
+        f"{ti:.2f},0.01,0.02,1.0,0.5,-0.3,0.1\n" for ti in t))
+    session = tmp_path / "s"
+    assert main(["new", str(session), "--video", str(video), "--imu", f"p1={imu}"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(session)]) == 0
+    out = capsys.readouterr().out
+    assert f"{H}x{W} (shown turned 270 deg) h264" in out, out

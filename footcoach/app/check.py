@@ -29,7 +29,9 @@ class CheckReport:
         if loaded.video is not None and s.video is not None:
             v = loaded.video
             cal = "calibrated camera" if s.calibration is not None else "no camera calibration"
-            lines.append(f"Video: {s.video.file}  {v.width}x{v.height} {v.codec} {v.fps:.2f} fps, "
+            turned = f" (shown turned {v.rotation} deg)" if v.rotation else ""
+            lines.append(f"Video: {s.video.file}  {v.width}x{v.height}{turned} {v.codec} "
+                         f"{v.fps:.2f} fps, "
                          f"{v.frame_count} frames, {v.duration_s:.1f} s, starts at "
                          f"{s.video.start_s:.2f} s; {cal}")
         n_imu, n_gps = len(self.aligned.imu), len(loaded.gps)

@@ -52,10 +52,11 @@ class VideoInfo:
     fps: float  # nominal frame rate (frames per second)
     frame_count: int  # exact number of frames (from the packet index)
     duration_s: float  # first frame to end of the last frame, seconds
-    width: int  # pixels
+    width: int  # pixels, of the shown picture (after the display rotation)
     height: int  # pixels
     codec: str  # FFmpeg decoder name, e.g. "h264"
     has_audio: bool
+    rotation: int = 0  # display rotation applied, degrees counter-clockwise (0/90/180/270)
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,7 @@ class VideoReader:
             height=self._height,
             codec=self.codec,
             has_audio=bool(self._container.streams.audio),
+            rotation=self.rotation,
         )
 
     # -- time <-> index ---------------------------------------------------------------------
