@@ -191,10 +191,11 @@ def test_same_seed_same_frames_other_seed_other_look(tmp_path: Path) -> None:
     """The same seed gives the same frames (camera or its calibration) up to a few edge pixels;
     another seed gives another look.
 
-    Bit-identical frames are not asserted: in 3 of 7 full-suite runs of session 12 (never in
-    30 isolated runs) two renders of one seed differed in the same 39 anti-aliased background
-    pixels (one corner, at most 3 levels) in every frame, presumably a float rounding that
-    depends on the process's state. Not found yet; the note of session 12 says so.
+    Bit-identical frames are not asserted: in 4 of 8 full-suite runs of session 12 (never in
+    about 35 isolated runs) two renders of one seed differed, with the same camera as well as
+    through the calibration. Measured once: the same 39 anti-aliased background pixels (one
+    corner, at most 3 levels) in every frame, presumably a float rounding that depends on the
+    process's state. The cause is not found yet (session 12's note).
     """
     traj = tiny_session(1.0)
     cam = default_camera(PITCH, (320, 180))
