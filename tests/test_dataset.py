@@ -22,6 +22,7 @@ from footcoach.domain.windowing import (
     CONTEXT_FEATURES,
     DEFAULT_CONTEXT_FEATURES,
     PLAYER_CONTEXT_FEATURES,
+    RUN_CONTEXT_FEATURES,
     WindowSpec,
 )
 from footcoach.errors import FootcoachError
@@ -349,23 +350,31 @@ def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
 
 def test_cli_build_with_player_context_only(sessions, tmp_path):
     """``--context player`` keeps the first twelve features, equal to the default build's;
-    ``--context all`` adds the capacity features after the default 31."""
+    ``--context runs`` adds the 4 run features after the default 31, ``--context all`` the 3
+    capacity features and then the run features."""
     full, player, every = tmp_path / "full.h5", tmp_path / "player.h5", tmp_path / "all.h5"
+    runs = tmp_path / "runs.h5"
     assert main(["dataset", "build", str(sessions[1]), "--out", str(full)]) == 0
-    assert main(["dataset", "build", str(sessions[1]), "--out", str(player),
-                 "--context", "player"]) == 0
-    assert main(["dataset", "build", str(sessions[1]), "--out", str(every),
-                 "--context", "all"]) == 0
-    with DatasetFile(full) as a, DatasetFile(player) as b, DatasetFile(every) as c:
+    for out, context in ((player, "player"), (every, "all"), (runs, "runs")):
+        assert main(["dataset", "build", str(sessions[1]), "--out", str(out),
+                     "--context", context]) == 0
+    with (DatasetFile(full) as a, DatasetFile(player) as b, DatasetFile(every) as c,
+          DatasetFile(runs) as r):
         assert a.spec.context_features == DEFAULT_CONTEXT_FEATURES
         assert b.spec.context_features == PLAYER_CONTEXT_FEATURES
         assert c.spec.context_features == CONTEXT_FEATURES
+        assert r.spec.context_features == DEFAULT_CONTEXT_FEATURES + RUN_CONTEXT_FEATURES
         ca, cb, cc = a.h5["context"][:], b.h5["context"][:], c.h5["context"][:]
         assert ca.shape[1] == len(DEFAULT_CONTEXT_FEATURES) and cb.shape[1] == 12
         np.testing.assert_array_equal(ca[:, :12], cb)
         np.testing.assert_array_equal(cc[:, :ca.shape[1]], ca)
+        n = ca.shape[1]
+        assert cc.shape[1] == n + 3 + 4
         # these sessions are shorter than the 30 s of track a player's capacity needs
-        assert cc.shape[1] == ca.shape[1] + 3 and not c.h5["context_valid"][:, -3:].any()
+        assert not c.h5["context_valid"][:, n:n + 3].any()
+        # the run features only need the two teams' positions
+        assert c.h5["context_valid"][:, n + 3:].mean() > 0.9
+        np.testing.assert_array_equal(r.h5["context"][:], np.c_[ca, cc[:, n + 3:]])
         team = a.h5["context_valid"][:, 12:23]
         assert team.mean() > 0.9  # two teams: the team-shape features are known
 

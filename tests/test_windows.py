@@ -217,6 +217,38 @@ def test_team_shape_pressure_and_goal_side():
     assert b1[F["attack_progress"]] == pytest.approx(1 - 17 / 40, abs=1e-3)
 
 
+def test_run_features_take_the_fastest_run_and_the_share_running_back():
+    """One team-mate sprinting at goal hardly moves the team's mean velocity; the run features
+    see it, and the share of a team running back."""
+    t = np.arange(0, 101) / 10.0
+    pitch = Pitch(60.0, 40.0)
+    pos = {"a1": line_xy(t, 20.0, 10.0, 0.0, 0.0),  # A attacks x = 60: a1 stands
+           "a2": line_xy(t, 20.0, 20.0, 6.0, 0.0),  # a2 sprints at goal
+           "a3": line_xy(t, 20.0, 30.0, 1.0, 0.0),
+           "b1": line_xy(t, 40.0, 10.0, 3.0, 0.0),  # B attacks x = 0: b1, b2 run back fast
+           "b2": line_xy(t, 40.0, 20.0, 2.5, 0.0),
+           "b3": line_xy(t, 40.0, 30.0, 1.0, 0.0)}  # b3 runs back slowly (under 2 m/s)
+    teams = {p: p[0].upper() for p in pos}
+    every = WindowSpec(context_features=CONTEXT_FEATURES)
+    out = ContextBuilder(pos, teams, pitch, spec=every).steps(step_grid(0.0, 10.0, SPEC))
+    a1, a2, b3 = (out[p][0][4] for p in ("a1", "a2", "b3"))
+    assert a1[F["team_advance_mps"]] == pytest.approx(7.0 / 3, abs=1e-3)
+    assert a1[F["mates_top_advance_mps"]] == pytest.approx(6.0, abs=1e-3)
+    assert a2[F["mates_top_advance_mps"]] == pytest.approx(1.0, abs=1e-3)  # self excluded
+    assert a1[F["opponents_top_advance_mps"]] == pytest.approx(-1.0, abs=1e-3)
+    assert a1[F["team_retreat_share"]] == 0.0
+    assert a1[F["opponents_retreat_share"]] == pytest.approx(2 / 3)
+    assert b3[F["team_retreat_share"]] == pytest.approx(2 / 3)
+    assert b3[F["mates_top_advance_mps"]] == pytest.approx(-2.5, abs=1e-3)
+    assert b3[F["opponents_top_advance_mps"]] == pytest.approx(6.0, abs=1e-3)
+    alone = ContextBuilder({"a1": pos["a1"]}, {"a1": "A"}, pitch,
+                           spec=every).steps(step_grid(0.0, 10.0, SPEC))["a1"][0]
+    run_cols = [F[n] for n in ("mates_top_advance_mps", "opponents_top_advance_mps",
+                               "opponents_retreat_share")]
+    assert np.isnan(alone[:, run_cols]).all()
+    assert (alone[:, F["team_retreat_share"]] == 0.0).all()
+
+
 def test_context_of_an_older_feature_list_keeps_its_columns():
     """A model saved with the first twelve features gets exactly those, in its order."""
     t = np.arange(0, 101) / 10.0

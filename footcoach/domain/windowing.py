@@ -81,7 +81,20 @@ DEFAULT_CONTEXT_FEATURES: tuple[str, ...] = TEAM_ONLY_CONTEXT_FEATURES + BALL_CO
 the capacity features are opt-in (``footcoach dataset build --context all``), as they did not
 improve a test (docs/ablation.md, "Quality score")."""
 
-CONTEXT_FEATURES: tuple[str, ...] = DEFAULT_CONTEXT_FEATURES + CAPACITY_CONTEXT_FEATURES
+RUN_CONTEXT_FEATURES: tuple[str, ...] = (
+    "mates_top_advance_mps",      # the fastest forward run of a team-mate (self excluded): the
+                                  # largest velocity along the own attack axis (m/s)
+    "opponents_top_advance_mps",  # the same for the opponents, along their attack axis (m/s)
+    "team_retreat_share",         # share of the own players (self included) running back
+                                  # towards their own goal faster than 2 m/s (0..1)
+    "opponents_retreat_share",    # the same share for the opponents (0..1)
+)
+"""Runs (:mod:`footcoach.sync.team_context`, no ball needed): one team-mate sprinting at goal
+(a run in behind) or a team running back (retreating) hardly moves a team's mean velocity, so
+these features take the fastest run and the share of players running back."""
+
+CONTEXT_FEATURES: tuple[str, ...] = (DEFAULT_CONTEXT_FEATURES + CAPACITY_CONTEXT_FEATURES
+                                     + RUN_CONTEXT_FEATURES)
 """Every context feature footcoach computes, in this order (any subset may be asked for)."""
 
 BALL_FEATURE_PREFIX = "ball_"

@@ -15,10 +15,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from footcoach.domain.windowing import TEAM_CONTEXT_FEATURES
+from footcoach.domain.windowing import RUN_CONTEXT_FEATURES, TEAM_CONTEXT_FEATURES
 
 PRESSURE_RADIUS_M = 5.0
 """Radius (m) within which opponents count for ``opponents_within_5m``."""
+
+RETREAT_SPEED_MPS = 2.0
+"""Running back faster than this (m/s, towards the own goal) counts for the retreat shares."""
 
 
 def quiet_nanmean(a: np.ndarray, axis: int) -> np.ndarray:
@@ -31,6 +34,12 @@ def quiet_nanmin(a: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmin(a, axis=axis)
+
+
+def quiet_nanmax(a: np.ndarray, axis: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(a, axis=axis)
 
 
 def team_members(teams: Sequence[str]) -> dict[str, np.ndarray]:
@@ -72,6 +81,38 @@ class TeamShape:
                 "spread": quiet_nanmean(np.linalg.norm(xy - centroid[None], axis=2), axis=0),
             }
         return self._cache[team]
+
+    def _advance(self, idx: np.ndarray, team: str) -> np.ndarray:
+        """(len(idx), T) velocities (m/s) of players ``idx`` along ``team``'s attack axis."""
+        return self.sign[team] * self.vel[idx, :, 0]
+
+    def _retreat_share(self, idx: np.ndarray, team: str) -> np.ndarray:
+        """(T,) share of players ``idx`` running back faster than :data:`RETREAT_SPEED_MPS`
+        (NaN where none of them has a known velocity)."""
+        adv = self._advance(idx, team)
+        known = np.isfinite(adv)
+        n = known.sum(axis=0)
+        share = np.sum(known & (adv < -RETREAT_SPEED_MPS), axis=0) / np.maximum(n, 1)
+        return np.where(n > 0, share, np.nan)
+
+    def runs(self, i: int) -> np.ndarray:
+        """(T, len(RUN_CONTEXT_FEATURES)) run features of player ``i`` (NaN where unknown)."""
+        out = np.full((self.xy.shape[1], len(RUN_CONTEXT_FEATURES)), np.nan)
+        team = self.teams[i]
+        if not team:
+            return out
+        col = {name: k for k, name in enumerate(RUN_CONTEXT_FEATURES)}
+        mates = self._members[team][self._members[team] != i]
+        if mates.size:
+            out[:, col["mates_top_advance_mps"]] = quiet_nanmax(self._advance(mates, team), 0)
+        out[:, col["team_retreat_share"]] = self._retreat_share(self._members[team], team)
+        rivals = [t for t in self._members if t != team]
+        if len(rivals) == 1:
+            opp = self._members[rivals[0]]
+            out[:, col["opponents_top_advance_mps"]] = quiet_nanmax(
+                self._advance(opp, rivals[0]), 0)
+            out[:, col["opponents_retreat_share"]] = self._retreat_share(opp, rivals[0])
+        return out
 
     def progress(self, x: np.ndarray, team: str) -> np.ndarray:
         """Progress 0..1 of pitch x coordinates along ``team``'s attack axis."""

@@ -12,7 +12,8 @@ Step ``k`` of the session covers ``[k * step_s, (k + 1) * step_s)`` on the sessi
   ``CONTEXT_RATE_HZ`` samples over the step, computed from smoothed positions of every player
   (:class:`ContextBuilder`; the team-shape ones in :mod:`footcoach.sync.team_context`, the
   ball-relative ones in :mod:`footcoach.sync.ball_context`, the capacity ones from the
-  player's whole session track, :meth:`ContextBuilder.capacity`), those
+  player's whole session track, :meth:`ContextBuilder.capacity`, the runs again from
+  :class:`~footcoach.sync.team_context.TeamShape`), those
   the spec names in its order; NaN where unknown (no ball track, no teammate ...), and a per-step
   flag ``position_valid`` (own position known for at least half the step).
 * Video: ``frames_per_step`` frames at the step's :meth:`StepGrid.frame_times` (centred
@@ -36,6 +37,7 @@ from footcoach.domain.windowing import (
     BALL_CONTEXT_FEATURES,
     CONTEXT_FEATURES,
     PLAYER_CONTEXT_FEATURES,
+    RUN_CONTEXT_FEATURES,
     TEAM_CONTEXT_FEATURES,
     WindowSpec,
 )
@@ -310,6 +312,8 @@ class ContextBuilder:
         n_player, n_team = len(PLAYER_CONTEXT_FEATURES), len(TEAM_CONTEXT_FEATURES)
         need_team = bool(np.any(self._columns >= n_player))
         need_ball = bool(np.any(self._columns >= n_player + n_team)) and self.ball is not None
+        need_runs = bool(np.any(self._columns >= len(CONTEXT_FEATURES)
+                                - len(RUN_CONTEXT_FEATURES)))
         around = (BallContext(ball, ball_vel, all_xy, team_of, self._signs,
                               self.pitch.length_m) if need_ball else None)
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -323,7 +327,10 @@ class ContextBuilder:
             top_speed, top_decel = self.capacity(pid)
             capacity = np.stack([np.full(len(xy), top_speed), np.full(len(xy), top_decel),
                                  player[:, 0] / top_speed], axis=1)
-            feats = np.concatenate([player, team, balls, capacity], axis=1)[:, self._columns]
+            runs = (shape.runs(i) if need_runs
+                    else np.full((len(xy), len(RUN_CONTEXT_FEATURES)), np.nan))
+            feats = np.concatenate([player, team, balls, capacity, runs],
+                                   axis=1)[:, self._columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps stay NaN
                 ctx = np.nanmean(feats.reshape(grid.n, m, -1), axis=1)
