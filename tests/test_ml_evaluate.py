@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+import h5py
 import numpy as np
 import pytest
 from ml_data_fixtures import write_tiny_dataset
@@ -144,6 +145,38 @@ def test_evaluate_writes_consistent_metric_files(trained, tmp_path):
     tv = doc["tactic_team_vote"]
     assert tv["n_samples"] == n and 1 <= tv["n"] <= n and "Team tactic" in md
     assert tv["mean_group_size"] == pytest.approx(n / tv["n"])
+
+
+def test_accuracy_by_distance_to_the_nearest_label_change(trained, tmp_path):
+    """Each window's distance to its player's nearest tactic change, checked by brute force on
+    the step rows; the bins cover every window and their accuracies are the plain ones."""
+    data, model_dir = trained
+    m = evaluate(model_dir, data, split="test", out=tmp_path, device="cpu")
+    model, _ = load_model(model_dir)
+    p = predict(model, data, "test")
+    with h5py.File(data) as f:
+        tactic, t, player = f["tactic"][()], f["t_s"][()], f["player"][()]
+        w = f["windows"]
+        test = np.flatnonzero(w["split"][()] == 2)
+        centre, pid = w["t_s"][()][test], player[w["start"][()][test]]
+    expected = []
+    for c, j in zip(centre, pid, strict=True):
+        rows = np.flatnonzero(player == j)
+        changes = [t[r] for r in rows[1:] if tactic[r] != tactic[r - 1]]
+        expected.append(min((abs(c - x) for x in changes), default=np.inf))
+    np.testing.assert_allclose(p.tactic_change_s, expected, atol=1e-9)
+    assert np.isfinite(p.tactic_change_s).all() and np.unique(p.tactic_change_s).size > 1
+    rows = m["tactic"]["by_label_change"]
+    assert sum(r["n"] for r in rows) == p.tactic_true.size
+    for r in rows:
+        sel = (p.tactic_change_s >= r["from_s"]) & (p.tactic_change_s < r["to_s"])
+        assert r["n"] == sel.sum()
+        if r["n"]:
+            assert r["accuracy"] == pytest.approx(np.mean(p.tactic_true[sel] == p.tactic_pred[sel]))
+    assert sum(r["n"] for r in m["action"]["by_label_change"]) == p.action_true.size
+    md = (tmp_path / "metrics.md").read_text()
+    assert "| distance | action windows | action accuracy | tactic windows |" in md
+    assert "| >= 4 s |" in md and "| 1-2 s |" in md
 
 
 def test_evaluate_without_ball_hides_the_ball_features(trained, tmp_path):

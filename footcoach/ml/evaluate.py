@@ -3,7 +3,8 @@
 Scores (numpy, :mod:`footcoach.analysis.classification`): accuracy and macro-F1 per task, the
 per-class table, confusion matrices (CSV + PNG drawn with Pillow), the quality error in points
 on the 0-100 scale (MAE, RMSE, bias; overall and per true action, beside a reference that
-knows the action but not its execution), and the modality attention averages (PAPER.md section
+knows the action but not its execution), the accuracy by the distance of each window's centre
+to the nearest change of its player's label, and the modality attention averages (PAPER.md section
 5.3): the mean modality weight (video, imu, context) of each window, each step weighted by the
 window's temporal attention, averaged over all windows and per true class of each task. The
 network has one modality attention per step shared by all heads, so "per task" here means
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import textwrap
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,8 @@ class Predictions:
     tactic_probs: np.ndarray  # (N, 8) softmax tactic probabilities
     team_moment: np.ndarray  # (N,) int64 key of (session, team, centre time); unique per
     #                          window for players without a team
+    action_change_s: np.ndarray | None = None  # (N,) s to the nearest change of the player's
+    tactic_change_s: np.ndarray | None = None  # step label (label_change_distance); inf: none
 
 
 @torch.no_grad()
@@ -101,7 +105,51 @@ def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch
                          np.rint(b["t_s"].numpy() * 1000.0)].astype(np.int64))
     ds.close()
     arrays = {k: np.concatenate(v) for k, v in cols.items() if v}
-    return Predictions(**arrays, team_moment=team_moments(data, np.concatenate(who)))
+    who_all = np.concatenate(who)
+    return Predictions(**arrays, team_moment=team_moments(data, who_all),
+                       action_change_s=label_change_distance(data, who_all, "action"),
+                       tactic_change_s=label_change_distance(data, who_all, "tactic"))
+
+
+CHANGE_BINS_S = (0.0, 0.5, 1.0, 2.0, 4.0, float("inf"))
+"""Edges (s) of the distance bins of :func:`accuracy_by_label_change`."""
+
+
+def label_change_distance(data: str | Path, who: np.ndarray, task: str) -> np.ndarray:
+    """(N,) seconds from each window's centre to the nearest change of its player's ``task``
+    label ("action" or "tactic"), inf where that label never changes.
+
+    ``who``: (N, 3) = (session, player index, centre time in ms). Step labels are taken at the
+    step centres, so a change is placed at the start time of the first step with the new label
+    (within a quarter step of the true instant)."""
+    with DatasetFile(data) as ds:
+        label, t, player = ds.h5[task][()], ds.h5["t_s"][()], ds.h5["player"][()]
+    first = np.flatnonzero((label[1:] != label[:-1]) & (player[1:] == player[:-1])) + 1
+    out = np.full(len(who), np.inf)
+    centre = who[:, 2] / 1000.0
+    for pid in np.unique(who[:, 1]):
+        sel = who[:, 1] == pid
+        times = np.sort(t[first[player[first] == pid]])
+        if not times.size:
+            continue
+        k = np.searchsorted(times, centre[sel])
+        before = np.abs(centre[sel] - times[np.clip(k - 1, 0, times.size - 1)])
+        after = np.abs(times[np.clip(k, 0, times.size - 1)] - centre[sel])
+        out[sel] = np.minimum(before, after)
+    return out
+
+
+def accuracy_by_label_change(true: np.ndarray, pred: np.ndarray, distance_s: np.ndarray
+                             ) -> list[dict[str, Any]]:
+    """Accuracy of the windows in each :data:`CHANGE_BINS_S` bin of their distance to the
+    nearest label change: most errors of short phases sit next to their boundaries."""
+    rows = []
+    for lo, hi in pairwise(CHANGE_BINS_S):
+        sel = (distance_s >= lo) & ((distance_s < hi) | (hi == float("inf")))  # inf: no change
+        n = int(sel.sum())
+        rows.append({"from_s": lo, "to_s": hi, "n": n,
+                     "accuracy": float(np.mean(true[sel] == pred[sel])) if n else None})
+    return rows
 
 
 def team_moments(data: str | Path, who: np.ndarray) -> np.ndarray:
@@ -176,6 +224,11 @@ def score(p: Predictions, cfg: ModelConfig, quality_medians: np.ndarray | None =
     overall = p.modality.mean(0) if len(p.modality) else np.full(3, np.nan)
     team = group_vote_report(p.tactic_true, p.tactic_probs, p.team_moment,
                              list(cfg.tactic_labels))
+    if p.action_change_s is not None and p.tactic_change_s is not None:
+        action["by_label_change"] = accuracy_by_label_change(p.action_true, p.action_pred,
+                                                             p.action_change_s)
+        tactic["by_label_change"] = accuracy_by_label_change(p.tactic_true, p.tactic_pred,
+                                                             p.tactic_change_s)
     return {"n_windows": int(p.action_true.size), "action": action, "tactic": tactic,
             "tactic_team_vote": team, "quality": quality,
             "modality_attention": {
@@ -252,6 +305,25 @@ def confusion_png(cm: np.ndarray, names: list[str], title: str) -> bytes:
 
 
 # ---- text --------------------------------------------------------------------------------------
+def label_change_markdown(action: dict[str, Any], tactic: dict[str, Any]) -> list[str]:
+    """The accuracy-by-distance-to-a-label-change table (nothing for older metrics)."""
+    if "by_label_change" not in action or "by_label_change" not in tactic:
+        return []
+
+    def cell(r: dict[str, Any]) -> str:
+        return f"{r['n']} | " + ("-" if r["accuracy"] is None else f"{r['accuracy']:.1%}")
+
+    lines = ["Accuracy by the distance of the window centre to the nearest change of the "
+             "player's label (most errors of short phases sit at their boundaries):", "",
+             "| distance | action windows | action accuracy | tactic windows | tactic "
+             "accuracy |", "|---|---|---|---|---|"]
+    for ra, rt in zip(action["by_label_change"], tactic["by_label_change"], strict=True):
+        span = (f">= {ra['from_s']:g} s" if ra["to_s"] in (None, float("inf"))  # None: JSON
+                else f"{ra['from_s']:g}-{ra['to_s']:g} s")
+        lines.append(f"| {span} | {cell(ra)} | {cell(rt)} |")
+    return [*lines, ""]
+
+
 def summary_markdown(m: dict[str, Any]) -> str:
     """The evaluation as markdown: summary, per-class tables, attention table."""
     a, t, q = m["action"], m["tactic"], m["quality"]
@@ -271,6 +343,7 @@ def summary_markdown(m: dict[str, Any]) -> str:
         lines += [f"Accuracy with the natural class frequencies (windows weighted by 1 / keep-"
                   f"probability): action {a['weighted_accuracy']:.1%}, tactic "
                   f"{t['weighted_accuracy']:.1%}.", ""]
+    lines += label_change_markdown(a, t)
     lines += [per_class_markdown(a, "action"), "", per_class_markdown(t, "tactic"), ""]
     lines += quality_markdown(q)
     att = m["modality_attention"]
