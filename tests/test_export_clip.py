@@ -331,10 +331,13 @@ def test_interrupted_clip_leaves_no_file(tmp_path: Path, sig: signal.Signals) ->
     import time
 
     out = tmp_path / "long.mp4"
+    # A test run started as a background job (`pytest ... &`) inherits SIGINT ignored, and a
+    # Python child then never turns Ctrl-C into KeyboardInterrupt: give the child the default.
     proc = subprocess.Popen(
         [sys.executable, "-m", "footcoach.cli.main", "clip", str(DEMO), "--from", "0",
          "--to", "110", "--out", str(out)],
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
     seen = ""
