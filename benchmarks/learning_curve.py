@@ -11,7 +11,9 @@ sessions pinned (``footcoach dataset build --test-sessions s12,s17,s18,s31``), a
 trained with the bundled model's settings (``footcoach train``: IMU + context, batch 64, loss
 weights, context bins, patience 6). Every model is then scored on the test split of the largest
 count's file, so all rows share the same test windows (with the ball track, and with its
-features hidden). ``--jobs 2`` trains two models at a time with one thread each.
+features hidden). ``--jobs 2`` trains two models at a time with one thread each. Counts whose
+model is written are not trained again; a training that was stopped goes on from its checkpoint
+(``footcoach train --resume``).
 
 The table (markdown) is printed and written to ``WORK/learning_curve.md``.
 """
@@ -54,6 +56,12 @@ def train_commands(work: Path, counts: list[int], args: argparse.Namespace
     for n in counts:
         model = work / f"model-{n}"
         if (model / "footcoach_model.json").exists():
+            continue
+        if (model / "checkpoint" / "state.json").exists():  # an interrupted run goes on
+            todo.append((n, _footcoach(
+                "train", str(work / f"data-{n}.h5"), "--out", str(model), "--resume",
+                "--epochs", str(args.epochs), "--max-minutes", str(args.max_minutes),
+                threads=args.threads)))
             continue
         todo.append((n, _footcoach(
             "train", str(work / f"data-{n}.h5"), "--out", str(model), "--modalities",
