@@ -348,6 +348,35 @@ def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
     assert not bad.exists()
 
 
+def _test_windows(path: Path) -> list[tuple[str, str, float, int, float]]:
+    """(session folder, player id, centre time, action, weight) of the test windows."""
+    with DatasetFile(path) as ds:
+        w, rows = ds.windows, ds.window_indices("test")
+        players = [ds.players[int(ds.h5["player"][int(r)])] for r in w["start"][rows]]
+        return [(Path(ds.sessions[p["session"]]["path"]).name, p["id"], float(t), int(a),
+                 float(wt))
+                for p, t, a, wt in zip(players, w["t_s"][rows], w["action"][rows],
+                                       w["weight"][rows], strict=True)]
+
+
+def test_pinned_test_windows_do_not_depend_on_the_other_sessions(sessions, tmp_path):
+    """Named test sessions are balanced among themselves: adding a training session leaves
+    the test windows (and their weights) exactly as they were."""
+    other = simulate_session(tmp_path / "other", seed=SEED_PLAIN + 7, n_players=PLAYERS,
+                             minutes=MINUTES, video=False)
+    small, large = tmp_path / "small.h5", tmp_path / "large.h5"
+    test = sessions[1].name
+    assert main(["dataset", "build", str(sessions[0]), str(sessions[1]), "--out", str(small),
+                 "--test-sessions", test]) == 0
+    assert main(["dataset", "build", str(sessions[0]), str(other), str(sessions[1]), "--out",
+                 str(large), "--test-sessions", test]) == 0
+    a, b = _test_windows(small), _test_windows(large)
+    assert a and a == b and {w[0] for w in a} == {test}
+    with DatasetFile(small) as s1, DatasetFile(large) as s2:
+        assert s1.build["test_keep_probability"] == s2.build["test_keep_probability"]
+        assert s1.windows["split"].size != s2.windows["split"].size  # more training windows
+
+
 def test_cli_build_with_player_context_only(sessions, tmp_path):
     """``--context player`` keeps the first twelve features, equal to the default build's;
     ``--context runs`` adds the 4 run features after the default 31, ``--context all`` the 3

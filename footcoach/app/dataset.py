@@ -28,7 +28,10 @@ Which windows are kept (the ``windows`` table; steps are stored whatever is kept
    the validation and test splits one group each when there are enough groups.
    ``BuildSettings.test_sessions`` names the test sessions instead (folder names): those
    sessions are the whole test split, whatever their number, so that datasets of different
-   session sets can be scored on the same held-out sessions.
+   session sets can be scored on the same held-out sessions. Their windows are then balanced
+   (rule 2) among themselves, after the splits are assigned, so the test windows are the same
+   whatever other sessions a dataset holds (the training and validation windows are those of
+   the balance over all candidates, as without this rule).
 """
 
 from __future__ import annotations
@@ -181,6 +184,11 @@ def build_dataset(sessions: Sequence[str | Path], out: str | Path,
         group_split = assign_splits(c["group"][keep], c["action"][keep], len(player_docs),
                                     [d["session"] for d in player_docs], s.fractions, s.seed,
                                     test_sessions=test_index)
+        test_probs = None
+        if test_index is not None:  # named test sessions: balanced among themselves
+            in_test = group_split[c["group"]] == SPLITS.index("test")
+            keep[in_test], weight[in_test], test_probs = balance_windows(
+                c["action"][in_test], s.balance_ratio)
         split = group_split[c["group"][keep]]
         for j, d in enumerate(player_docs):
             d["split"] = SPLITS[int(group_split[j])]
@@ -192,6 +200,7 @@ def build_dataset(sessions: Sequence[str | Path], out: str | Path,
         minutes = sum(d["n_steps"] for d in player_docs) * s.spec.step_s / 60.0
         build = {"settings": s.to_dict(), "elapsed_s": round(elapsed, 3),
                  "n_candidates": len(keep), "keep_probability": probs,
+                 "test_keep_probability": test_probs,
                  "windows_per_split": counts, "player_minutes": round(minutes, 3)}
         n_steps = writer.n_rows
         path = writer.finish(windows, {"sessions": session_docs, "players": player_docs,
