@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import torch
@@ -159,6 +160,29 @@ def test_head_over_cached_steps_equals_forward_on_each_window(tiny: ModelConfig)
         assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
     with pytest.raises(ValueError):
         sliding_windows(stream.features[0, :2], s)
+
+
+def test_bidirectional_lstm_reads_the_steps_after_each_step(tiny: ModelConfig) -> None:
+    """``lstm_bidirectional``: the head's LSTM outputs 2 x hidden per step, and a change in
+    the last step reaches the first step's output (it cannot one-way)."""
+    torch.manual_seed(0)
+    bi = FootcoachNet(replace(tiny, lstm_bidirectional=True)).eval()
+    one = FootcoachNet(tiny).eval()
+    feats = torch.randn(2, tiny.window.window_steps, tiny.latent_dim)
+    later = feats.clone()
+    later[:, -1] += 1.0
+    with torch.no_grad():
+        for model, reaches in ((bi, True), (one, False)):
+            lstm = model.window_head.lstm
+            assert lstm is not None
+            a, b = lstm(feats)[0], lstm(later)[0]
+            width = tiny.lstm_hidden * (2 if reaches else 1)
+            assert a.shape == (2, tiny.window.window_steps, width)
+            assert bool((a[:, 0] != b[:, 0]).any()) is reaches
+    back = ModelConfig.from_dict(json.loads(json.dumps(bi.config.to_dict())))
+    assert back.lstm_bidirectional and not ModelConfig.from_dict(
+        {k: v for k, v in bi.config.to_dict().items() if k != "lstm_bidirectional"}
+    ).lstm_bidirectional  # descriptions written before the setting: one-way
 
 
 def test_bad_input_shape_is_rejected(tiny: ModelConfig) -> None:

@@ -26,11 +26,12 @@ def test_config_and_onnx_runner_import_without_torch() -> None:
 
 
 @pytest.mark.slow
-def test_onnx_export_matches_torch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["lstm", "bilstm"])
+def test_onnx_export_matches_torch(tmp_path: Path, bidirectional: bool) -> None:
     pytest.importorskip("onnxscript")
     pytest.importorskip("onnxruntime")
     torch.manual_seed(0)
-    model = FootcoachNet(ModelConfig.tiny()).eval()
+    model = FootcoachNet(ModelConfig.tiny(lstm_bidirectional=bidirectional)).eval()
     paths = ox.export_onnx(model, tmp_path)
     assert paths.encoder.is_file() and paths.head.is_file()
     diffs = ox.onnx_parity(model, tmp_path)

@@ -165,6 +165,22 @@ def test_cli_train_then_evaluate(data, tmp_path, capsys):
     assert main(["train", str(data), "--out", str(out), "--modalities", "sound"]) == 2
 
 
+def test_cli_bidirectional_lstm_is_stored_and_only_for_a_new_run(data, tmp_path, capsys):
+    out = tmp_path / "bi"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+                 "--modalities", "imu,context", "--workers", "0", "--threads", "1",
+                 "--lstm-bidirectional"]) == 0
+    doc = json.loads((out / "footcoach_model.json").read_text())
+    assert doc["config"]["lstm_bidirectional"] is True
+    model, cfg = load_model(out)
+    assert cfg.lstm_bidirectional and model.window_head.lstm is not None
+    assert model.window_head.lstm.bidirectional
+    capsys.readouterr()
+    assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
+                 "--lstm-bidirectional"]) == 2
+    assert "--lstm-bidirectional shapes the LSTM of a new run" in capsys.readouterr().err
+
+
 def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):
     out = tmp_path / "weighted"
     assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",

@@ -63,6 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="also give the context encoder each position/context feature "
                         "piecewise-linearly encoded over T training-split quantile bins "
                         "(default 0: the standardised features only); a new run only")
+    p.add_argument("--lstm-bidirectional", action="store_true",
+                   help="run each LSTM layer in both directions (the paper's is one-way); a "
+                        "new run only")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
@@ -153,6 +156,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         _check_new_run_size(args, "--context-bins", args.context_bins, 0,
                             "shapes the context encoder", "encoding")
         config = replace(config or ModelConfig(), context_bins=args.context_bins, norm=None)
+    if args.lstm_bidirectional:
+        _check_new_run_size(args, "--lstm-bidirectional", 1, 1, "shapes the LSTM", "LSTM")
+        config = replace(config or ModelConfig(), lstm_bidirectional=True)
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,

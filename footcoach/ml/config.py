@@ -126,7 +126,9 @@ class ModelConfig:
     statistics before training). ``context_bins`` > 0 adds a piecewise-linear encoding of each
     context feature over that many training-split quantile bins (``NormStats.context_edges``) to
     the context encoder's input; 0 (the default, and every description written before the
-    setting) feeds it the standardised features only.
+    setting) feeds it the standardised features only. ``lstm_bidirectional`` runs each LSTM
+    layer in both directions (outputs of 2 x ``lstm_hidden``), so every step's output, the
+    window centre's included, sees the steps after it too; off by default (the paper's LSTM).
     """
 
     window: WindowSpec = field(default_factory=WindowSpec)
@@ -140,6 +142,7 @@ class ModelConfig:
     lstm_hidden: int = 256
     lstm_layers: int = 2
     lstm_dropout: float = 0.2
+    lstm_bidirectional: bool = False
     cnn_dropout: float = 0.3
     head_hidden: int = 128
     head_dropout: float = 0.2

@@ -229,8 +229,9 @@ class WindowHead(nn.Module):
     """Window head: ``forward(features (B, S, D), step_mask (B, S) | None)`` ->
     ``(action_logits (B, 12), tactic_logits (B, 8), quality (B,), time_weights (B, S))``.
 
-    ``full``/``cnn_lstm_attn``: LSTM (``lstm_layers`` x ``lstm_hidden``, dropout between layers)
-    then additive temporal attention ``e_t = v^T tanh(W h_t + b)``, ``alpha = softmax_t(e)``,
+    ``full``/``cnn_lstm_attn``: LSTM (``lstm_layers`` x ``lstm_hidden``, dropout between layers;
+    H = ``2 * lstm_hidden`` with ``lstm_bidirectional``) then additive temporal attention
+    ``e_t = v^T tanh(W h_t + b)``, ``alpha = softmax_t(e)``,
     ``f* = sum_t alpha_t h_t`` (steps with no modality are excluded). ``cnn_lstm``: the last
     hidden state. ``cnn``: no LSTM, the mean of the valid step features. Quality is
     ``100 * sigmoid(z)``: bounded to 0-100 points, trained with MSE on the 0-1 scale.
@@ -240,10 +241,11 @@ class WindowHead(nn.Module):
         super().__init__()
         self.mode = config.ablation
         self.lstm = (nn.LSTM(config.latent_dim, config.lstm_hidden, num_layers=config.lstm_layers,
-                             batch_first=True,
+                             batch_first=True, bidirectional=config.lstm_bidirectional,
                              dropout=config.lstm_dropout if config.lstm_layers > 1 else 0.0)
                      if config.uses_lstm else None)
-        dim = config.lstm_hidden if config.uses_lstm else config.latent_dim
+        directions = 2 if config.lstm_bidirectional else 1
+        dim = config.lstm_hidden * directions if config.uses_lstm else config.latent_dim
         self.attention = (AdditiveAttention(dim, config.lstm_hidden // 2)
                           if config.uses_attention else None)
         self.dropout = nn.Dropout(config.head_dropout)
