@@ -348,9 +348,10 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
 - Labels are the simulator's; the quality score is the simulator's execution score.
 - A classical model is still ahead on actions: `footcoach benchmark baseline data.h5 --model
   models` fits gradient boosting on each window's context features and handcrafted IMU
-  features of the same training windows. On the same test windows it scored 93.0% action
-  accuracy (91.3% without the ball), 1.3 points more than this model, but 81.7% tactic accuracy
-  and a quality MAE of 12.19, 0.7 and 1.3 points worse (docs/ablation.md, "More sessions").
+  features of the same training windows. On the same test windows it scored 93.3% action
+  accuracy (91.6% without the ball), 1.3 and 1.0 points more than this model, the same tactic
+  accuracy with the ball (82.5%; 77.7% without, 2.5 points worse) and a quality MAE of 12.00
+  (12.40 without), 1.5-1.6 points worse (docs/ablation.md, "96 sessions").
 
 ## Full evaluation (test split)
 {md}
