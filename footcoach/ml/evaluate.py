@@ -65,7 +65,7 @@ class Predictions:
     team_moment: np.ndarray  # (N,) int64 key of (session, team, centre time); unique per
     #                          window for players without a team
     action_change_s: np.ndarray | None = None  # (N,) s to the nearest change of the player's
-    tactic_change_s: np.ndarray | None = None  # step label (label_change_distance); inf: none
+    tactic_change_s: np.ndarray | None = None  # step label (label_change_distances); inf: none
 
 
 @torch.no_grad()
@@ -106,36 +106,40 @@ def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch
     ds.close()
     arrays = {k: np.concatenate(v) for k, v in cols.items() if v}
     who_all = np.concatenate(who)
+    change = label_change_distances(data, who_all)
     return Predictions(**arrays, team_moment=team_moments(data, who_all),
-                       action_change_s=label_change_distance(data, who_all, "action"),
-                       tactic_change_s=label_change_distance(data, who_all, "tactic"))
+                       action_change_s=change["action"], tactic_change_s=change["tactic"])
 
 
 CHANGE_BINS_S = (0.0, 0.5, 1.0, 2.0, 4.0, float("inf"))
 """Edges (s) of the distance bins of :func:`accuracy_by_label_change`."""
 
 
-def label_change_distance(data: str | Path, who: np.ndarray, task: str) -> np.ndarray:
-    """(N,) seconds from each window's centre to the nearest change of its player's ``task``
-    label ("action" or "tactic"), inf where that label never changes.
+def label_change_distances(data: str | Path, who: np.ndarray) -> dict[str, np.ndarray]:
+    """Task ("action", "tactic") -> (N,) seconds from each window's centre to the nearest
+    change of its player's label of that task, inf where that label never changes.
 
     ``who``: (N, 3) = (session, player index, centre time in ms). Step labels are taken at the
     step centres, so a change is placed at the start time of the first step with the new label
     (within a quarter step of the true instant)."""
     with DatasetFile(data) as ds:
-        label, t, player = ds.h5[task][()], ds.h5["t_s"][()], ds.h5["player"][()]
-    first = np.flatnonzero((label[1:] != label[:-1]) & (player[1:] == player[:-1])) + 1
-    out = np.full(len(who), np.inf)
+        labels = {task: ds.h5[task][()] for task in ("action", "tactic")}
+        t, player = ds.h5["t_s"][()], ds.h5["player"][()]
     centre = who[:, 2] / 1000.0
-    for pid in np.unique(who[:, 1]):
-        sel = who[:, 1] == pid
-        times = np.sort(t[first[player[first] == pid]])
-        if not times.size:
-            continue
-        k = np.searchsorted(times, centre[sel])
-        before = np.abs(centre[sel] - times[np.clip(k - 1, 0, times.size - 1)])
-        after = np.abs(times[np.clip(k, 0, times.size - 1)] - centre[sel])
-        out[sel] = np.minimum(before, after)
+    out = {}
+    for task, label in labels.items():
+        first = np.flatnonzero((label[1:] != label[:-1]) & (player[1:] == player[:-1])) + 1
+        dist = np.full(len(who), np.inf)
+        for pid in np.unique(who[:, 1]):
+            sel = who[:, 1] == pid
+            times = np.sort(t[first[player[first] == pid]])
+            if not times.size:
+                continue
+            k = np.searchsorted(times, centre[sel])
+            before = np.abs(centre[sel] - times[np.clip(k - 1, 0, times.size - 1)])
+            after = np.abs(times[np.clip(k, 0, times.size - 1)] - centre[sel])
+            dist[sel] = np.minimum(before, after)
+        out[task] = dist
     return out
 
 
