@@ -36,6 +36,10 @@ def test_onnx_export_matches_torch(tmp_path: Path, bidirectional: bool) -> None:
     assert paths.encoder.is_file() and paths.head.is_file()
     diffs = ox.onnx_parity(model, tmp_path)
     assert max(diffs.values()) < 1e-4, diffs
+    import onnx
+
+    for path in (paths.encoder, paths.head):  # no source paths or line numbers in the bytes
+        assert not any(n.metadata_props for n in onnx.load(str(path)).graph.node)
     runner = ox.OnnxFootcoach.from_dir(tmp_path)
     imu = torch.randn(2, 4, 20, 9).numpy()
     mask = torch.ones(2, 4, 3, dtype=torch.bool).numpy()

@@ -133,11 +133,15 @@ def export_onnx(model: FootcoachNet, out_dir: str | Path, *, opset: int = 18) ->
 def _name_dynamic_axes(path: Path) -> None:
     """Declare axis 0 of every graph input/output as ``batch`` and axis 1 of the per-step ones
     as ``steps``, and drop the intermediate shape annotations (the exporter can leave the
-    example's step count in them, which ONNX Runtime then warns about)."""
+    example's step count in them, which ONNX Runtime then warns about) and the exporter's
+    per-node provenance (stack traces with the source files' paths and line numbers, so the
+    same weights exported from another checkout or code version gave other bytes and hashes)."""
     import onnx
 
     model = onnx.load(str(path))
     del model.graph.value_info[:]  # intermediate shapes, some frozen; ORT re-infers them
+    for node in model.graph.node:
+        del node.metadata_props[:]
     per_step = {"video", "imu", "context", "mask", "features", "modality_weights", "step_mask",
                 "time_weights"}
     for value in (*model.graph.input, *model.graph.output):
