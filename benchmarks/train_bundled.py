@@ -172,12 +172,14 @@ def context_of(features: tuple[str, ...]) -> str:
         CONTEXT_FEATURES,
         DEFAULT_CONTEXT_FEATURES,
         PLAYER_CONTEXT_FEATURES,
+        POSSESSION_CONTEXT_FEATURES,
         RUN_CONTEXT_FEATURES,
         TEAM_ONLY_CONTEXT_FEATURES,
     )
 
     choices = {"all": CONTEXT_FEATURES, "ball": DEFAULT_CONTEXT_FEATURES,
                "runs": DEFAULT_CONTEXT_FEATURES + RUN_CONTEXT_FEATURES,
+               "possession": DEFAULT_CONTEXT_FEATURES + POSSESSION_CONTEXT_FEATURES,
                "team": TEAM_ONLY_CONTEXT_FEATURES, "player": PLAYER_CONTEXT_FEATURES}
     return next(k for k, v in choices.items() if tuple(features) == v)
 

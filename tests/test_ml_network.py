@@ -185,6 +185,33 @@ def test_bidirectional_lstm_reads_the_steps_after_each_step(tiny: ModelConfig) -
     ).lstm_bidirectional  # descriptions written before the setting: one-way
 
 
+def test_time_prior_weights_the_window_centre(tiny: ModelConfig) -> None:
+    """``time_prior``: a learned bias per window step, aligned on the window centre, is added
+    to the temporal attention scores (also for inputs longer than a window); off, or without
+    attention, there is none."""
+    torch.manual_seed(0)
+    model = FootcoachNet(replace(tiny, time_prior=True)).eval()
+    head = model.window_head
+    assert head.time_prior is not None and head.time_prior.shape == (tiny.window.window_steps,)
+    w = tiny.window.window_steps
+    feats = torch.randn(3, w, tiny.latent_dim)
+    with torch.no_grad():
+        flat = head(feats)[3]
+        head.time_prior[w // 2] = 20.0  # a strong prior on the centre step
+        peaked = head(feats)[3]
+        longer = head(torch.randn(2, w + 5, tiny.latent_dim))[3]
+    assert not bool((flat.argmax(dim=1) == w // 2).all())
+    assert bool((peaked[:, w // 2] > 0.99).all())
+    assert bool((longer.argmax(dim=1) == (w + 5) // 2).all())  # the longer input's centre
+    assert FootcoachNet(tiny).window_head.time_prior is None
+    assert FootcoachNet(replace(tiny, time_prior=True, ablation="cnn_lstm")
+                        ).window_head.time_prior is None
+    back = ModelConfig.from_dict(json.loads(json.dumps(model.config.to_dict())))
+    assert back.time_prior and not ModelConfig.from_dict(
+        {k: v for k, v in model.config.to_dict().items() if k != "time_prior"}
+    ).time_prior  # descriptions written before the setting: content-only attention
+
+
 def test_bad_input_shape_is_rejected(tiny: ModelConfig) -> None:
     model = FootcoachNet(tiny).eval()
     video, imu, _ = inputs(tiny, b=2)

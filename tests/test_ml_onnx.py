@@ -26,12 +26,16 @@ def test_config_and_onnx_runner_import_without_torch() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bidirectional", [False, True], ids=["lstm", "bilstm"])
-def test_onnx_export_matches_torch(tmp_path: Path, bidirectional: bool) -> None:
+@pytest.mark.parametrize("variant", [{}, {"lstm_bidirectional": True}, {"time_prior": True}],
+                         ids=["lstm", "bilstm", "time-prior"])
+def test_onnx_export_matches_torch(tmp_path: Path, variant: dict[str, bool]) -> None:
     pytest.importorskip("onnxscript")
     pytest.importorskip("onnxruntime")
     torch.manual_seed(0)
-    model = FootcoachNet(ModelConfig.tiny(lstm_bidirectional=bidirectional)).eval()
+    model = FootcoachNet(ModelConfig.tiny(**variant)).eval()
+    if model.window_head.time_prior is not None:  # not all zeros: the prior must reach ONNX
+        with torch.no_grad():
+            model.window_head.time_prior.copy_(torch.linspace(-2.0, 2.0, 4))
     paths = ox.export_onnx(model, tmp_path)
     assert paths.encoder.is_file() and paths.head.is_file()
     diffs = ox.onnx_parity(model, tmp_path)

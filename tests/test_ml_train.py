@@ -165,20 +165,27 @@ def test_cli_train_then_evaluate(data, tmp_path, capsys):
     assert main(["train", str(data), "--out", str(out), "--modalities", "sound"]) == 2
 
 
-def test_cli_bidirectional_lstm_is_stored_and_only_for_a_new_run(data, tmp_path, capsys):
-    out = tmp_path / "bi"
+@pytest.mark.parametrize(("flag", "key", "refusal"), [
+    ("--lstm-bidirectional", "lstm_bidirectional", "shapes the LSTM of a new run"),
+    ("--time-prior", "time_prior", "shapes the temporal attention of a new run")])
+def test_cli_head_options_are_stored_and_only_for_a_new_run(data, tmp_path, capsys, flag, key,
+                                                            refusal):
+    out = tmp_path / "head"
     assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
                  "--modalities", "imu,context", "--workers", "0", "--threads", "1",
-                 "--lstm-bidirectional"]) == 0
+                 flag]) == 0
     doc = json.loads((out / "footcoach_model.json").read_text())
-    assert doc["config"]["lstm_bidirectional"] is True
+    assert doc["config"][key] is True
     model, cfg = load_model(out)
-    assert cfg.lstm_bidirectional and model.window_head.lstm is not None
-    assert model.window_head.lstm.bidirectional
+    assert getattr(cfg, key)
+    if key == "lstm_bidirectional":
+        assert model.window_head.lstm is not None and model.window_head.lstm.bidirectional
+    else:
+        assert model.window_head.time_prior is not None
     capsys.readouterr()
     assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
-                 "--lstm-bidirectional"]) == 2
-    assert "--lstm-bidirectional shapes the LSTM of a new run" in capsys.readouterr().err
+                 flag]) == 2
+    assert f"{flag} {refusal}" in capsys.readouterr().err
 
 
 def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):

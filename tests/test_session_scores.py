@@ -3,6 +3,7 @@ arrays, and ``footcoach benchmark labelled`` end to end on a copy of the demo se
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def test_scores_of_two_players_of_one_team():
     assert r["action"] == pytest.approx(5 / 6) and r["quality_mae"] == pytest.approx(25 / 6)
     assert r["team"] == 0.75 and r["team_tolerant"] == 1.0
     assert np.isnan(SessionScores().ratios()["phase"])
+    # counted over steps 2-3 only (one drill's), then over steps 0-1: the two add up
+    late = score_session(action, tactic, quality, valid, ["A", "A"], labels, phases,
+                         steps=np.array([False, False, True, True]))
+    assert (late.player_steps, late.action_right, late.tactic_right) == (2, 2, 1)
+    assert (late.team_steps, late.team_right, late.phase_steps, late.phase_right) == (2, 1, 1, 1)
+    early = score_session(action, tactic, quality, valid, ["A", "A"], labels, phases,
+                          steps=np.array([True, True, False, False]))
+    pooled = early + late
+    for name in ("player_steps", "action_right", "tactic_right", "tactic_right_tolerant",
+                 "quality_steps", "team_steps", "team_right", "phase_steps", "phase_right"):
+        assert getattr(pooled, name) == getattr(s, name), name
 
 
 def test_cli_labelled_benchmark_on_the_demo(tmp_path, capsys):
@@ -74,3 +86,44 @@ def test_cli_labelled_benchmark_on_the_demo(tmp_path, capsys):
     (folder / "labels.json").unlink()
     assert main(["benchmark", "labelled", str(folder)]) == 2
     assert "no ground truth" in capsys.readouterr().err
+
+
+def test_cli_labelled_benchmark_with_the_simulated_ball(tmp_path, capsys):
+    """``--ball-from-labels`` analyses with the simulator's ball (exact or with tracking
+    errors), says so, changes the model's inputs and leaves the session's cache alone."""
+    if not (REPO / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model")
+    from footcoach.synth.simulate import simulate_session
+
+    folder = simulate_session(tmp_path / "s", seed=6, n_players=4, minutes=0.5, video=False)
+
+    def pooled(*extra: str) -> tuple[str, str]:
+        assert main(["benchmark", "labelled", str(folder), "--engine", "onnx", *extra]) == 0
+        out = capsys.readouterr().out
+        return out.splitlines()[0], next(x for x in out.splitlines() if "**pooled**" in x)
+
+    head, plain = pooled()
+    assert "no ball track unless the session has tracking data" in head
+    assert main(["benchmark", "labelled", str(folder), "--engine", "onnx"]) == 0
+    out = capsys.readouterr().out
+    drills = out[out.index("By drill"):].splitlines()
+    rows = {r.split("|")[1].strip(): int(r.split("|")[2]) for r in drills if r.startswith("| ")
+            and not r.startswith("| drill") and "---" not in r}
+    total = int(plain.split("|")[2])
+    assert rows and sum(rows.values()) == total  # the drills tile the session
+    assert set(rows) <= {"transition", "sprint_agility", "passing_pattern", "possession",
+                         "pressing", "breakthrough", "shooting", "retreat", "small_sided_game"}
+    cached = sorted((folder / ANALYSIS_DIR).iterdir())
+    head, exact = pooled("--ball-from-labels")
+    assert "the ball of labels.json (simulated, exact)" in head
+    assert exact != plain  # the ball features reached the model
+    head, noisy = pooled("--ball-from-labels", "--ball-noise", "1.5", "--ball-gaps", "0.3")
+    assert "1.5 m noise and 30% gaps" in head and noisy != exact
+    assert sorted((folder / ANALYSIS_DIR).iterdir()) == cached  # these runs were not cached
+    assert main(["benchmark", "labelled", str(folder), "--ball-noise", "1"]) == 2
+    assert "go with --ball-from-labels" in capsys.readouterr().err
+    doc = json.loads((folder / "labels.json").read_text())
+    del doc["ball"]
+    (folder / "labels.json").write_text(json.dumps(doc))
+    assert main(["benchmark", "labelled", str(folder), "--ball-from-labels"]) == 2
+    assert "no ball track in labels.json" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from footcoach.domain.windowing import (
     CONTEXT_FEATURES,
     DEFAULT_CONTEXT_FEATURES,
     PLAYER_CONTEXT_FEATURES,
+    POSSESSION_CONTEXT_FEATURES,
     WindowSpec,
 )
 from footcoach.errors import FootcoachError
@@ -28,6 +29,7 @@ from footcoach.io.labels import (
     read_label_tracks,
 )
 from footcoach.io.video_crops import crop_boxes, cut_crop, nearest_frames, scaled_calibration
+from footcoach.sync.ball_context import POSSESSION_MEMORY_S
 from footcoach.sync.windows import (
     ContextBuilder,
     imu_steps,
@@ -177,7 +179,7 @@ def test_ball_features_say_who_is_nearer_the_ball_and_where_it_goes():
     assert b1[F["ball_advance_mps"]] == pytest.approx(-3.0, abs=1e-3)
     assert a1[F["ball_speed_mps"]] == pytest.approx(3.0, abs=1e-3)
     no_ball = ContextBuilder(pos, teams, pitch, spec=SPEC).steps(grid)["a1"][0]
-    ball_cols = [F[n] for n in F if n.startswith("ball_")]
+    ball_cols = [F[n] for n in DEFAULT_CONTEXT_FEATURES if n.startswith("ball_")]
     assert len(ball_cols) == 11 and np.isnan(no_ball[:, ball_cols]).all()
     # a gap in the ball track (out of play) is unknown, not interpolated across
     vals = ball.values.copy()
@@ -247,6 +249,60 @@ def test_run_features_take_the_fastest_run_and_the_share_running_back():
                                "opponents_retreat_share")]
     assert np.isnan(alone[:, run_cols]).all()
     assert (alone[:, F["team_retreat_share"]] == 0.0).all()
+
+
+def passed_ball(t: np.ndarray) -> TimeSeries:
+    """a1's ball (0.5 m in front of him) until 5 s, a 14 m/s pass to b1 over 5-6 s, then b1's
+    ball; unknown (out of play) over 16-17 s."""
+    x = np.where(t < 5.0, 10.5, np.where(t < 6.0, 10.5 + 14.0 * (t - 5.0), 24.5))
+    xy = np.c_[x, np.full(t.size, 10.0)]
+    xy[(t >= 16.0) & (t < 17.0)] = np.nan
+    return TimeSeries(t, xy, ("x", "y"), ("m", "m"), name="ball")
+
+
+def test_possession_features_remember_the_last_change_of_team():
+    """The team of the player who last controlled the ball, and the seconds since the ball
+    last changed teams (capped; no change seen: the cap); a pass in flight belongs to nobody,
+    so possession changes when b1 takes the ball, not when a1 strikes it."""
+    t = np.arange(0, 301) / 10.0
+    pitch = Pitch(40.0, 30.0)
+    pos = {"a1": line_xy(t, 10.0, 10.0, 0.0, 0.0), "a2": line_xy(t, 10.0, 20.0, 0.0, 0.0),
+           "b1": line_xy(t, 25.0, 10.0, 0.0, 0.0), "b2": line_xy(t, 25.0, 20.0, 0.0, 0.0),
+           "x": line_xy(t, 20.0, 10.0, 0.0, 0.0)}  # no team
+    teams = {"a1": "A", "a2": "A", "b1": "B", "b2": "B", "x": ""}
+    spec = WindowSpec(context_features=DEFAULT_CONTEXT_FEATURES + POSSESSION_CONTEXT_FEATURES)
+    out = ContextBuilder(pos, teams, pitch, ball=passed_ball(t), spec=spec).steps(
+        step_grid(0.0, 30.0, SPEC))
+    own, age = (spec.context_features.index(n) for n in POSSESSION_CONTEXT_FEATURES)
+    a2, b2 = out["a2"][0], out["b2"][0]
+    assert a2[4, own] == 1.0 and b2[4, own] == 0.0  # 2.0-2.5 s: A's ball
+    assert a2[4, age] == pytest.approx(POSSESSION_MEMORY_S)  # no change seen yet
+    assert a2[10, own] == 1.0  # 5.0-5.5 s: the pass is in flight, still A's
+    assert a2[14, own] == 0.0 and b2[14, own] == 1.0  # 7.0-7.5 s: B's
+    assert b2[14, age] == pytest.approx(a2[14, age])
+    assert 0.9 < a2[14, age] < 1.5  # b1 took the ball at about 6 s
+    assert a2[24, age] == pytest.approx(6.2, abs=0.3)  # 12-12.5 s
+    assert a2[30, age] == pytest.approx(POSSESSION_MEMORY_S)  # 15-15.5 s: capped
+    assert np.isnan(a2[33, [own, age]]).all()  # 16.5-17 s: no ball
+    assert b2[36, own] == 1.0  # 18-18.5 s: the ball is back at b1's feet, still B's
+    assert np.isnan(out["x"][0][4, [own, age]]).all()  # a player without a team
+    no_ball = ContextBuilder(pos, teams, pitch, spec=spec).steps(step_grid(0.0, 30.0, SPEC))
+    assert np.isnan(no_ball["a2"][0][:, [own, age]]).all()
+
+
+def test_possession_features_of_a_block_see_the_change_before_it():
+    t = np.arange(0, 301) / 10.0
+    pos = {"a1": line_xy(t, 10.0, 10.0, 0.0, 0.0), "b1": line_xy(t, 25.0, 10.0, 0.0, 0.0)}
+    spec = WindowSpec(context_features=DEFAULT_CONTEXT_FEATURES + POSSESSION_CONTEXT_FEATURES)
+    ctx = ContextBuilder(pos, {"a1": "A", "b1": "B"}, Pitch(40.0, 30.0), ball=passed_ball(t),
+                         spec=spec)
+    grid = step_grid(0.0, 30.0, SPEC)
+    whole = ctx.steps(grid)["a1"][0]
+    blocks = list(iter_step_blocks(grid, ["a1"], {}, ctx, spec, block_steps=7))
+    np.testing.assert_allclose(np.concatenate([b.context[0] for b in blocks]), whole,
+                               rtol=1e-5)
+    age = spec.context_features.index("ball_possession_age_s")
+    assert whole[14, age] < 2.0  # the block of steps 14-20 saw the change at 6 s
 
 
 def test_context_of_an_older_feature_list_keeps_its_columns():

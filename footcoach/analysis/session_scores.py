@@ -99,15 +99,16 @@ def team_labels(tactic: np.ndarray, members: Sequence[int]) -> np.ndarray:
 def score_session(action_probs: np.ndarray, tactic_probs: np.ndarray, quality: np.ndarray,
                   valid: np.ndarray, teams: Sequence[str], labels: LabelGrid,
                   phase_tactic: dict[str, np.ndarray] | None = None,
-                  name: str = "") -> SessionScores:
+                  name: str = "", steps: np.ndarray | None = None) -> SessionScores:
     """Counts of one session (module docstring).
 
     ``action_probs`` (P, N, 12), ``tactic_probs`` (P, N, 8), ``quality`` (P, N) points and
     ``valid`` (P, N) bool: the analysis' per-step outputs; ``teams`` (P,) team names (""
     none); ``phase_tactic`` team -> (N,) tactic index of the displayed phase at each step (-1
-    outside a phase).
+    outside a phase); ``steps`` (N,) bool: count only these steps (e.g. one drill's).
     """
-    valid = np.asarray(valid, bool)
+    within = np.ones(np.shape(valid)[-1], bool) if steps is None else np.asarray(steps, bool)
+    valid = np.asarray(valid, bool) & within[None]
     s = SessionScores(sessions=[name] if name else [])
     on = valid & (labels.action >= 0)
     s.player_steps = int(on.sum())
@@ -133,7 +134,7 @@ def score_session(action_probs: np.ndarray, tactic_probs: np.ndarray, quality: n
         s.team_right_tolerant += int((near == vote[None]).any(0)[have].sum())
         if phase_tactic is not None and team in phase_tactic:
             shown = np.asarray(phase_tactic[team])
-            p_on = (shown >= 0) & (truth >= 0)
+            p_on = (shown >= 0) & (truth >= 0) & within
             s.phase_steps += int(p_on.sum())
             s.phase_right += int((shown == truth)[p_on].sum())
             s.phase_right_tolerant += int((near == shown[None]).any(0)[p_on].sum())

@@ -56,6 +56,7 @@ from footcoach.app.dataset import session_steps
 from footcoach.app.engines import Engine, inference_threads, open_engine, require_model
 from footcoach.app.load import load_session
 from footcoach.domain.events import Event
+from footcoach.domain.timeseries import TimeSeries
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import read_manifest
@@ -105,10 +106,13 @@ def analysis_settings(spec: WindowSpec, events: EventSettings) -> dict[str, Any]
 def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
                     engine: str = "auto", device: str = "auto", batch: int = 128,
                     block_steps: int = 32, events: EventSettings | None = None,
-                    use_cache: bool = True, cancel: Cancel | None = None
-                    ) -> Iterator[AnalysisProgress]:
+                    use_cache: bool = True, cancel: Cancel | None = None,
+                    ball: TimeSeries | None = None) -> Iterator[AnalysisProgress]:
     """Analyse the session in ``folder`` (module docstring); yields :class:`AnalysisProgress`,
-    the last one with ``result``. ``use_cache=False`` recomputes (and rewrites the cache)."""
+    the last one with ``result``. ``use_cache=False`` recomputes (and rewrites the cache).
+    ``ball`` (channels ``x``, ``y`` in pitch metres, session clock) replaces the session's own
+    ball track for this run only (benchmarks: the simulator's ball); such a run neither reads
+    nor writes the cache."""
     folder = Path(folder)
     ev = events or EventSettings()
     meta = require_model(model_dir)
@@ -117,14 +121,18 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
     settings = analysis_settings(spec, ev)
     fingerprint = input_fingerprint(session)
     key = cache_key(meta.sha256, settings, fingerprint)
-    if use_cache:
+    if use_cache and ball is None:
         cached = find_cached(folder, key)
         if cached is not None:
             yield AnalysisProgress(1, 1, "cached analysis", cached)
             return
-    run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel)
+    run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel, ball)
     yield from run.execute(engine, device)
     result = run.finish(settings, fingerprint, key)
+    if ball is not None:
+        result.run["not_cached"] = "a ball track given for this run only: not cached"
+        yield AnalysisProgress(run.total, run.total, "done", result)
+        return
     try:
         save_result(result, folder)
     except OSError as exc:  # a read-only session folder: the result stands, uncached
@@ -203,8 +211,9 @@ class _Run:
     """State of one analysis: the streaming encoder/head loop and the per-step outputs."""
 
     def __init__(self, folder: Path, meta: ModelMeta, opts: AnalyzeOptions,
-                 cancel: Cancel | None):
+                 cancel: Cancel | None, ball: TimeSeries | None = None):
         self.folder, self.meta, self.opts, self.cancel = folder, meta, opts, cancel
+        self.ball = ball
         self.spec = meta.config.window
         self.total = 4
         self.timings: dict[str, float] = {}
@@ -237,7 +246,7 @@ class _Run:
         self.engine: Engine = open_engine(self.meta.json_path.parent, engine, device,
                                           threads=inference_threads(wants_video and has_video))
         t0 = self._timed("open_engine_s", t0)
-        grid, pids, ctx = session_steps(aligned, self.spec)
+        grid, pids, ctx = session_steps(aligned, self.spec, ball=self.ball)
         if not pids:
             raise FootcoachError("no player has IMU, GPS or tracking data",
                                  self.folder / "session.toml")

@@ -2,15 +2,20 @@
 step by step against their ground truth (:mod:`footcoach.analysis.session_scores`).
 
 Each session is analysed as the app does it (``footcoach analyze``: the manifest's clock
-offsets, the session's own ball track if it has tracking data, else none; the cache is used), and
+offsets, the session's own ball track if it has tracking data, else none; the cache is used), or
+with the ball of its ``labels.json`` (a simulated session's exact ball, optionally with
+tracking errors: :class:`LabelBall`; such runs are not cached), and
 its labels (``labels.json`` of a simulated session, or a coach's ``annotations.json``) are read
-at the step times. The table has one row per session and the pooled figures; the last line is
+at the step times. The table has one row per session and the pooled figures, then (for
+simulated sessions, whose ``labels.json`` lists its drills) the pooled figures per drill kind;
+the last line is
 ``labelled: action <a>%, tactic <t>% (team vote <v>%, phases <p>%), quality MAE <q>``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +24,11 @@ from footcoach.analysis.session_scores import LabelGrid, SessionScores, score_se
 from footcoach.app.analysis_cache import AnalysisResult
 from footcoach.app.analyze import run_analysis
 from footcoach.domain.labels import TACTICS
+from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
 from footcoach.io.labels import read_label_tracks
+from footcoach.synth.labels_io import LABELS_FILE, read_labels
+from footcoach.synth.tracking_error import degrade_ball
 
 Progress = Callable[[int, int, str], None]
 
@@ -53,15 +61,59 @@ def phase_tactics(result: AnalysisResult) -> dict[str, np.ndarray]:
     return out
 
 
+@dataclass(frozen=True)
+class LabelBall:
+    """Analyse with the ball track of the session's ``labels.json``, with tracking errors
+    (:func:`~footcoach.synth.tracking_error.degrade_ball`: ``noise_m`` metres of correlated
+    noise per axis, ``gap_share`` of the samples hidden; seeded by the session's place in the
+    list, so a rerun gives the same errors)."""
+
+    noise_m: float = 0.0
+    gap_share: float = 0.0
+
+    def describe(self) -> str:
+        errors = (f", {self.noise_m:g} m noise and {self.gap_share:.0%} gaps"
+                  if self.noise_m > 0 or self.gap_share > 0 else ", exact")
+        return f"the ball of labels.json (simulated{errors})"
+
+    def track(self, folder: Path, index: int) -> TimeSeries:
+        labels = read_label_tracks(folder)
+        if labels is None or labels.ball is None:
+            raise FootcoachError("no ball track in labels.json (simulated sessions have one)",
+                                 folder)
+        if self.noise_m > 0 or self.gap_share > 0:
+            return degrade_ball(labels.ball, self.noise_m, self.gap_share, seed=index)
+        return labels.ball
+
+
+def drill_spans(folder: Path) -> list[tuple[str, float, float]]:
+    """``(kind, start_s, end_s)`` of the drills a simulated session's ``labels.json`` lists
+    (none for a coach's annotations)."""
+    if not (folder / LABELS_FILE).is_file():
+        return []
+    return [(d.name, d.start_s, d.end_s) for d in read_labels(folder).drills]
+
+
 def score_folder(folder: Path, *, model_dir: Path | None, engine: str,
-                 tolerance_s: float, progress: Progress | None = None) -> SessionScores:
+                 tolerance_s: float, progress: Progress | None = None,
+                 ball: TimeSeries | None = None
+                 ) -> tuple[SessionScores, dict[str, SessionScores]]:
+    """The session's scores, and the scores of each drill kind it has."""
     result = run_analysis(folder, progress=progress, model_dir=model_dir, engine=engine,
-                          device="cpu")
+                          device="cpu", ball=ball)
     steps = result.steps
     teams = [result.teams.get(pid, "") for pid in steps.player_ids]
-    return score_session(steps.action_probs, steps.tactic_probs, steps.quality, steps.valid,
-                         teams, label_grid(folder, result, tolerance_s), phase_tactics(result),
-                         name=folder.name)
+    grid, phases = label_grid(folder, result, tolerance_s), phase_tactics(result)
+
+    def scores(within: np.ndarray | None = None) -> SessionScores:
+        return score_session(steps.action_probs, steps.tactic_probs, steps.quality,
+                             steps.valid, teams, grid, phases, name=folder.name, steps=within)
+
+    drills: dict[str, SessionScores] = {}
+    for kind, start, end in drill_spans(folder):
+        part = scores((steps.t >= start) & (steps.t < end))
+        drills[kind] = drills[kind] + part if kind in drills else part
+    return scores(), drills
 
 
 def _row(name: str, s: SessionScores) -> str:
@@ -72,30 +124,42 @@ def _row(name: str, s: SessionScores) -> str:
 
 
 def run(folders: Sequence[Path], *, model_dir: Path | None = None, engine: str = "auto",
-        tolerance_s: float = 1.0, progress: Progress | None = None) -> str:
+        tolerance_s: float = 1.0, progress: Progress | None = None,
+        label_ball: LabelBall | None = None) -> str:
     """Score every session; the report as markdown text (module docstring)."""
     if not folders:
         raise FootcoachError("give at least one labelled session folder")
     total = SessionScores()
     rows = []
+    by_drill: dict[str, SessionScores] = {}
     for i, folder in enumerate(folders):
         def said(done: int, of: int, message: str, name: str = f"{i + 1}/{len(folders)} "
                  f"{Path(folder).name}") -> None:
             if progress is not None:
                 progress(done, of, f"{name}: {message}")
 
-        s = score_folder(Path(folder), model_dir=model_dir, engine=engine,
-                         tolerance_s=tolerance_s, progress=said)
+        ball = None if label_ball is None else label_ball.track(Path(folder), i)
+        s, drills = score_folder(Path(folder), model_dir=model_dir, engine=engine,
+                                 tolerance_s=tolerance_s, progress=said, ball=ball)
         rows.append(_row(Path(folder).name, s))
         total = total + s
+        for kind, part in drills.items():
+            by_drill[kind] = by_drill[kind] + part if kind in by_drill else part
     r = total.ratios()
     tol = f"+/-{tolerance_s:g} s"
+    ball_said = ("no ball track unless the session has tracking data" if label_ball is None
+                 else label_ball.describe())
     head = ["| session | player steps | action | tactic | tactic " + tol + " | team vote | "
             "team vote " + tol + " | phases | phases " + tol + " | quality MAE |",
             "|---|---|---|---|---|---|---|---|---|---|"]
+    drill_rows = ["", "By drill (pooled over the sessions; the transitions between drills are "
+                  "`transition`):", "", head[0].replace("| session |", "| drill |"), head[1],
+                  *(_row(k, v) for k, v in sorted(by_drill.items(),
+                                                  key=lambda kv: -kv[1].player_steps))
+                  ] if by_drill else []
     return "\n".join([
         f"benchmark labelled: {len(folders)} session(s), every analysed player step with an "
-        "action label (no thinning); analysis as `footcoach analyze` (no ball track unless the "
-        "session has tracking data)", "", *head, *rows, _row("**pooled**", total), "",
+        f"action label (no thinning); analysis as `footcoach analyze` ({ball_said})", "",
+        *head, *rows, _row("**pooled**", total), *drill_rows, "",
         f"labelled: action {r['action']:.1%}, tactic {r['tactic']:.1%} (team vote "
         f"{r['team']:.1%}, phases {r['phase']:.1%}), quality MAE {r['quality_mae']:.2f}"])

@@ -62,6 +62,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lab.add_argument("--tolerance", type=float, default=1.0, metavar="S",
                      help="tactic also counted right when it matches the label within +/- S "
                           "seconds (default 1)")
+    lab.add_argument("--ball-from-labels", action="store_true",
+                     help="analyse with the ball track of each session's labels.json (the "
+                          "simulator's ball; not cached) instead of the session's own")
+    lab.add_argument("--ball-noise", type=float, default=0.0, metavar="M",
+                     help="with --ball-from-labels: correlated tracking noise (m per axis)")
+    lab.add_argument("--ball-gaps", type=float, default=0.0, metavar="SHARE",
+                     help="with --ball-from-labels: share of the ball samples hidden (0..1)")
     lab.set_defaults(func=_labelled)
     bl = bsub.add_parser("baseline", help="gradient boosting on a dataset file's windows "
                                           "(context steps + IMU features), beside the network")
@@ -118,16 +125,23 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _labelled(args: argparse.Namespace) -> int:
-    from footcoach.bench.labelled_bench import run
+    from footcoach.bench.labelled_bench import LabelBall, run
     from footcoach.cli.progress import ProgressLine
     from footcoach.errors import FootcoachError
 
     if not 0 <= args.tolerance <= 10:
         raise FootcoachError(f"--tolerance must be 0..10 s, got {args.tolerance:g}")
+    errors = args.ball_noise != 0 or args.ball_gaps != 0
+    if errors and not args.ball_from_labels:
+        raise FootcoachError("--ball-noise and --ball-gaps go with --ball-from-labels")
+    if not (args.ball_noise >= 0 and 0 <= args.ball_gaps < 1):
+        raise FootcoachError(f"--ball-noise must be >= 0 m and --ball-gaps in 0..1, got "
+                             f"{args.ball_noise:g} and {args.ball_gaps:g}")
+    label_ball = LabelBall(args.ball_noise, args.ball_gaps) if args.ball_from_labels else None
     bar = ProgressLine("labelled")
     try:
         text = run(args.sessions, model_dir=args.model, engine=args.engine,
-                   tolerance_s=args.tolerance, progress=bar)
+                   tolerance_s=args.tolerance, progress=bar, label_ball=label_ball)
     finally:
         bar.close()
     print(text)

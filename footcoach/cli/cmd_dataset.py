@@ -26,13 +26,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--balance", type=float, default=3.0, metavar="R",
                    help="keep at most R x the median class count of windows per action class "
                         "(default 3)")
-    b.add_argument("--context", choices=["ball", "runs", "all", "team", "player"],
+    b.add_argument("--context", choices=["ball", "runs", "possession", "all", "team", "player"],
                    default="ball",
                    help="context features per step: ball (the player's own, the team-shape and "
                         "the ball-relative features: 31, default, as the bundled model), runs "
                         "(those and the 4 run features: the fastest forward run of a team-mate "
-                        "and of an opponent, the share of each team running back), all (those "
-                        "and the 3 session-capacity features; they did not help in a test, "
+                        "and of an opponent, the share of each team running back), possession "
+                        "(the 31 and which team last controlled the ball, and for how long), "
+                        "all (every feature: the 31, the 3 session-capacity, the run and the "
+                        "possession features; capacity did not help in a test, "
                         "docs/ablation.md), team (the first 23, without the ball-relative ones) "
                         "or player (the first 12 only)")
     b.add_argument("--no-ball", action="store_true",
@@ -61,6 +63,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         CONTEXT_FEATURES,
         DEFAULT_CONTEXT_FEATURES,
         PLAYER_CONTEXT_FEATURES,
+        POSSESSION_CONTEXT_FEATURES,
         RUN_CONTEXT_FEATURES,
         TEAM_ONLY_CONTEXT_FEATURES,
         WindowSpec,
@@ -73,6 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         features = {"player": PLAYER_CONTEXT_FEATURES, "team": TEAM_ONLY_CONTEXT_FEATURES,
                     "ball": DEFAULT_CONTEXT_FEATURES,
                     "runs": DEFAULT_CONTEXT_FEATURES + RUN_CONTEXT_FEATURES,
+                    "possession": DEFAULT_CONTEXT_FEATURES + POSSESSION_CONTEXT_FEATURES,
                     "all": CONTEXT_FEATURES}[args.context]
         settings = BuildSettings(seed=args.seed, compression=args.compression,
                                  imu_offsets=args.imu_offsets, balance_ratio=args.balance,

@@ -66,6 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--lstm-bidirectional", action="store_true",
                    help="run each LSTM layer in both directions (the paper's is one-way); a "
                         "new run only")
+    p.add_argument("--time-prior", action="store_true",
+                   help="add a learned bias per window step (from the window centre) to the "
+                        "temporal attention (the paper's attention reads content only); a new "
+                        "run only")
     p.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
@@ -159,6 +163,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.lstm_bidirectional:
         _check_new_run_size(args, "--lstm-bidirectional", 1, 1, "shapes the LSTM", "LSTM")
         config = replace(config or ModelConfig(), lstm_bidirectional=True)
+    if args.time_prior:
+        _check_new_run_size(args, "--time-prior", 1, 1, "shapes the temporal attention",
+                            "attention")
+        config = replace(config or ModelConfig(), time_prior=True)
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,

@@ -93,8 +93,17 @@ RUN_CONTEXT_FEATURES: tuple[str, ...] = (
 (a run in behind) or a team running back (retreating) hardly moves a team's mean velocity, so
 these features take the fastest run and the share of players running back."""
 
+POSSESSION_CONTEXT_FEATURES: tuple[str, ...] = (
+    "ball_own_possession",     # 1 while the own team has the ball (its player last controlled
+                               # it), 0 while the opponents have it
+    "ball_possession_age_s",   # seconds since the ball last changed teams (capped, s)
+)
+"""Possession from the ball track (:mod:`footcoach.sync.ball_context`): which team last
+controlled the ball, and for how long. Unlike the other features these remember what happened
+before the window (a turnover a few seconds earlier still shapes the defence)."""
+
 CONTEXT_FEATURES: tuple[str, ...] = (DEFAULT_CONTEXT_FEATURES + CAPACITY_CONTEXT_FEATURES
-                                     + RUN_CONTEXT_FEATURES)
+                                     + RUN_CONTEXT_FEATURES + POSSESSION_CONTEXT_FEATURES)
 """Every context feature footcoach computes, in this order (any subset may be asked for)."""
 
 BALL_FEATURE_PREFIX = "ball_"

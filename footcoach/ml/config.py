@@ -129,6 +129,9 @@ class ModelConfig:
     setting) feeds it the standardised features only. ``lstm_bidirectional`` runs each LSTM
     layer in both directions (outputs of 2 x ``lstm_hidden``), so every step's output, the
     window centre's included, sees the steps after it too; off by default (the paper's LSTM).
+    ``time_prior`` adds a learned bias per window step (counted from the window centre) to the
+    temporal attention scores, so the head can learn to weight the steps around the centre,
+    whose labels it predicts; off by default (the paper's content-only attention).
     """
 
     window: WindowSpec = field(default_factory=WindowSpec)
@@ -143,6 +146,7 @@ class ModelConfig:
     lstm_layers: int = 2
     lstm_dropout: float = 0.2
     lstm_bidirectional: bool = False
+    time_prior: bool = False
     cnn_dropout: float = 0.3
     head_hidden: int = 128
     head_dropout: float = 0.2

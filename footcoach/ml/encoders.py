@@ -43,10 +43,13 @@ class AdditiveAttention(nn.Module):
         # optional learned prior per position (used over modalities: a per-modality bias)
         self.prior = nn.Parameter(torch.zeros(n_positions_bias)) if n_positions_bias else None
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, bias: Tensor | None = None) -> Tensor:
+        """``bias`` (M,) or broadcastable: added to the scores (e.g. a prior per time step)."""
         scores = self.v(torch.tanh(self.proj(x))).squeeze(-1)
         if self.prior is not None:
             scores = scores + self.prior
+        if bias is not None:
+            scores = scores + bias
         return masked_softmax(scores, mask, dim=-1)
 
 

@@ -232,7 +232,10 @@ class WindowHead(nn.Module):
     ``full``/``cnn_lstm_attn``: LSTM (``lstm_layers`` x ``lstm_hidden``, dropout between layers;
     H = ``2 * lstm_hidden`` with ``lstm_bidirectional``) then additive temporal attention
     ``e_t = v^T tanh(W h_t + b)``, ``alpha = softmax_t(e)``,
-    ``f* = sum_t alpha_t h_t`` (steps with no modality are excluded). ``cnn_lstm``: the last
+    ``f* = sum_t alpha_t h_t`` (steps with no modality are excluded); with ``time_prior``,
+    ``e_t + b_k`` where ``b`` is a learned bias per window step and ``k`` the step's place
+    counted from the window centre (clamped at the window's ends, so longer inputs still
+    work). ``cnn_lstm``: the last
     hidden state. ``cnn``: no LSTM, the mean of the valid step features. Quality is
     ``100 * sigmoid(z)``: bounded to 0-100 points, trained with MSE on the 0-1 scale.
     """
@@ -248,6 +251,9 @@ class WindowHead(nn.Module):
         dim = config.lstm_hidden * directions if config.uses_lstm else config.latent_dim
         self.attention = (AdditiveAttention(dim, config.lstm_hidden // 2)
                           if config.uses_attention else None)
+        self.window_steps = config.window.window_steps
+        self.time_prior = (nn.Parameter(torch.zeros(self.window_steps))
+                           if config.time_prior and config.uses_attention else None)
         self.dropout = nn.Dropout(config.head_dropout)
         h = config.head_hidden
         self.action = nn.Sequential(nn.Linear(dim, h), nn.ReLU(),
@@ -262,7 +268,7 @@ class WindowHead(nn.Module):
             step_mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         seq = features if self.lstm is None else self.lstm(features)[0]  # (B, S, H)
         if self.attention is not None:
-            time_w = self.attention(seq, step_mask)
+            time_w = self.attention(seq, step_mask, self._time_bias(seq.shape[1], seq.device))
         elif self.lstm is not None:  # last hidden state
             steps = torch.arange(seq.shape[1], device=seq.device)
             time_w = (steps == seq.shape[1] - 1).to(seq.dtype).expand(seq.shape[0], -1)
@@ -271,6 +277,14 @@ class WindowHead(nn.Module):
         pooled = self.dropout((time_w.unsqueeze(-1) * seq).sum(dim=1))
         quality = 100.0 * torch.sigmoid(self.quality(pooled).squeeze(-1))
         return self.action(pooled), self.tactic(pooled), quality, time_w
+
+    def _time_bias(self, s: int, device: torch.device) -> Tensor | None:
+        """(S,) the learned prior of each of ``s`` steps, aligned on the window centre (step
+        ``s // 2`` takes the bias of step ``window_steps // 2``), or None without the prior."""
+        if self.time_prior is None:
+            return None
+        place = torch.arange(s, device=device) - s // 2 + self.window_steps // 2
+        return self.time_prior[place.clamp(0, self.window_steps - 1)]
 
 
 def modality_dropout(mask: Tensor, p: float, generator: torch.Generator | None = None) -> Tensor:

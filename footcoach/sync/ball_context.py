@@ -113,3 +113,64 @@ class BallContext:
             out[:, col[name]] = np.where(self._ball_known, value, np.nan)
         out[:, col["ball_team_behind_share"]] = self._behind[team]
         return out
+
+
+POSSESSION_CONTROL_M = 1.5
+"""A team controls the ball when its player nearest to the ball, and nearer than any opponent,
+is within this distance of it (m; the simulator's control radius is 0.9 m, widened for
+position noise)."""
+
+POSSESSION_MAX_BALL_SPEED_MPS = 12.0
+"""Faster than this (m/s) the ball is in flight (a pass or a shot), and nobody controls it."""
+
+POSSESSION_MEMORY_S = 8.0
+"""``ball_possession_age_s`` is capped here (s); the features look this far back."""
+
+
+def possession(times: np.ndarray, ball_xy: np.ndarray, ball_vel: np.ndarray, xy: np.ndarray,
+               team_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which team has the ball, and since when.
+
+    Args:
+        times: (T,) s, increasing.
+        ball_xy, ball_vel: (T, 2) ball position (m) and velocity (m/s), NaN where unknown.
+        xy: (P, T, 2) player positions (m), NaN where unknown.
+        team_index: (P,) int team number per player (-1: no team).
+
+    Returns:
+        ``team`` (T,) int: the team that last controlled the ball (its player nearest to the
+        ball within :data:`POSSESSION_CONTROL_M`, the ball slower than
+        :data:`POSSESSION_MAX_BALL_SPEED_MPS`), -1 before any control and wherever the ball
+        is unknown; ``age`` (T,) s: time since the ball last passed from one team to the
+        other, capped at :data:`POSSESSION_MEMORY_S` (also when no change is seen), NaN where
+        ``team`` is -1.
+    """
+    n_t = times.size
+    team = np.full(n_t, -1, np.int64)
+    age = np.full(n_t, np.nan)
+    n_teams = int(team_index.max()) + 1 if team_index.size else 0
+    if n_teams == 0 or n_t == 0:
+        return team, age
+    dist = np.linalg.norm(xy - ball_xy[None], axis=2)  # (P, T)
+    dist = np.where(np.isfinite(dist), dist, np.inf)
+    nearest = np.stack([dist[team_index == k].min(axis=0) for k in range(n_teams)])  # (K, T)
+    best = np.argmin(nearest, axis=0)
+    d_best = nearest[best, np.arange(n_t)]
+    speed = np.hypot(ball_vel[:, 0], ball_vel[:, 1])
+    with np.errstate(invalid="ignore"):
+        control = (d_best < POSSESSION_CONTROL_M) & (speed < POSSESSION_MAX_BALL_SPEED_MPS)
+    controller = np.where(control, best, -1)
+    idx = np.maximum.accumulate(np.where(controller >= 0, np.arange(n_t), -1))
+    held = idx >= 0
+    team[held] = controller[idx[held]]
+    known = np.isfinite(ball_xy).all(axis=1)
+    team[~known] = -1
+    # a change: the ball passes from one team to the other (between known possessions)
+    prev = np.maximum.accumulate(np.where(team >= 0, np.arange(n_t), -1))
+    last_team = np.where(prev >= 0, team[np.maximum(prev, 0)], -1)
+    before = np.r_[-1, last_team[:-1]]
+    change = (team >= 0) & (before >= 0) & (team != before)
+    start = np.maximum.accumulate(np.where(change, times, -np.inf))
+    age = np.minimum(times - start, POSSESSION_MEMORY_S)
+    age[team < 0] = np.nan
+    return team, age

@@ -37,12 +37,18 @@ from footcoach.domain.windowing import (
     BALL_CONTEXT_FEATURES,
     CONTEXT_FEATURES,
     PLAYER_CONTEXT_FEATURES,
+    POSSESSION_CONTEXT_FEATURES,
     RUN_CONTEXT_FEATURES,
     TEAM_CONTEXT_FEATURES,
     WindowSpec,
 )
 from footcoach.errors import FootcoachError
-from footcoach.sync.ball_context import BallContext, ball_kinematics
+from footcoach.sync.ball_context import (
+    POSSESSION_MEMORY_S,
+    BallContext,
+    ball_kinematics,
+    possession,
+)
 from footcoach.sync.resample import resample
 from footcoach.sync.smoothing import (
     centred_smooth,
@@ -312,8 +318,11 @@ class ContextBuilder:
         n_player, n_team = len(PLAYER_CONTEXT_FEATURES), len(TEAM_CONTEXT_FEATURES)
         need_team = bool(np.any(self._columns >= n_player))
         need_ball = bool(np.any(self._columns >= n_player + n_team)) and self.ball is not None
-        need_runs = bool(np.any(self._columns >= len(CONTEXT_FEATURES)
-                                - len(RUN_CONTEXT_FEATURES)))
+        runs_at = CONTEXT_FEATURES.index(RUN_CONTEXT_FEATURES[0])
+        poss_at = CONTEXT_FEATURES.index(POSSESSION_CONTEXT_FEATURES[0])
+        need_runs = bool(np.any((self._columns >= runs_at) & (self._columns < poss_at)))
+        need_poss = bool(np.any(self._columns >= poss_at)) and self.ball is not None
+        held = self._possession(times, pids, team_of) if need_poss else None
         around = (BallContext(ball, ball_vel, all_xy, team_of, self._signs,
                               self.pitch.length_m) if need_ball else None)
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -329,7 +338,13 @@ class ContextBuilder:
                                  player[:, 0] / top_speed], axis=1)
             runs = (shape.runs(i) if need_runs
                     else np.full((len(xy), len(RUN_CONTEXT_FEATURES)), np.nan))
-            feats = np.concatenate([player, team, balls, capacity, runs],
+            poss = np.full((len(xy), len(POSSESSION_CONTEXT_FEATURES)), np.nan)
+            if held is not None and team_of[i]:
+                with np.errstate(invalid="ignore"):
+                    poss[:, 0] = np.where(held[0] >= 0, held[0] == held[2][team_of[i]],
+                                          np.nan)
+                poss[:, 1] = held[1]
+            feats = np.concatenate([player, team, balls, capacity, runs, poss],
                                    axis=1)[:, self._columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps stay NaN
@@ -337,6 +352,22 @@ class ContextBuilder:
             have = np.isfinite(xy[:, 0]).reshape(grid.n, m).mean(axis=1)
             out[pid] = ctx.astype(np.float32), have >= MIN_VALID_FRACTION
         return out
+
+    def _possession(self, times: np.ndarray, pids: list[str], team_of: list[str]
+                    ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """:func:`~footcoach.sync.ball_context.possession` at ``times``, computed from
+        :data:`POSSESSION_MEMORY_S` before them (so a block of a session sees the changes just
+        before it): ``(team (T,) int, age (T,) s, team name -> team number)``."""
+        spacing = float(times[1] - times[0]) if times.size > 1 else self.spec.step_s
+        n_pre = int(np.ceil(POSSESSION_MEMORY_S / spacing))
+        ext = np.r_[times[0] - spacing * np.arange(n_pre, 0, -1), times]
+        xy = (np.stack([self._kinematics(pid, ext)[0] for pid in pids]) if pids
+              else np.zeros((0, ext.size, 2)))
+        ball, ball_vel = ball_kinematics(self.ball, ext)
+        number = {name: k for k, name in enumerate(sorted({t for t in team_of if t}))}
+        index = np.array([number.get(t, -1) for t in team_of], np.int64)
+        team, age = possession(ext, ball, ball_vel, xy, index)
+        return team[n_pre:], age[n_pre:], number
 
     def _features(self, i: int, pids: list[str], all_xy: np.ndarray, xy: np.ndarray,
                   vel: np.ndarray, acc: np.ndarray, ball: np.ndarray) -> np.ndarray:
