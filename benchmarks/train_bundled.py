@@ -348,6 +348,11 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
   classes (shooting, sliding) have the fewest windows, so their per-class figures are the least
   certain.
 - Labels are the simulator's; the quality score is the simulator's execution score.
+- Tactics are reliable in scripted drills and weak in drills played as a game: on the test
+  sessions with the simulator's ball (`footcoach benchmark labelled ... --ball-from-labels`,
+  every player step) shooting, passing, sprints and the transitions between drills score
+  92-100%, the small-sided game 59%, the pressing and retreat drills 66% (docs/ablation.md,
+  "The tactic by drill").
 - A classical model is still ahead on actions: `footcoach benchmark baseline data.h5 --model
   models` fits gradient boosting on each window's context features and handcrafted IMU
   features of the same training windows. On the same test windows it scored 93.3% action

@@ -22,6 +22,7 @@ from footcoach.domain.windowing import (
     CONTEXT_FEATURES,
     DEFAULT_CONTEXT_FEATURES,
     PLAYER_CONTEXT_FEATURES,
+    POSSESSION_CONTEXT_FEATURES,
     RUN_CONTEXT_FEATURES,
     WindowSpec,
 )
@@ -379,31 +380,39 @@ def test_pinned_test_windows_do_not_depend_on_the_other_sessions(sessions, tmp_p
 
 def test_cli_build_with_player_context_only(sessions, tmp_path):
     """``--context player`` keeps the first twelve features, equal to the default build's;
-    ``--context runs`` adds the 4 run features after the default 31, ``--context all`` the 3
-    capacity features and then the run features."""
+    ``--context runs`` adds the 4 run features after the default 31, ``--context possession``
+    the 2 possession features, ``--context all`` the 3 capacity features, then the run and
+    the possession features."""
     full, player, every = tmp_path / "full.h5", tmp_path / "player.h5", tmp_path / "all.h5"
-    runs = tmp_path / "runs.h5"
+    runs, poss = tmp_path / "runs.h5", tmp_path / "poss.h5"
     assert main(["dataset", "build", str(sessions[1]), "--out", str(full)]) == 0
-    for out, context in ((player, "player"), (every, "all"), (runs, "runs")):
+    for out, context in ((player, "player"), (every, "all"), (runs, "runs"),
+                         (poss, "possession")):
         assert main(["dataset", "build", str(sessions[1]), "--out", str(out),
                      "--context", context]) == 0
     with (DatasetFile(full) as a, DatasetFile(player) as b, DatasetFile(every) as c,
-          DatasetFile(runs) as r):
+          DatasetFile(runs) as r, DatasetFile(poss) as p):
         assert a.spec.context_features == DEFAULT_CONTEXT_FEATURES
         assert b.spec.context_features == PLAYER_CONTEXT_FEATURES
         assert c.spec.context_features == CONTEXT_FEATURES
         assert r.spec.context_features == DEFAULT_CONTEXT_FEATURES + RUN_CONTEXT_FEATURES
+        assert p.spec.context_features == (DEFAULT_CONTEXT_FEATURES
+                                           + POSSESSION_CONTEXT_FEATURES)
         ca, cb, cc = a.h5["context"][:], b.h5["context"][:], c.h5["context"][:]
         assert ca.shape[1] == len(DEFAULT_CONTEXT_FEATURES) and cb.shape[1] == 12
         np.testing.assert_array_equal(ca[:, :12], cb)
         np.testing.assert_array_equal(cc[:, :ca.shape[1]], ca)
         n = ca.shape[1]
-        assert cc.shape[1] == n + 3 + 4
+        assert cc.shape[1] == n + 3 + 4 + 2
         # these sessions are shorter than the 30 s of track a player's capacity needs
         assert not c.h5["context_valid"][:, n:n + 3].any()
         # the run features only need the two teams' positions
-        assert c.h5["context_valid"][:, n + 3:].mean() > 0.9
-        np.testing.assert_array_equal(r.h5["context"][:], np.c_[ca, cc[:, n + 3:]])
+        assert c.h5["context_valid"][:, n + 3:n + 7].mean() > 0.9
+        np.testing.assert_array_equal(r.h5["context"][:], np.c_[ca, cc[:, n + 3:n + 7]])
+        np.testing.assert_array_equal(p.h5["context"][:], np.c_[ca, cc[:, n + 7:]],
+                                      strict=True)
+        # possession is known once a player has controlled the simulator's ball
+        assert p.h5["context_valid"][:, n:].mean() > 0.5
         team = a.h5["context_valid"][:, 12:23]
         assert team.mean() > 0.9  # two teams: the team-shape features are known
 
