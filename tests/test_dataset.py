@@ -324,6 +324,28 @@ def test_cli_build_and_info(sessions, tmp_path, capsys):
     assert main(["dataset", "info", str(tmp_path / "missing.h5")]) == 2
 
 
+def test_cli_build_with_longer_windows(sessions, tmp_path, capsys):
+    """``--window-steps`` sets the window length; the step rows stay the same, each window
+    takes its labels at its own centre time, and fewer windows fit a short session."""
+    short, long_ = tmp_path / "w8.h5", tmp_path / "w12.h5"
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(short), "--balance",
+                 "1000"]) == 0
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(long_), "--balance",
+                 "1000", "--window-steps", "12"]) == 0
+    with DatasetFile(short) as a, DatasetFile(long_) as b:
+        assert a.spec.window_steps == 8 and b.spec.window_steps == 12
+        np.testing.assert_array_equal(a.h5["context"][:], b.h5["context"][:])
+        assert 0 < b.n_windows < a.n_windows
+        for ds, centre_s in ((a, 2.0), (b, 3.0)):  # labels at start + window_steps x 0.5 s / 2
+            start = ds.h5["windows/start"][:]
+            np.testing.assert_allclose(ds.h5["windows/t_s"][:] - ds.h5["t_s"][:][start],
+                                       centre_s)
+    capsys.readouterr()
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(tmp_path / "x.h5"),
+                 "--window-steps", "1"]) == 2
+    assert "--window-steps must be 2..64" in capsys.readouterr().err
+
+
 def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
     """``--test-sessions`` names the folders whose players form the whole test split; a name
     that is not among the sessions, or naming them all, is refused before any work."""

@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--test-sessions", default="", metavar="NAMES",
                    help="comma-separated folder names of the sessions that form the test split "
                         "(default: whole sessions drawn by --seed when there are 4 or more)")
+    b.add_argument("--window-steps", type=int, default=8, metavar="N",
+                   help="steps of 0.5 s per window (default 8: 4 s, as the bundled model); "
+                        "the labels are those at the window centre")
     b.add_argument("--force", action="store_true", help="overwrite an existing output file")
     b.set_defaults(func=cmd_build)
 
@@ -80,11 +83,14 @@ def cmd_build(args: argparse.Namespace) -> int:
                     "all": CONTEXT_FEATURES}[args.context]
         settings = BuildSettings(seed=args.seed, compression=args.compression,
                                  imu_offsets=args.imu_offsets, balance_ratio=args.balance,
-                                 spec=WindowSpec(context_features=features),
+                                 spec=WindowSpec(context_features=features,
+                                                 window_steps=args.window_steps),
                                  ball_from_labels=not args.no_ball,
                                  ball_noise_m=args.ball_noise, ball_gap_share=args.ball_gaps,
                                  test_sessions=tuple(n.strip() for n in
                                                      args.test_sessions.split(",") if n.strip()))
+        if not 2 <= args.window_steps <= 64:
+            raise ValueError(f"--window-steps must be 2..64, got {args.window_steps}")
         if not (args.ball_noise >= 0 and 0 <= args.ball_gaps < 1):
             raise ValueError(f"--ball-noise must be >= 0 and --ball-gaps in 0..1 (below 1), "
                              f"got {args.ball_noise} and {args.ball_gaps}")
