@@ -111,8 +111,8 @@ def score_folder(folder: Path, *, model_dir: Path | None, engine: str,
 
     drills: dict[str, SessionScores] = {}
     for kind, start, end in drill_spans(folder):
-        part = scores((steps.t >= start) & (steps.t < end))
-        drills[kind] = drills[kind] + part if kind in drills else part
+        drills[kind] = drills.get(kind, SessionScores()) + scores((steps.t >= start)
+                                                                 & (steps.t < end))
     return scores(), drills
 
 
@@ -144,7 +144,7 @@ def run(folders: Sequence[Path], *, model_dir: Path | None = None, engine: str =
         rows.append(_row(Path(folder).name, s))
         total = total + s
         for kind, part in drills.items():
-            by_drill[kind] = by_drill[kind] + part if kind in by_drill else part
+            by_drill[kind] = by_drill.get(kind, SessionScores()) + part
     r = total.ratios()
     tol = f"+/-{tolerance_s:g} s"
     ball_said = ("no ball track unless the session has tracking data" if label_ball is None
