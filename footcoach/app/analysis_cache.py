@@ -75,7 +75,8 @@ class AnalysisResult:
     settings of the key; ``run`` how it was computed (engine, device, timings); ``inputs`` the
     input fingerprint (:func:`input_fingerprint`); ``key`` the
     cache key; ``path`` the cache folder (None when not saved); ``from_cache`` whether it was
-    read from the cache.
+    read from the cache; ``team_tactic_probs`` team -> (N, 8) the team tactic model's
+    probabilities at the step times (empty without a team model).
     """
 
     session_name: str
@@ -92,6 +93,7 @@ class AnalysisResult:
     key: str = ""
     path: Path | None = None
     from_cache: bool = False
+    team_tactic_probs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def model_sha256(self) -> str:
@@ -185,12 +187,16 @@ def save_result(result: AnalysisResult, folder: str | Path) -> Path:
     arrays["profile_values"] = (np.concatenate(profiles) if profiles
                                 else np.zeros(0, np.float32))
     arrays["profile_offsets"] = np.cumsum([0, *(p.size for p in profiles)]).astype(np.int64)
+    team_names = sorted(result.team_tactic_probs)
+    for i, team in enumerate(team_names):
+        arrays[f"team_tactic_{i}"] = np.asarray(result.team_tactic_probs[team], np.float32)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(out / STEPS_NPZ, buf.getvalue())
     doc = result.to_json_dict()
     doc["player_ids"] = list(s.player_ids)
     doc["profile_ids"] = ids
+    doc["team_tactic_teams"] = team_names
     text = json.dumps(doc, indent=1, allow_nan=False, default=_json_default)
     atomic_write_bytes(out / RESULT_JSON, (text + "\n").encode("utf-8"))
     result.path = out
@@ -224,7 +230,9 @@ def load_result(path: str | Path) -> AnalysisResult:
             steps=steps, teams={str(k): str(v) for k, v in doc["teams"].items()},
             time_range=(float(doc["time_range"][0]), float(doc["time_range"][1])),
             model=dict(doc["model"]), settings=dict(doc["settings"]), run=dict(doc["run"]),
-            inputs=list(doc.get("inputs") or []), key=str(doc["key"]), path=out, from_cache=True)
+            inputs=list(doc.get("inputs") or []), key=str(doc["key"]), path=out, from_cache=True,
+            team_tactic_probs={str(team): arrays[f"team_tactic_{i}"]
+                               for i, team in enumerate(doc.get("team_tactic_teams") or [])})
     except FootcoachError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:

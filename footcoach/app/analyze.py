@@ -42,6 +42,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from footcoach.analysis.events import EventSettings, PlayerSteps, player_events, team_phases
+from footcoach.analysis.team_tactic import (
+    TEAM_JSON,
+    TeamTacticModel,
+    load_team_model,
+    team_probabilities,
+)
 from footcoach.app.align import AlignSettings, align_session
 from footcoach.app.analysis_cache import (
     AnalysisResult,
@@ -97,28 +103,49 @@ prefetch thread beside the encoder, and frame threads would compete with it for 
 (``footcoach benchmark analyze`` measures both modes for the floor)."""
 
 
-def analysis_settings(spec: WindowSpec, events: EventSettings) -> dict[str, Any]:
-    """The engine-independent settings that enter the cache key."""
+def analysis_settings(spec: WindowSpec, events: EventSettings,
+                      team_model: TeamTacticModel | None = None) -> dict[str, Any]:
+    """The engine-independent settings that enter the cache key (with the team tactic
+    model's sha256, None without one)."""
     return {"window": spec.to_dict(), "events": events.to_dict(), "min_present": MIN_PRESENT,
-            "align": {"estimate_offsets": False}}
+            "align": {"estimate_offsets": False},
+            "team_model": team_model.sha256 if team_model is not None else None}
+
+
+def open_team_model(meta: ModelMeta, use: bool = True) -> TeamTacticModel | None:
+    """The team tactic model beside the network (``team_tactic.json``), or None when there is
+    none or ``use`` is False. Its context features must be the network's."""
+    if not use:
+        return None
+    folder = meta.json_path.parent
+    team = load_team_model(folder)
+    if team is not None and team.context_features != list(meta.config.window.context_features):
+        raise FootcoachError("the team tactic model reads other context features than the "
+                             "network (train it on a dataset built for this network)",
+                             folder / TEAM_JSON)
+    return team
 
 
 def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
                     engine: str = "auto", device: str = "auto", batch: int = 128,
                     block_steps: int = 32, events: EventSettings | None = None,
                     use_cache: bool = True, cancel: Cancel | None = None,
-                    ball: TimeSeries | None = None) -> Iterator[AnalysisProgress]:
+                    ball: TimeSeries | None = None, team_model: bool = True
+                    ) -> Iterator[AnalysisProgress]:
     """Analyse the session in ``folder`` (module docstring); yields :class:`AnalysisProgress`,
     the last one with ``result``. ``use_cache=False`` recomputes (and rewrites the cache).
     ``ball`` (channels ``x``, ``y`` in pitch metres, session clock) replaces the session's own
     ball track for this run only (benchmarks: the simulator's ball); such a run neither reads
-    nor writes the cache."""
+    nor writes the cache. ``team_model=False`` makes the team phases from the players' vote
+    alone, without the team tactic model of the model folder
+    (:mod:`footcoach.analysis.team_tactic`)."""
     folder = Path(folder)
     ev = events or EventSettings()
     meta = require_model(model_dir)
     spec = meta.config.window
     session = read_manifest(folder)
-    settings = analysis_settings(spec, ev)
+    team = open_team_model(meta, team_model)
+    settings = analysis_settings(spec, ev, team)
     fingerprint = input_fingerprint(session)
     key = cache_key(meta.sha256, settings, fingerprint)
     if use_cache and ball is None:
@@ -126,7 +153,7 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
         if cached is not None:
             yield AnalysisProgress(1, 1, "cached analysis", cached)
             return
-    run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel, ball)
+    run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel, ball, team)
     yield from run.execute(engine, device)
     result = run.finish(settings, fingerprint, key)
     if ball is not None:
@@ -211,9 +238,10 @@ class _Run:
     """State of one analysis: the streaming encoder/head loop and the per-step outputs."""
 
     def __init__(self, folder: Path, meta: ModelMeta, opts: AnalyzeOptions,
-                 cancel: Cancel | None, ball: TimeSeries | None = None):
+                 cancel: Cancel | None, ball: TimeSeries | None = None,
+                 team_model: TeamTacticModel | None = None):
         self.folder, self.meta, self.opts, self.cancel = folder, meta, opts, cancel
-        self.ball = ball
+        self.ball, self.team_model = ball, team_model
         self.spec = meta.config.window
         self.total = 4
         self.timings: dict[str, float] = {}
@@ -314,6 +342,10 @@ class _Run:
             "time_attention": np.full((n_players, n_steps, w), nan),
         }
         self.valid = np.zeros((n_players, n_steps), bool)
+        # every step's context and position flag, for the team tactic model (P, N, F) / (P, N)
+        n_ctx = len(self.spec.context_features) if self.team_model is not None else 0
+        self.context = np.full((n_players, n_steps, n_ctx), nan)
+        self.present = np.zeros((n_players, n_steps), bool)
         self.tail_f: np.ndarray | None = None  # (P, <= W-1, D) features of the last steps
         self.tail_m = np.zeros((n_players, 0), bool)
         self.tail_w = np.zeros((n_players, 0, 3), np.float32)
@@ -323,6 +355,9 @@ class _Run:
         t0 = time.perf_counter()
         n_p, n = block.mask.shape[:2]
         flat = n_p * n
+        if self.team_model is not None:
+            self.context[:, block.offset:block.offset + n] = block.context
+            self.present[:, block.offset:block.offset + n] = block.mask[:, :, 2]
         b = max(1, self.opts.batch)
         video = block.video
         feats, mweights, smask = [], [], []
@@ -403,9 +438,11 @@ class _Run:
             evs, prof = player_events(ps, grid.step_s, self.opts.events, time_range)
             events += evs
             profiles.update(prof)
-        phases = team_phases(t, steps.tactic_probs, steps.valid,
-                             [teams.get(pid, "") for pid in self.pids], grid.step_s,
-                             self.opts.events, time_range)
+        team_of = [teams.get(pid, "") for pid in self.pids]
+        team_probs = (team_probabilities(self.team_model, self.context, self.present, team_of)
+                      if self.team_model is not None else {})
+        phases = team_phases(t, steps.tactic_probs, steps.valid, team_of, grid.step_s,
+                             self.opts.events, time_range, team_probs=team_probs)
         self._timed("events_s", t0)
         elapsed = time.perf_counter() - self.start
         cfg = self.meta.config
@@ -413,7 +450,10 @@ class _Run:
                  "ablation": cfg.ablation, "modalities": list(cfg.modalities),
                  "parameter_count": self.meta.parameter_count,
                  "action_labels": list(cfg.action_labels),
-                 "tactic_labels": list(cfg.tactic_labels)}
+                 "tactic_labels": list(cfg.tactic_labels),
+                 "team_model": ({"sha256": self.team_model.sha256,
+                                 "json": str(self.meta.json_path.parent / TEAM_JSON)}
+                                if self.team_model is not None else None)}
         run = {"engine": self.engine.name, "device": self.engine.device,
                "batch": self.opts.batch, "block_steps": self.opts.block_steps,
                "players": len(self.pids), "steps": grid.n, "windows": self.n_windows,
@@ -424,4 +464,4 @@ class _Run:
                               time_attention=profiles, steps=steps, teams=teams,
                               time_range=(float(time_range[0]), float(time_range[1])),
                               model=model, settings=settings, run=run, inputs=fingerprint,
-                              key=key)
+                              key=key, team_tactic_probs=team_probs)

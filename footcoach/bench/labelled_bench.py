@@ -96,18 +96,19 @@ def drill_spans(folder: Path) -> list[tuple[str, float, float]]:
 
 def score_folder(folder: Path, *, model_dir: Path | None, engine: str,
                  tolerance_s: float, progress: Progress | None = None,
-                 ball: TimeSeries | None = None
+                 ball: TimeSeries | None = None, team_model: bool = True
                  ) -> tuple[SessionScores, dict[str, SessionScores]]:
     """The session's scores, and the scores of each drill kind it has."""
     result = run_analysis(folder, progress=progress, model_dir=model_dir, engine=engine,
-                          device="cpu", ball=ball)
+                          device="cpu", ball=ball, team_model=team_model)
     steps = result.steps
     teams = [result.teams.get(pid, "") for pid in steps.player_ids]
     grid, phases = label_grid(folder, result, tolerance_s), phase_tactics(result)
 
     def scores(within: np.ndarray | None = None) -> SessionScores:
         return score_session(steps.action_probs, steps.tactic_probs, steps.quality,
-                             steps.valid, teams, grid, phases, name=folder.name, steps=within)
+                             steps.valid, teams, grid, phases, name=folder.name, steps=within,
+                             team_probs=result.team_tactic_probs)
 
     drills: dict[str, SessionScores] = {}
     for kind, start, end in drill_spans(folder):
@@ -125,8 +126,9 @@ def _row(name: str, s: SessionScores) -> str:
 
 def run(folders: Sequence[Path], *, model_dir: Path | None = None, engine: str = "auto",
         tolerance_s: float = 1.0, progress: Progress | None = None,
-        label_ball: LabelBall | None = None) -> str:
-    """Score every session; the report as markdown text (module docstring)."""
+        label_ball: LabelBall | None = None, team_model: bool = True) -> str:
+    """Score every session; the report as markdown text (module docstring);
+    ``team_model=False`` votes the team tactic without the model folder's team tactic model."""
     if not folders:
         raise FootcoachError("give at least one labelled session folder")
     total = SessionScores()
@@ -140,7 +142,8 @@ def run(folders: Sequence[Path], *, model_dir: Path | None = None, engine: str =
 
         ball = None if label_ball is None else label_ball.track(Path(folder), i)
         s, drills = score_folder(Path(folder), model_dir=model_dir, engine=engine,
-                                 tolerance_s=tolerance_s, progress=said, ball=ball)
+                                 tolerance_s=tolerance_s, progress=said, ball=ball,
+                                 team_model=team_model)
         rows.append(_row(Path(folder).name, s))
         total = total + s
         for kind, part in drills.items():
@@ -149,6 +152,8 @@ def run(folders: Sequence[Path], *, model_dir: Path | None = None, engine: str =
     tol = f"+/-{tolerance_s:g} s"
     ball_said = ("no ball track unless the session has tracking data" if label_ball is None
                  else label_ball.describe())
+    if not team_model:
+        ball_said += "; team vote without the team tactic model"
     head = ["| session | player steps | action | tactic | tactic " + tol + " | team vote | "
             "team vote " + tol + " | phases | phases " + tol + " | quality MAE |",
             "|---|---|---|---|---|---|---|---|---|---|"]

@@ -41,13 +41,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--batch", type=int, default=128, help="steps / windows per engine call")
     p.add_argument("--no-cache", action="store_true",
                    help="recompute even when a cached result matches")
+    p.add_argument("--no-team-model", action="store_true",
+                   help="team phases from the players' vote alone, without the model "
+                        "folder's team tactic model (team_tactic.json)")
     p.set_defaults(func=cmd_analyze)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     result = analyze_with_progress(args.session, model_dir=args.model, engine=args.engine,
                                    device=args.device, batch=args.batch,
-                                   use_cache=not args.no_cache)
+                                   use_cache=not args.no_cache,
+                                   team_model=not args.no_team_model)
     print(format_summary(result))
     if args.out is not None:
         write_events(result, args.out)
@@ -117,7 +121,10 @@ def _event_table(result: AnalysisResult) -> str:
 def _phase_lines(result: AnalysisResult) -> list[str]:
     if not result.phases:
         return ["team tactic phases: none (no team names, or no predictions)"]
-    out = ["team tactic phases (share of the analysed time)"]
+    team_model = result.model.get("team_model")
+    how = (f"players' vote x team tactic model {str(team_model['sha256'])[:12]}"
+           if team_model else "players' vote")
+    out = [f"team tactic phases (share of the analysed time; {how})"]
     for team in sorted({p.team for p in result.phases}):
         phases = [p for p in result.phases if p.team == team]
         total = sum(p.end_s - p.start_s for p in phases) or 1.0

@@ -69,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      help="with --ball-from-labels: correlated tracking noise (m per axis)")
     lab.add_argument("--ball-gaps", type=float, default=0.0, metavar="SHARE",
                      help="with --ball-from-labels: share of the ball samples hidden (0..1)")
+    lab.add_argument("--no-team-model", action="store_true",
+                     help="vote the team tactic without the model folder's team tactic model")
     lab.set_defaults(func=_labelled)
     bl = bsub.add_parser("baseline", help="gradient boosting on a dataset file's windows "
                                           "(context steps + IMU features), beside the network")
@@ -141,7 +143,8 @@ def _labelled(args: argparse.Namespace) -> int:
     bar = ProgressLine("labelled")
     try:
         text = run(args.sessions, model_dir=args.model, engine=args.engine,
-                   tolerance_s=args.tolerance, progress=bar, label_ball=label_ball)
+                   tolerance_s=args.tolerance, progress=bar, label_ball=label_ball,
+                   team_model=not args.no_team_model)
     finally:
         bar.close()
     print(text)

@@ -1,4 +1,4 @@
-"""``footcoach train`` and ``footcoach evaluate`` (torch is imported only when they run)."""
+"""``footcoach train``, ``train-team`` and ``evaluate`` (torch is imported only when they run)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "run only")
     p.set_defaults(func=cmd_train)
 
+    t = sub.add_parser("train-team", help="train the team tactic model on an HDF5 dataset",
+                       description="A small model that reads every player's context steps of "
+                                   "both teams and gives each team's tactic per step; analysis "
+                                   "multiplies it into the players' vote for the team phases. "
+                                   "Written into MODEL_DIR (team_tactic.json + .safetensors) "
+                                   "beside the network trained on the same dataset.")
+    t.add_argument("data", type=Path, metavar="DATA.h5")
+    t.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
+    t.add_argument("--epochs", type=int, default=80)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--ball-dropout", type=float, default=0.5, metavar="P",
+                   help="share of training sequences with the ball features hidden")
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    t.set_defaults(func=cmd_train_team)
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
     e.add_argument("model", type=Path, metavar="MODEL_DIR")
     e.add_argument("data", type=Path, metavar="DATA.h5")
@@ -181,6 +195,23 @@ def cmd_train(args: argparse.Namespace) -> int:
                              "(give one of them)")
 
     train(args.data, args.out, settings, config=config, resume=args.resume)
+    return 0
+
+
+def cmd_train_team(args: argparse.Namespace) -> int:
+    _require_torch("train-team")
+    from footcoach.ml.team_train import TeamTrainSettings, train_team_model
+
+    if not 0 <= args.ball_dropout <= 1:
+        raise FootcoachError(f"--ball-dropout must be in 0..1, got {args.ball_dropout:g}")
+    settings = TeamTrainSettings(epochs=args.epochs, seed=args.seed,
+                                 ball_dropout=args.ball_dropout, threads=args.threads)
+    doc = train_team_model(args.data, args.out, settings)
+    for name, m in doc["metrics"].items():
+        if m:
+            print(f"{name.replace('_', ' ')}: team-step accuracy {m['accuracy']:.1%}, "
+                  f"macro-F1 {m['macro_f1']:.3f} ({m['team_steps']} team steps)")
+    print(f"team tactic model written to {args.out}")
     return 0
 
 
