@@ -174,11 +174,18 @@ def app_scores(models: Path, work: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def team_section(team: dict[str, Any] | None) -> str:
-    """The card's section on the team tactic model (empty without one)."""
+def team_section(team: dict[str, Any] | None, evals: dict[str, dict[str, Any]]) -> str:
+    """The card's section on the team tactic model (empty without one); ``evals`` the
+    evaluations with the ball, with a noisy ball and without one."""
     if team is None:
         return ""
     doc, app = team["doc"], team["app"]
+
+    def window(e: dict[str, Any]) -> str:
+        tw = e.get("tactic_with_team_model") or {}
+        return (f"{tw.get('accuracy', float('nan')):.1%} (macro-F1 "
+                f"{tw.get('macro_f1', float('nan')):.3f}; the network alone "
+                f"{e['tactic']['accuracy']:.1%})")
     tr, mb, mn = doc["training"], doc["metrics"]["test_with_ball"], doc["metrics"][
         "test_without_ball"]
 
@@ -195,16 +202,21 @@ def team_section(team: dict[str, Any] | None) -> str:
 engines use it): a small network ({doc['parameter_count']} parameters) that reads the
 position/context features of every player of both teams at each step (a shared MLP per side,
 mean and max over the players, dilated convolutions over +/- 7.5 s) and gives each team's
-tactic per step. Analysis multiplies its probabilities into the players' vote for the team
-phases. Trained with `footcoach train-team` on the same dataset ({tr['settings']['epochs']}
+tactic per step. Analysis multiplies each player's tactic probabilities (from his window)
+with his team's from this model; the events' tactic, the team vote and the team phases use the
+product. Trained with `footcoach train-team` on the same dataset ({tr['settings']['epochs']}
 epochs, seed {tr['settings']['seed']}, the ball features hidden in half of the sequences,
 {tr['seconds'] / 60:.1f} minutes on the CPU). Alone, on the team steps of the test sessions:
 {mb['accuracy']:.1%} (macro-F1 {mb['macro_f1']:.3f}) with the ball, {mn['accuracy']:.1%}
 ({mn['macro_f1']:.3f}) without.
 
+**Tactic accuracy of the test windows with the team model** (`footcoach evaluate`, "Tactic with
+the team tactic model"; goal >= 89.7%: not met): {window(evals['ball'])} with the exact ball,
+{window(evals['noisy'])} with the ball given tracking errors, {window(evals['none'])} without
+a ball track.
+
 What the app shows on the 4 test sessions (`footcoach benchmark labelled SESSIONS
-[--ball-from-labels] [--no-team-model]`; every team step; the window-level table above is the
-network alone):
+[--ball-from-labels] [--no-team-model]`; every team step):
 
 {head}
 |---|---|---|---|---|---|
@@ -402,7 +414,7 @@ windows, and knowing each window's true action perfectly (its training median) s
 {q.get('reference_mae', float('nan')):.1f}. The per-action table at the end shows the actions
 whose score depends on what one window cannot see (the player's own best jump or top speed,
 the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Quality score").
-{team_section(team)}
+{team_section(team, {"ball": m, "noisy": be, "none": nb})}
 ## Limits
 - Synthetic only: simulated players, drills, sensors and labels. Real-data accuracy is unknown;
   the real-data benchmark (`footcoach benchmark expert-novice`, docs/expert-novice.md) scores

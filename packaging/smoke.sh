@@ -9,7 +9,8 @@
 #    the model really runs): the output must name > 0 events analysed by the onnx engine;
 #    then `export`, `report` and `clip` of it (each when the build has the command);
 # 3. `footcoach simulate` a short synthetic session with video (cv2 + PyAV/libx264), then
-#    `footcoach analyze --engine auto` on it: onnx again, events written;
+#    `footcoach analyze --engine auto` on it: onnx again, events written, team phases made with
+#    the bundled team tactic model (numpy + safetensors in the bundle);
 # 4. `footcoach gui DEMO --quit-after 5`: the review app opens the demo session and exits 0
 #    (non-zero when it showed an error).
 # The bundle is left as built (caches removed), user settings go to a temporary HOME. Exits
@@ -95,6 +96,8 @@ step "footcoach simulate (video)" "$TMP/simulate.log" \
 step "footcoach analyze --engine auto" "$TMP/analyze.log" \
     "$BIN" analyze "$TMP/sim" --engine auto --out "$TMP/sim-events.csv"
 events_by_onnx "$TMP/analyze.log"
+grep -q "team tactic model" "$TMP/analyze.log" \
+    || fail "analyze did not use the bundled team tactic model (see $TMP/analyze.log)"
 [[ -s "$TMP/sim-events.csv" ]] || fail "analyze --out wrote no events file"
 
 step "footcoach gui (demo, ${GUI_SECONDS} s)" "$TMP/gui.log" \

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from gui_fixtures import make_session, results_in
 
-from footcoach.app.analysis_cache import RESULT_JSON, load_cached_result
+from footcoach.app.analysis_cache import RESULT_JSON, SCHEMA_VERSION, load_cached_result
 from footcoach.app.analyze import AnalysisProgress, analyze_session, run_analysis
 from footcoach.app.engines import NoModelError, OnnxEngine, choose_engine, inference_threads
 from footcoach.cli.main import main
@@ -229,7 +229,7 @@ def test_cli_writes_json_and_csv(session: Path, model_dir: Path, tmp_path: Path,
     text = capsys.readouterr().out
     assert "events per player and action" in text and "mean modality attention" in text
     doc = json.loads(out.read_text())
-    assert doc["schema_version"] == 1 and doc["events"]
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["events"]
     assert {e["player_id"] for e in doc["events"]} == {"p1", "p2"}
     csv_out = tmp_path / "events.csv"
     assert main(["analyze", str(session), "--model", str(model_dir), "--out",

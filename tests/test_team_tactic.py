@@ -15,7 +15,7 @@ from footcoach.analysis.team_tactic import (
     TEAM_JSON,
     TEAM_WEIGHTS,
     TeamTacticModel,
-    combine_with_vote,
+    fuse_with_team,
     load_team_model,
     team_probabilities,
 )
@@ -36,22 +36,25 @@ FEATURES = ["speed_mps", "x_norm", "ball_dist_m"]
 
 
 def random_team_model(out: Path, features: list[str] = FEATURES, seed: int = 0,
-                      hidden: int = 8, channels: int = 12) -> TeamTacticModel:
+                      hidden: int = 8, channels: int = 12, deltas: bool = False
+                      ) -> TeamTacticModel:
     torch.manual_seed(seed)
     dil = (1, 2)
-    net = TeamTacticNet(2 * len(features), hidden, channels, dil)
     shell = TeamTacticModel({}, list(features), [f"t{i}" for i in range(8)],
                             np.linspace(0, 1, len(features)).astype(np.float32),
                             np.linspace(1, 2, len(features)).astype(np.float32),
-                            hidden, channels, dil)
+                            hidden, channels, dil, deltas)
+    net = TeamTacticNet(shell.n_inputs, hidden, channels, dil)
     save_team_model(net, shell, out, {"data": "none (random init)"}, {})
     model = load_team_model(out)
     assert model is not None
     return model
 
 
-def test_numpy_inference_matches_torch(tmp_path: Path) -> None:
-    model = random_team_model(tmp_path)
+@pytest.mark.parametrize("deltas", [False, True])
+def test_numpy_inference_matches_torch(tmp_path: Path, deltas: bool) -> None:
+    model = random_team_model(tmp_path, deltas=deltas)
+    assert model.deltas is deltas
     net = TeamTacticNet(model.n_inputs, model.hidden, model.channels, model.dilations)
     from safetensors.torch import load_file
 
@@ -72,6 +75,10 @@ def test_numpy_inference_matches_torch(tmp_path: Path) -> None:
     assert np.abs(got - want).max() < 1e-4
     # the unknown values reach the model as 0 with a validity flag of 0
     assert x_own[1, 6, 2] == 0 and x_own[1, 6, 5] == 0 and x_own[1, 4, 5] == 1
+    if deltas:  # the change since the step before; 0 next to an unknown value and at step 0
+        assert x_own.shape[-1] == 9 and (x_own[:, 0, 6:] == 0).all()
+        assert np.isclose(x_own[0, 3, 6], x_own[0, 3, 0] - x_own[0, 2, 0])
+        assert x_own[1, 5, 8] == 0 and x_own[1, 9, 8] == 0
 
 
 def test_team_probabilities_per_team(tmp_path: Path) -> None:
@@ -93,15 +100,16 @@ def test_team_probabilities_per_team(tmp_path: Path) -> None:
     assert np.allclose(same["B"], probs["B"])
 
 
-def test_combine_with_vote() -> None:
-    vote = np.array([[0.6, 0.4], [0.5, 0.5], [0.7, 0.3]])
-    team = np.array([[0.2, 0.8], [0.9, 0.1], [np.nan, np.nan]])
-    both = combine_with_vote(vote, team)
+def test_fuse_with_team() -> None:
+    player = np.array([[0.6, 0.4], [0.5, 0.5], [0.7, 0.3], [np.nan, np.nan]])
+    team = np.array([[0.2, 0.8], [0.9, 0.1], [np.nan, np.nan], [0.5, 0.5]])
+    both = fuse_with_team(player, team)
     assert both[0].argmax() == 1 and np.isclose(both[0].sum(), 1)
     assert np.allclose(both[0], [0.12 / 0.44, 0.32 / 0.44])
     assert both[1].argmax() == 0
-    assert np.allclose(both[2], vote[2])  # no team probabilities: the vote alone
-    assert combine_with_vote(vote, None) is vote
+    assert np.allclose(both[2], player[2])  # no team probabilities: the player's alone
+    assert np.isnan(both[3]).all()  # no prediction of the player: none
+    assert fuse_with_team(player, None) is player
 
 
 def test_loading_checks_the_hash_and_the_format(tmp_path: Path) -> None:
@@ -205,6 +213,13 @@ def test_analysis_uses_the_team_model(tmp_path: Path) -> None:
     assert set(with_team.team_tactic_probs) == set(plain.teams.values()) == {"A", "B"}
     assert with_team.team_tactic_probs["A"].shape == (plain.steps.t.size, 8)
     assert [p.to_dict() for p in with_team.phases] != [p.to_dict() for p in plain.phases]
+    # every player's tactic is his window's times his team's
+    for i, pid in enumerate(plain.steps.player_ids):
+        team = plain.teams[pid]
+        want = fuse_with_team(plain.steps.tactic_probs[i], with_team.team_tactic_probs[team])
+        assert np.allclose(with_team.steps.tactic_probs[i], want, atol=1e-5, equal_nan=True)
+    assert not np.allclose(with_team.steps.tactic_probs, plain.steps.tactic_probs,
+                           equal_nan=True)
     from footcoach.cli.cmd_analyze import format_summary
 
     assert "players' vote x team tactic model" in format_summary(with_team)
@@ -222,3 +237,51 @@ def test_analysis_uses_the_team_model(tmp_path: Path) -> None:
     random_team_model(other, FEATURES)  # trained for other context features
     with pytest.raises(FootcoachError, match="other context features"):
         run_analysis(session, model_dir=other, engine="torch", device="cpu")
+
+
+def test_evaluate_scores_the_windows_with_the_team_model(dataset: Path, tmp_path: Path) -> None:
+    """``footcoach evaluate`` on a folder with a team model adds the windows' tactic as the app
+    gives it (window x team at the window's centre), beside the network's own."""
+    from footcoach.io.hdf5_dataset import DatasetFile
+    from footcoach.ml.config import ModelConfig
+    from footcoach.ml.evaluate import evaluate, predict, summary_markdown
+    from footcoach.ml.network import FootcoachNet
+    from footcoach.ml.team_train import window_team_probabilities
+    from footcoach.ml.weights import save_model
+
+    with DatasetFile(dataset) as ds:
+        spec = ds.spec
+    cfg = ModelConfig.tiny(window=spec, modalities=("imu", "context"))
+    torch.manual_seed(0)
+    net = FootcoachNet(cfg).eval()
+    save_model(net, cfg, tmp_path, training_info={"data": "none"}, metrics={})
+    plain = evaluate(tmp_path, dataset, out=tmp_path / "m0", device="cpu")
+    assert "tactic_with_team_model" not in plain
+    train_team_model(dataset, tmp_path, TeamTrainSettings(epochs=2, hidden=8, channels=8,
+                                                          threads=1), progress=None)
+    m = evaluate(tmp_path, dataset, out=tmp_path / "m1", device="cpu")
+    tw = m["tactic_with_team_model"]
+    assert tw["n"] == m["tactic"]["n"] and 0 <= tw["accuracy"] <= 1
+    assert tw["team_vote"]["n"] > 0
+    assert "Tactic with the team tactic model" in summary_markdown(m)
+    # the mapping: a window gets its team's probabilities at its centre step
+    team = load_team_model(tmp_path)
+    assert team is not None
+    preds = predict(net, dataset, device="cpu")
+    assert preds.who is not None
+    probs = window_team_probabilities(team, dataset, preds.who)
+    seqs, _, _ = team_sequences(dataset, 0.0)
+    with h5py.File(dataset, "r") as f:
+        players = json.loads(f.attrs["players"])
+        sessions = json.loads(f.attrs["sessions"])
+        t_s = f["t_s"][:]
+    for w in (0, len(preds.who) // 2, len(preds.who) - 1):
+        s_idx, p_idx, t_ms = (int(v) for v in preds.who[w])
+        player = players[p_idx]
+        q = next(q for q in seqs if q.session == sessions[s_idx]["name"]
+                 and q.team == player["team"])
+        k = round((t_ms / 1000.0 - t_s[player["row_start"]]) / spec.step_s)
+        z = team.logits(team.player_inputs(q.own), q.own_present, team.player_inputs(q.opp),
+                        q.opp_present)[k]
+        assert np.allclose(probs[w], np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+                           atol=1e-5)

@@ -28,9 +28,9 @@ sums the windows' time weights of the segment's centre steps onto the steps they
 the event's own steps and normalises to 1 (a (b - a,) array spread over the event).
 
 Team phases (:func:`team_phases`): per team and step, the mean tactic probability over the team's
-players with a valid prediction (times the team tactic model's probabilities where the model
-folder has one: :mod:`footcoach.analysis.team_tactic`), then the labelling rule with the team
-settings.
+players with a valid prediction (the players' tactic already includes the team tactic model
+where the model folder has one: :mod:`footcoach.analysis.team_tactic`), then the labelling rule
+with the team settings.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from footcoach.analysis.team_tactic import combine_with_vote
 from footcoach.domain.events import Event
 from footcoach.domain.labels import ACTIONS, TACTICS, Tactic
 
@@ -242,14 +241,11 @@ def player_events(steps: PlayerSteps, step_s: float, settings: EventSettings,
 
 def team_phases(t: np.ndarray, tactic_probs: np.ndarray, valid: np.ndarray,
                 teams: Sequence[str], step_s: float, settings: EventSettings,
-                time_range: tuple[float, float],
-                team_probs: Mapping[str, np.ndarray] | None = None) -> list[TeamPhase]:
+                time_range: tuple[float, float]) -> list[TeamPhase]:
     """Tactic phases of every named team (module docstring), sorted by team then time.
 
     ``tactic_probs`` (P, N, 8) and ``valid`` (P, N) of the P players, ``teams`` (P,) their team
-    names ("" = no team: not counted); ``team_probs`` team -> (N, 8) the team tactic model's
-    probabilities, multiplied into the team's vote where given
-    (:func:`~footcoach.analysis.team_tactic.combine_with_vote`).
+    names ("" = no team: not counted).
     """
     out: list[TeamPhase] = []
     min_steps = int(np.ceil(settings.min_phase_s / step_s - 1e-9))
@@ -261,7 +257,6 @@ def team_phases(t: np.ndarray, tactic_probs: np.ndarray, valid: np.ndarray,
         count = ok.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = probs.sum(axis=0) / count[:, None]
-        mean = combine_with_vote(mean, (team_probs or {}).get(team))
         have = count > 0
         for a, b, label in label_runs(mean, have, settings.smooth_steps, min_steps):
             out.append(TeamPhase(team=team, start_s=float(max(lo, t[a] - step_s / 2)),

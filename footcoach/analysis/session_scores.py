@@ -8,8 +8,7 @@ team's players. These scores compare that output with the labels at each step's 
 * **player steps**: every (player, step) with a valid prediction and an action label: action
   accuracy, tactic accuracy (steps with a tactic label) and quality MAE (steps with a score);
 * **team steps**: per team and step, the argmax of the mean tactic probabilities of its players
-  with a valid prediction (the vote behind the app's team phases; times the team tactic
-  model's probabilities when the analysis had one), against the team's label;
+  with a valid prediction (the vote behind the app's team phases), against the team's label;
 * **team phases**: the tactic of the displayed phase covering the step (after the phase
   smoothing), against the label;
 * each tactic score also **within a tolerance**: counted right when the prediction equals the
@@ -22,12 +21,10 @@ Counts are returned (not only ratios) so that several sessions can be pooled exa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from footcoach.analysis.team_tactic import combine_with_vote
 
 
 @dataclass
@@ -102,16 +99,13 @@ def team_labels(tactic: np.ndarray, members: Sequence[int]) -> np.ndarray:
 def score_session(action_probs: np.ndarray, tactic_probs: np.ndarray, quality: np.ndarray,
                   valid: np.ndarray, teams: Sequence[str], labels: LabelGrid,
                   phase_tactic: dict[str, np.ndarray] | None = None,
-                  name: str = "", steps: np.ndarray | None = None,
-                  team_probs: Mapping[str, np.ndarray] | None = None) -> SessionScores:
+                  name: str = "", steps: np.ndarray | None = None) -> SessionScores:
     """Counts of one session (module docstring).
 
     ``action_probs`` (P, N, 12), ``tactic_probs`` (P, N, 8), ``quality`` (P, N) points and
     ``valid`` (P, N) bool: the analysis' per-step outputs; ``teams`` (P,) team names (""
     none); ``phase_tactic`` team -> (N,) tactic index of the displayed phase at each step (-1
-    outside a phase); ``steps`` (N,) bool: count only these steps (e.g. one drill's);
-    ``team_probs`` team -> (N, 8) the team tactic model's probabilities, multiplied into the
-    team vote as the team phases do.
+    outside a phase); ``steps`` (N,) bool: count only these steps (e.g. one drill's).
     """
     within = np.ones(np.shape(valid)[-1], bool) if steps is None else np.asarray(steps, bool)
     valid = np.asarray(valid, bool) & within[None]
@@ -131,9 +125,6 @@ def score_session(action_probs: np.ndarray, tactic_probs: np.ndarray, quality: n
         members = [i for i, t in enumerate(teams) if t == team]
         ok = valid[members]
         votes = np.where(ok[..., None], tactic_probs[members], 0.0).sum(0)  # (N, 8)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            votes = votes / ok.sum(0)[:, None]
-        votes = np.nan_to_num(combine_with_vote(votes, (team_probs or {}).get(team)))
         truth = team_labels(labels.tactic, members)
         near = team_labels(labels.tactic_near, members)  # (K, N)
         have = ok.any(0) & (truth >= 0)

@@ -14,8 +14,9 @@ reads the position/context features of every player of both teams at once:
 3. A stack of 1-D convolutions over time (kernel 3, ``dilations`` 1, 2, 4, 8: it sees 15 steps,
    7.5 s, either side) with ReLU, then a linear layer: 8 tactic logits per step.
 
-Analysis multiplies its probabilities with the team vote of the per-player network (the mean
-of the players' tactic probabilities) to make the team phases. Training lives in
+Analysis multiplies each player's tactic probabilities (the per-player network's, from his
+window) with his team's from this model (:func:`fuse_with_team`); the events' tactic, the team
+vote (the mean over the team's players) and the team phases all use the product. Training lives in
 :mod:`footcoach.ml.team_train` (torch); inference here is numpy only, so it runs with either
 engine and in a packaged app without torch. Files in the model folder:
 ``team_tactic.json`` (architecture, labels, features, normalisation, training data, metrics,
@@ -54,18 +55,27 @@ class TeamTacticModel:
     hidden: int = 64
     channels: int = 128
     dilations: tuple[int, ...] = (1, 2, 4, 8)
+    deltas: bool = False
     sha256: str = ""
     doc: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_inputs(self) -> int:
-        return 2 * len(self.context_features)
+        return (3 if self.deltas else 2) * len(self.context_features)
 
     def player_inputs(self, context: np.ndarray) -> np.ndarray:
-        """(..., F) context steps, NaN where unknown -> (..., 2F) float32 model inputs."""
+        """(..., N, F) context steps, NaN where unknown -> (..., N, 2F) float32 model inputs
+        (normalised values, 0 where unknown, and validity flags); with ``deltas`` also the
+        change of each normalised value since the step before (0 where either is unknown):
+        (..., N, 3F)."""
         ok = np.isfinite(context)
         x = np.where(ok, (np.nan_to_num(context) - self.mean) / self.std, 0.0)
-        return np.concatenate([x, ok], axis=-1).astype(np.float32)
+        parts = [x, ok]
+        if self.deltas:
+            both = ok[..., 1:, :] & ok[..., :-1, :]
+            d = np.where(both, x[..., 1:, :] - x[..., :-1, :], 0.0)
+            parts.append(np.concatenate([np.zeros_like(x[..., :1, :]), d], axis=-2))
+        return np.concatenate(parts, axis=-1).astype(np.float32)
 
     def logits(self, own: np.ndarray, own_present: np.ndarray, opp: np.ndarray,
                opp_present: np.ndarray) -> np.ndarray:
@@ -140,17 +150,17 @@ def team_probabilities(model: TeamTacticModel, context: np.ndarray, present: np.
     return out
 
 
-def combine_with_vote(vote: np.ndarray, team: np.ndarray | None) -> np.ndarray:
-    """(N, 8) team vote (mean tactic probabilities of the players) times the team model's
-    probabilities, renormalised; the vote alone where the team model has none."""
+def fuse_with_team(player: np.ndarray, team: np.ndarray | None) -> np.ndarray:
+    """(..., 8) a player's tactic probabilities (from his own windows) times his team's from
+    the team model, renormalised; the player's alone where the team model has none."""
     if team is None:
-        return vote
-    prod = vote * team
+        return player
+    prod = player * team
     total = prod.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         both = prod / total
     usable = np.isfinite(both).all(axis=-1) & (total[..., 0] > 0)
-    return np.where(usable[..., None], both, vote)
+    return np.where(usable[..., None], both, player).astype(np.float32)
 
 
 # ------------------------------------------------------------------------------ files
@@ -190,6 +200,7 @@ def load_team_model(folder: str | Path) -> TeamTacticModel | None:
                                mean=np.asarray(doc["mean"], np.float32),
                                std=np.asarray(doc["std"], np.float32),
                                hidden=int(doc["hidden"]), channels=int(doc["channels"]),
-                               dilations=dil, sha256=digest, doc=doc)
+                               dilations=dil, deltas=bool(doc.get("deltas", False)),
+                               sha256=digest, doc=doc)
     except (ValueError, KeyError, TypeError) as exc:
         raise FootcoachError(f"cannot read the team tactic model: {exc}", js) from None

@@ -32,7 +32,10 @@ from footcoach.io.manifest import MANIFEST, atomic_write_bytes, read_manifest
 ANALYSIS_DIR = "analysis"
 RESULT_JSON = "result.json"
 STEPS_NPZ = "steps.npz"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 (session 15): the players' tactic probabilities include the team tactic model and the
+result may hold the team model's own (``team_tactic_*`` arrays); version-1 caches are
+recomputed."""
 FORMAT = "footcoach-analysis"
 
 

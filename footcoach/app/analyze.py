@@ -45,6 +45,7 @@ from footcoach.analysis.events import EventSettings, PlayerSteps, player_events,
 from footcoach.analysis.team_tactic import (
     TEAM_JSON,
     TeamTacticModel,
+    fuse_with_team,
     load_team_model,
     team_probabilities,
 )
@@ -441,8 +442,11 @@ class _Run:
         team_of = [teams.get(pid, "") for pid in self.pids]
         team_probs = (team_probabilities(self.team_model, self.context, self.present, team_of)
                       if self.team_model is not None else {})
+        for p, team in enumerate(team_of):  # each player's tactic x his team's (in place)
+            if team in team_probs:
+                steps.tactic_probs[p] = fuse_with_team(steps.tactic_probs[p], team_probs[team])
         phases = team_phases(t, steps.tactic_probs, steps.valid, team_of, grid.step_s,
-                             self.opts.events, time_range, team_probs=team_probs)
+                             self.opts.events, time_range)
         self._timed("events_s", t0)
         elapsed = time.perf_counter() - self.start
         cfg = self.meta.config

@@ -107,8 +107,7 @@ def score_folder(folder: Path, *, model_dir: Path | None, engine: str,
 
     def scores(within: np.ndarray | None = None) -> SessionScores:
         return score_session(steps.action_probs, steps.tactic_probs, steps.quality,
-                             steps.valid, teams, grid, phases, name=folder.name, steps=within,
-                             team_probs=result.team_tactic_probs)
+                             steps.valid, teams, grid, phases, name=folder.name, steps=within)
 
     drills: dict[str, SessionScores] = {}
     for kind, start, end in drill_spans(folder):

@@ -38,12 +38,14 @@ from footcoach.analysis.classification import (
     regression_errors,
     task_report,
 )
+from footcoach.analysis.team_tactic import TeamTacticModel, fuse_with_team, load_team_model
 from footcoach.domain.windowing import BALL_FEATURE_PREFIX
 from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_bytes, atomic_write_text
 from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
 from footcoach.ml.network import FootcoachNet, hide_features
+from footcoach.ml.team_train import window_team_probabilities
 from footcoach.ml.train import available_cores, ball_columns, resolve_device
 from footcoach.ml.weights import load_model
 
@@ -66,6 +68,7 @@ class Predictions:
     #                          window for players without a team
     action_change_s: np.ndarray | None = None  # (N,) s to the nearest change of the player's
     tactic_change_s: np.ndarray | None = None  # step label (label_change_distances); inf: none
+    who: np.ndarray | None = None  # (N, 3) session index, player index, centre time in ms
 
 
 @torch.no_grad()
@@ -108,7 +111,8 @@ def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch
     who_all = np.concatenate(who)
     change = label_change_distances(data, who_all)
     return Predictions(**arrays, team_moment=team_moments(data, who_all),
-                       action_change_s=change["action"], tactic_change_s=change["tactic"])
+                       action_change_s=change["action"], tactic_change_s=change["tactic"],
+                       who=who_all)
 
 
 CHANGE_BINS_S = (0.0, 0.5, 1.0, 2.0, 4.0, float("inf"))
@@ -343,6 +347,12 @@ def summary_markdown(m: dict[str, Any]) -> str:
                   f"instant, as the app's team phases): accuracy {tv['accuracy']:.1%}, macro-F1 "
                   f"{tv['macro_f1']:.3f} over {tv['n']} team-instants "
                   f"({tv['mean_group_size']:.1f} player windows each on average).", ""]
+    tw = m.get("tactic_with_team_model")
+    if tw:
+        lines += [f"Tactic with the team tactic model (each window's tactic probabilities times "
+                  f"its team's from team_tactic.json, as the app shows them): accuracy "
+                  f"{tw['accuracy']:.1%}, macro-F1 {tw['macro_f1']:.3f}; team vote "
+                  f"{tw['team_vote']['accuracy']:.1%}.", ""]
     if "weighted_accuracy" in a:
         lines += [f"Accuracy with the natural class frequencies (windows weighted by 1 / keep-"
                   f"probability): action {a['weighted_accuracy']:.1%}, tactic "
@@ -391,6 +401,9 @@ def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
     preds = predict(model, data, split, batch=batch, device=resolve_device(device),
                     without_ball=without_ball)
     m = score(preds, cfg, training_quality_medians(data, len(cfg.action_labels)))
+    team = load_team_model(model_dir)
+    if team is not None and preds.who is not None:
+        m["tactic_with_team_model"] = with_team_model(preds, cfg, team, data, without_ball)
     m["data"] = data_description(data, split, without_ball)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
                   "ablation": cfg.ablation, "modalities": list(cfg.modalities)}
@@ -406,6 +419,22 @@ def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
                       json.dumps(_finite(m), indent=1, allow_nan=False) + "\n")
     atomic_write_text(folder / "metrics.md", summary_markdown(m))
     return m
+
+
+def with_team_model(p: Predictions, cfg: ModelConfig, team: TeamTacticModel,
+                    data: str | Path, without_ball: bool) -> dict[str, Any]:
+    """Tactic scores of the windows as the app gives them with the model folder's team tactic
+    model: each window's tactic probabilities times those of its team at the window's centre
+    (:func:`~footcoach.analysis.team_tactic.fuse_with_team`); also the team vote of those."""
+    assert p.who is not None
+    labels = list(cfg.tactic_labels)
+    fused = fuse_with_team(p.tactic_probs,
+                           window_team_probabilities(team, data, p.who, without_ball))
+    report = task_report(p.tactic_true, np.nan_to_num(fused).argmax(-1), labels, p.weight)
+    report["team_vote"] = group_vote_report(p.tactic_true, np.nan_to_num(fused),
+                                            p.team_moment, labels)
+    report["team_model_sha256"] = team.sha256
+    return report
 
 
 def _finite(x: Any) -> Any:

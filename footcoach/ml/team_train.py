@@ -34,6 +34,7 @@ from footcoach.analysis.team_tactic import (
     TEAM_SCHEMA,
     TEAM_WEIGHTS,
     TeamTacticModel,
+    team_probabilities,
 )
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import atomic_write_bytes
@@ -57,6 +58,7 @@ class TeamTrainSettings:
     channels: int = 128
     dilations: tuple[int, ...] = (1, 2, 4, 8)
     dropout: float = 0.2
+    deltas: bool = False
     threads: int = 0
 
 
@@ -174,6 +176,40 @@ def normalisation(seqs: list[TeamSequence]) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), (np.sqrt(var) + 1e-6).astype(np.float32)
 
 
+def window_team_probabilities(model: TeamTacticModel, data: str | Path, who: np.ndarray,
+                              without_ball: bool = False) -> np.ndarray:
+    """(N, 8) the team model's probabilities for the team of each window's player at the
+    window's centre (NaN for a player without a team or opponents). ``who`` (N, 3) =
+    (session index, player index, centre time in ms) of the dataset's windows;
+    ``without_ball`` hides the ball features, as :func:`footcoach.ml.evaluate.evaluate`."""
+    out = np.full((len(who), len(model.tactic_labels)), np.nan, np.float32)
+    with h5py.File(Path(data), "r") as f:
+        players = json.loads(f.attrs["players"])
+        features = list(json.loads(f.attrs["context_features"]))
+        if features != model.context_features:
+            raise FootcoachError("the team tactic model reads other context features than "
+                                 "this dataset has", data)
+        hide = np.array([x.startswith("ball_") for x in features]) & without_ball
+        for si in np.unique(who[:, 0]):
+            members = [j for j, p in enumerate(players) if p["session"] == si]
+            n = min(players[j]["n_steps"] for j in members)
+            rows = [slice(players[j]["row_start"], players[j]["row_start"] + n)
+                    for j in members]
+            context = np.stack([f["context"][r] for r in rows])
+            context[..., hide] = np.nan
+            present = np.stack([f["mask"][r, 2] for r in rows]).astype(bool)
+            times = f["t_s"][rows[0]]
+            teams = [str(players[j].get("team") or "") for j in members]
+            probs = team_probabilities(model, context, present, teams)
+            sel = np.flatnonzero(who[:, 0] == si)
+            k = np.clip(np.searchsorted(times, who[sel, 2] / 1000.0 - 1e-4), 0, n - 1)
+            for w, step in zip(sel, k, strict=True):
+                team = teams[members.index(int(who[w, 1]))]
+                if team in probs:
+                    out[w] = probs[team][step]
+    return out
+
+
 # ------------------------------------------------------------------------------ training
 def train_team_model(data: str | Path, out_dir: str | Path,
                      settings: TeamTrainSettings = TeamTrainSettings(),
@@ -195,9 +231,9 @@ def train_team_model(data: str | Path, out_dir: str | Path,
         raise FootcoachError("no training session with two teams", data)
     mean, std = normalisation(seqs)
     shell = TeamTacticModel({}, features, tactics, mean, std, s.hidden, s.channels,
-                            s.dilations)
-    ball = np.array([f.startswith("ball_") for f in features] * 2)
-    net = TeamTacticNet(2 * len(features), s.hidden, s.channels, s.dilations, s.dropout,
+                            s.dilations, s.deltas)
+    ball = np.array([f.startswith("ball_") for f in features] * (3 if s.deltas else 2))
+    net = TeamTacticNet(shell.n_inputs, s.hidden, s.channels, s.dilations, s.dropout,
                         len(tactics))
     opt = torch.optim.Adam(net.parameters(), lr=s.lr, weight_decay=s.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, s.lr, total_steps=s.epochs * len(train))
@@ -328,6 +364,7 @@ def save_team_model(net: TeamTacticNet, shell: TeamTacticModel, out_dir: str | P
            "context_features": shell.context_features, "tactic_labels": shell.tactic_labels,
            "mean": shell.mean.tolist(), "std": shell.std.tolist(), "hidden": shell.hidden,
            "channels": shell.channels, "dilations": list(shell.dilations),
+           "deltas": shell.deltas,
            "parameter_count": int(sum(p.numel() for p in net.parameters())),
            "training": training, "metrics": metrics}
     atomic_write_bytes(out / TEAM_WEIGHTS, blob)
