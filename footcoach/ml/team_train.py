@@ -46,7 +46,7 @@ Progress = Callable[[str], None]
 class TeamTrainSettings:
     """Training knobs (module docstring); ``threads`` torch CPU threads (0: torch's default)."""
 
-    epochs: int = 80
+    epochs: int = 320
     seed: int = 0
     lr: float = 2e-3
     weight_decay: float = 1e-4
