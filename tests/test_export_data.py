@@ -145,6 +145,8 @@ def test_json_round_trip(demo: Path, tmp_path: Path) -> None:
     assert s["time_range_s"] == list(result.time_range)
     assert doc["analysis"]["model"]["sha256"] == result.model_sha256
     assert doc["analysis"]["model"]["name"] == "footcoach_model"
+    team = result.model.get("team_model")
+    assert doc["analysis"]["model"]["team_model_sha256"] == (team["sha256"] if team else None)
     assert read_export_events(out) == reviewed.events  # exact: JSON keeps every digit
     assert len(doc["events"]) == N_DEMO_EVENTS
     assert doc["events"][0]["player_name"] == "Yann A2"

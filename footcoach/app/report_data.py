@@ -408,6 +408,9 @@ def _summary(rv: ReviewedSession, aligned: AlignedSession) -> SessionSummary:
         mods = "+".join(str(x) for x in m.get("modalities", [])) or "?"
         model = (f"{Path(str(m.get('json', 'model'))).stem} ({mods}; sha256 "
                  f"{rv.result.model_sha256[:12]}), engine {rv.result.run.get('engine', '?')}")
+        team = m.get("team_model")
+        if team:
+            model += f"; team tactic model (sha256 {str(team.get('sha256', ''))[:12]})"
     c = rv.corrections
     return SessionSummary(
         name=s.name, folder=rv.folder, date=s.date, synthetic=rv.synthetic, notes=s.notes,

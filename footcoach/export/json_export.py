@@ -18,7 +18,9 @@ Schema (``schema_version`` 1; times in seconds on the session clock, ``null`` = 
       "analysis": {                                # null when never analysed
         "key": str, "time_range_s": [float, float], "engine": str | null,
         "model": {"name": str, "sha256": str, "ablation": str | null,
-                  "modalities": [str]}
+                  "modalities": [str],
+                  "team_model_sha256": str | null   # the team tactic model, if one was used
+                  }
       } | null,
       "corrections": {"edited": int, "added": int, "deleted": int, "stale": [event id]},
       "events": [{                                 # sorted by start, then player
@@ -104,7 +106,9 @@ def analysis_info(data: ExportData) -> dict[str, Any] | None:
         "engine": result.run.get("engine"),
         "model": {"name": str(name), "sha256": result.model_sha256,
                   "ablation": model.get("ablation"),
-                  "modalities": list(model.get("modalities") or [])},
+                  "modalities": list(model.get("modalities") or []),
+                  "team_model_sha256": (str(model["team_model"]["sha256"])
+                                        if model.get("team_model") else None)},
     }
 
 
