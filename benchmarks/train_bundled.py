@@ -439,7 +439,12 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
   sessions with the simulator's ball (`footcoach benchmark labelled ... --ball-from-labels`,
   every player step) shooting, passing, sprints and the transitions between drills score
   92-100%, the small-sided game 59%, the pressing and retreat drills 66% (docs/ablation.md,
-  "The tactic by drill").
+  "The tactic by drill"). The team tactic model raises the game drills' team vote by 2-9
+  points, and the possession drill loses 1-6 points with it (docs/ablation.md, "A team tactic
+  model").
+- Training sessions have 8-12 players, 4-6 a side. Full 11-a-side matches are outside what the
+  network and the team tactic model saw; the team model pools the players by mean and max, but
+  its accuracy there is not measured.
 - A classical model is still ahead on actions: `footcoach benchmark baseline data.h5 --model
   models` fits gradient boosting on each window's context features and handcrafted IMU
   features of the same training windows. On the same test windows it scored 93.3% action
