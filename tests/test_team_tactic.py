@@ -185,6 +185,23 @@ def test_cli_train_team(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["train-team", str(dataset), "--out", str(tmp_path), "--ball-dropout",
                  "2"]) == 2
     assert "--ball-dropout must be in 0..1" in capsys.readouterr().err
+    # a folder whose network reads other context features is refused before training
+    from dataclasses import replace
+
+    from footcoach.ml.config import ModelConfig
+    from footcoach.ml.network import FootcoachNet
+    from footcoach.ml.weights import save_model
+
+    tiny = ModelConfig.tiny()
+    cfg = ModelConfig.tiny(window=replace(tiny.window,
+                                          context_features=tiny.window.context_features[:5]))
+    other = tmp_path / "other"
+    save_model(FootcoachNet(cfg).eval(), cfg, other, training_info={"data": "none"},
+               metrics={})
+    assert main(["train-team", str(dataset), "--out", str(other), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "reads other context features than this dataset" in err and str(dataset) in err
+    assert not (other / TEAM_JSON).exists()
 
 
 # ------------------------------------------------------------------------------ analysis

@@ -38,6 +38,7 @@ from footcoach.analysis.team_tactic import (
 )
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import atomic_write_bytes
+from footcoach.ml.config import MODEL_JSON, read_model_json
 
 Progress = Callable[[str], None]
 
@@ -226,6 +227,7 @@ def train_team_model(data: str | Path, out_dir: str | Path,
     if s.threads > 0:
         torch.set_num_threads(s.threads)
     seqs, features, tactics = team_sequences(data, s.val_share, s.seed)
+    check_network_features(out_dir, features, data)
     train = [q for q in seqs if q.split == "train"]
     if not train:
         raise FootcoachError("no training session with two teams", data)
@@ -272,6 +274,20 @@ def train_team_model(data: str | Path, out_dir: str | Path,
                 "sessions": {sp: sorted({q.session for q in seqs if q.split == sp})
                              for sp in ("train", "val", "test")}}
     return save_team_model(net, shell, out_dir, training, metrics)
+
+
+def check_network_features(out_dir: str | Path, features: list[str], data: str | Path
+                           ) -> None:
+    """Refuse to train into a model folder whose network reads other context features than
+    the dataset has (analysis would refuse the pair later)."""
+    if not (Path(out_dir) / MODEL_JSON).is_file():
+        return
+    network = list(read_model_json(out_dir).config.window.context_features)
+    if network != features:
+        raise FootcoachError(f"the network in {out_dir} reads other context features than this "
+                             f"dataset ({len(network)} against {len(features)}); build the "
+                             "dataset with the network's `dataset build --context`, or train "
+                             "into another folder", data)
 
 
 def _tensors(model: TeamTacticModel, q: TeamSequence) -> tuple[torch.Tensor, ...]:
