@@ -20,6 +20,7 @@ from footcoach.analysis.team_tactic import (
     team_probabilities,
 )
 from footcoach.cli.main import main
+from footcoach.domain.labels import TACTICS
 from footcoach.errors import FootcoachError
 
 torch = pytest.importorskip("torch")
@@ -237,6 +238,13 @@ def test_analysis_uses_the_team_model(tmp_path: Path) -> None:
         assert np.allclose(with_team.steps.tactic_probs[i], want, atol=1e-5, equal_nan=True)
     assert not np.allclose(with_team.steps.tactic_probs, plain.steps.tactic_probs,
                            equal_nan=True)
+    # the events' tactic is the argmax of the mean fused probabilities over the event
+    t = with_team.steps.t
+    for ev in with_team.events:
+        i = with_team.steps.player_ids.index(ev.player_id)
+        on = (t > ev.start_s) & (t < ev.end_s) & with_team.steps.valid[i]
+        mean = with_team.steps.tactic_probs[i][on].mean(axis=0)
+        assert ev.tactic == TACTICS[int(mean.argmax())]
     from footcoach.cli.cmd_analyze import format_summary
 
     assert "players' vote x team tactic model" in format_summary(with_team)

@@ -21,7 +21,10 @@ Pipeline (:func:`analyze_session`, a generator the CLI and the GUI drive):
    per-step modality weights averaged with its time-attention weights) and time attention.
    A window is skipped (its centre step stays invalid) when fewer than ``MIN_PRESENT`` of its
    steps have any modality.
-6. Events and team phases (:mod:`footcoach.analysis.events`); the result is saved under
+6. With a team tactic model in the model folder (:mod:`footcoach.analysis.team_tactic`), each
+   player's tactic probabilities are multiplied by his team's from that model, computed from
+   every player's context steps of the whole session.
+7. Events and team phases (:mod:`footcoach.analysis.events`); the result is saved under
    ``SESSION/analysis/<key>/`` (atomically, only when finished: a cancel leaves nothing).
 
 ``cancel()`` returning True (polled per block and per decoded frame, from the analysing thread
@@ -137,9 +140,8 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
     the last one with ``result``. ``use_cache=False`` recomputes (and rewrites the cache).
     ``ball`` (channels ``x``, ``y`` in pitch metres, session clock) replaces the session's own
     ball track for this run only (benchmarks: the simulator's ball); such a run neither reads
-    nor writes the cache. ``team_model=False`` makes the team phases from the players' vote
-    alone, without the team tactic model of the model folder
-    (:mod:`footcoach.analysis.team_tactic`)."""
+    nor writes the cache. ``team_model=False`` leaves out the model folder's team tactic model
+    (:mod:`footcoach.analysis.team_tactic`): the players' tactic is their windows' alone."""
     folder = Path(folder)
     ev = events or EventSettings()
     meta = require_model(model_dir)
@@ -431,6 +433,13 @@ class _Run:
         session = self.aligned.loaded.session
         teams = {p.id: p.team for p in session.players if p.id in self.pids}
         time_range = self.aligned.time_range
+        team_of = [teams.get(pid, "") for pid in self.pids]
+        team_probs = (team_probabilities(self.team_model, self.context, self.present, team_of)
+                      if self.team_model is not None else {})
+        for p, team in enumerate(team_of):  # each player's tactic x his team's (in place)
+            if team in team_probs:
+                steps.tactic_probs[p] = fuse_with_team(steps.tactic_probs[p], team_probs[team])
+        t0 = self._timed("team_model_s", t0)
         events: list[Event] = []
         profiles: dict[str, np.ndarray] = {}
         for pid in self.pids:
@@ -439,12 +448,6 @@ class _Run:
             evs, prof = player_events(ps, grid.step_s, self.opts.events, time_range)
             events += evs
             profiles.update(prof)
-        team_of = [teams.get(pid, "") for pid in self.pids]
-        team_probs = (team_probabilities(self.team_model, self.context, self.present, team_of)
-                      if self.team_model is not None else {})
-        for p, team in enumerate(team_of):  # each player's tactic x his team's (in place)
-            if team in team_probs:
-                steps.tactic_probs[p] = fuse_with_team(steps.tactic_probs[p], team_probs[team])
         phases = team_phases(t, steps.tactic_probs, steps.valid, team_of, grid.step_s,
                              self.opts.events, time_range)
         self._timed("events_s", t0)
