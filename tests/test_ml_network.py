@@ -188,7 +188,7 @@ def test_bidirectional_lstm_reads_the_steps_after_each_step(tiny: ModelConfig) -
 def test_time_prior_weights_the_window_centre(tiny: ModelConfig) -> None:
     """``time_prior``: a learned bias per window step, aligned on the window centre, is added
     to the temporal attention scores (also for inputs longer than a window); off, or without
-    attention, there is none."""
+    attention, the config is refused."""
     torch.manual_seed(0)
     model = FootcoachNet(replace(tiny, time_prior=True)).eval()
     head = model.window_head
@@ -204,8 +204,8 @@ def test_time_prior_weights_the_window_centre(tiny: ModelConfig) -> None:
     assert bool((peaked[:, w // 2] > 0.99).all())
     assert bool((longer.argmax(dim=1) == (w + 5) // 2).all())  # the longer input's centre
     assert FootcoachNet(tiny).window_head.time_prior is None
-    assert FootcoachNet(replace(tiny, time_prior=True, ablation="cnn_lstm")
-                        ).window_head.time_prior is None
+    with pytest.raises(FootcoachError, match="time_prior biases the temporal attention"):
+        replace(tiny, time_prior=True, ablation="cnn_lstm")
     back = ModelConfig.from_dict(json.loads(json.dumps(model.config.to_dict())))
     assert back.time_prior and not ModelConfig.from_dict(
         {k: v for k, v in model.config.to_dict().items() if k != "time_prior"}

@@ -186,6 +186,12 @@ def test_cli_head_options_are_stored_and_only_for_a_new_run(data, tmp_path, caps
     assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
                  flag]) == 2
     assert f"{flag} {refusal}" in capsys.readouterr().err
+    if key == "time_prior":  # a network without temporal attention cannot take it
+        assert main(["train", str(data), "--out", str(tmp_path / "cnn"), "--epochs", "1",
+                     "--ablation", "cnn_lstm", flag]) == 2
+        err = capsys.readouterr().err
+        assert "time_prior biases the temporal attention" in err and "'cnn_lstm'" in err
+        assert not (tmp_path / "cnn").exists() or not any((tmp_path / "cnn").iterdir())
 
 
 def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):

@@ -212,6 +212,9 @@ class ModelConfig:
                             f"{list(MODALITIES)}")
         if self.video_stride < 1:
             problems.append(f"video_stride {self.video_stride} must be >= 1")
+        if self.time_prior and not self.uses_attention:
+            problems.append(f"time_prior biases the temporal attention, which the ablation "
+                            f"{self.ablation!r} does not have (use cnn_lstm_attn or full)")
         if len(self.video_channels) < 1 or len(self.imu_channels) < 1:
             problems.append("video_channels and imu_channels need at least one block each")
         if min(self.latent_dim, self.lstm_hidden, self.lstm_layers, self.head_hidden) < 1:
