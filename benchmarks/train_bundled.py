@@ -12,7 +12,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    split is the whole sessions ``TEST_SESSIONS``, so test players are never seen in training);
 3. ``train``: ``footcoach train`` (defaults below: IMU + position/context encoders, batch 64,
    loss weights ``LOSS_WEIGHTS``, up to 40 epochs, early stopping patience 6, 120 minutes of
-   wall time at most, one torch thread);
+   wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, two at a time, then
+   ``footcoach ensemble`` of them;
 4. ``team``: ``footcoach train-team`` on the same dataset (``TEAM_EPOCHS`` epochs, seed 0), into
    the trained model's folder;
 5. ``package``: evaluate on the held-out test split (also with the ball features hidden, and
@@ -68,6 +69,10 @@ BALL_ERRORS = (1.5, 0.3)
 #: Piecewise-linear context encoding (``footcoach train --context-bins``; docs/ablation.md,
 #: "Context features in quantile bins").
 CONTEXT_BINS = 16
+#: Networks in the bundled ensemble (seeds 0 and 1, trained alike; ``footcoach ensemble``).
+#: Averaging two seeds' probabilities added 0.5-1 point of action and tactic accuracy on the
+#: test windows (docs/ablation.md, "An ensemble of two seeds").
+MEMBERS = 2
 DRILL_GROUPS = tuple(",".join(("sprint_agility", *(_OTHER_DRILLS[(i + d) % 7] for d in (0, 1, 3))))
                      for i in range(7))
 STAGES = ("simulate", "dataset", "train", "team", "package")
@@ -285,6 +290,41 @@ def _bins_text(cfg: dict[str, Any]) -> str:
             f"bins\")")
 
 
+def _members(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each trained network's provenance: an ensemble's ``members``, or the one run."""
+    return list(info.get("members") or [info])
+
+
+def _seeds_text(info: dict[str, Any]) -> str:
+    seeds = [str(m.get("seed", m.get("settings", {}).get("seed"))) for m in _members(info)]
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(seeds)} (one per network)"
+
+
+def _runs_text(info: dict[str, Any], selected: str) -> str:
+    runs = [f"{m['epochs_run']} epochs (best epoch {m['best_epoch']}; stopped by: {m['stopped']})"
+            + (f" in {m['seconds'] / 60:.1f} minutes" if "seconds" in m else "")
+            for m in _members(info)]
+    if len(runs) == 1:
+        return f"Ran {runs[0]}, the epoch chosen and early-stopped by the validation {selected}:"
+    return ("Each network's epoch was chosen and early-stopped by the validation " + selected
+            + "; " + "; ".join(f"seed {m.get('seed')} ran {r}" for m, r in
+                               zip(_members(info), runs, strict=True)) + ":")
+
+
+def _ensemble_text(cfg: dict[str, Any], info: dict[str, Any]) -> str:
+    n = int(cfg.get("members", 1))
+    if n == 1:
+        return ""
+    return f"""
+It is an **ensemble of {n} such networks**, trained alike on the same sessions with
+{_seeds_text(info)} and combined by `footcoach ensemble`: analysis runs each of them on every
+window and averages their probabilities and quality scores, which costs {n}x one network's
+inference (seconds for a session without video). Averaging two seeds gained 0.5-1 point of
+action and tactic accuracy on the test windows over either network alone (docs/ablation.md, "An
+ensemble of two seeds").
+"""
+
+
 def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
                cfg: dict[str, Any], parity: float, train_seconds: float | None, md: str,
                const_mae: float, be: dict[str, Any], team: dict[str, Any] | None = None
@@ -312,7 +352,7 @@ loss over 12 actions, 8 tactics and a 0-100 quality score), built with the encod
 **{', '.join(cfg['modalities'])}**. Windows of {cfg['window']['window_steps']} steps x
 {cfg['window']['step_s']} s; IMU at {cfg['window']['imu_rate_hz']:g} Hz (9 channels),
 {len(cfg['window']['context_features'])} position/context features per step{_bins_text(cfg)}.
-
+{_ensemble_text(cfg, info)}
 The video encoder is **not part of this model**. It trains on a 2-core CPU (about 10 ms per
 window for its forward and backward pass), and one was trained on the same synthetic sessions
 rendered with video: alone it reached 47% action accuracy on the test sessions, and added to
@@ -357,15 +397,13 @@ metrics.json/md).
 - Training: Adam lr {s['lr']}, batch {s['batch_size']}, ReduceLROnPlateau (factor
   {s['plateau_factor']}, patience {s['plateau_patience']}), early stopping patience
   {s['patience']}, gradient clipping {s['clip_norm']}, class weights power
-  {s['class_weight_power']}, modality dropout {cfg['modality_dropout']}, seed {s['seed']},
+  {s['class_weight_power']}, modality dropout {cfg['modality_dropout']}, {_seeds_text(info)},
   {_limit_text(s['max_minutes'])}; joint loss weights quality
   {cfg['loss']['quality']:g} (an MSE on the 0-1 scale), tactic {cfg['loss']['tactic']:g},
   action {cfg['loss']['action']:g}.
-- Ran {info['epochs_run']} epochs (best epoch {info['best_epoch']}, chosen and early-stopped by
-  the validation {selected}; stopped by:
-  {info['stopped']}) in **{secs / 60:.1f} minutes of CPU training** (wall clock; {info['threads']}
-  torch thread(s) on a 2-core machine, which other jobs may have shared), ball dropout
-  {s.get('ball_dropout', 0.0)}.
+- {_runs_text(info, selected)} **{secs / 60:.1f} minutes of CPU training** in all (the
+  runs' wall clocks added up; {info['threads']} torch thread(s) per run on a 2-core machine,
+  which other jobs may have shared), ball dropout {s.get('ball_dropout', 0.0)}.
 - Reproduce: `python benchmarks/train_bundled.py` (simulation + dataset + training + packaging).
 
 ## Held-out results (synthetic test sessions)
@@ -457,6 +495,33 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
 """
 
 
+def train_members(work: Path, args: argparse.Namespace) -> None:
+    """``footcoach train`` with seeds 0 .. members - 1, two at a time, into ``work/member-<seed>``
+    and ``footcoach ensemble`` of them into ``work/model`` (one member: straight into it)."""
+    def command(seed: int, out: Path) -> list[str]:
+        return ["train", str(work / "data.h5"), "--out", str(out), "--modalities",
+                args.modalities, "--epochs", str(args.epochs), "--batch", "64", "--patience",
+                "6", "--max-minutes", str(args.max_minutes), "--seed", str(seed), "--device",
+                args.device, "--loss-weights", args.loss_weights, "--context-bins",
+                str(args.context_bins), "--threads", str(args.threads)]
+
+    if args.members == 1:
+        fc(*command(0, work / "model"))
+        return
+    outs = [work / f"member-{seed}" for seed in range(args.members)]
+    for i in range(0, args.members, 2):
+        procs = []
+        for seed in range(i, min(i + 2, args.members)):
+            cmd = command(seed, outs[seed])
+            print("$ footcoach " + " ".join(cmd), flush=True)
+            log = (work / f"train-member-{seed}.log").open("w")
+            procs.append(subprocess.Popen([sys.executable, "-m", "footcoach", *cmd], cwd=ROOT,
+                                          stdout=log, stderr=subprocess.STDOUT))
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit(f"training failed (logs: {work}/train-member-*.log)")
+    fc("ensemble", *map(str, outs), "--out", str(work / "model"), "--no-onnx")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/footcoach-bundle"))
@@ -477,6 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context-bins", type=int, default=CONTEXT_BINS,
                     help=f"footcoach train --context-bins (default {CONTEXT_BINS})")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--members", type=int, default=MEMBERS,
+                    help=f"networks in the ensemble, seeds 0 .. N-1 (default {MEMBERS}; 1: one "
+                         "network, as the models bundled before session 16)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads for training (default 1, as the bundled model)")
     args = ap.parse_args(argv)
@@ -494,11 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     train_s = None
     if first <= 2 <= last:
         t0 = time.perf_counter()
-        fc("train", str(work / "data.h5"), "--out", str(work / "model"), "--modalities",
-           args.modalities, "--epochs", str(args.epochs), "--batch", "64", "--patience", "6",
-           "--max-minutes", str(args.max_minutes), "--seed", "0", "--device", args.device,
-           "--loss-weights", args.loss_weights, "--context-bins", str(args.context_bins),
-           "--threads", str(args.threads))
+        train_members(work, args)
         train_s = time.perf_counter() - t0
     if first <= 3 <= last:
         fc("train-team", str(work / "data.h5"), "--out", str(work / "model"), "--epochs",

@@ -145,3 +145,20 @@ def test_cli_init_and_its_errors(data, imu_model, video_model, tmp_path, capsys)
     assert main(["train", str(data), "--out", str(tmp_path / "x"), "--init",
                  str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_fine_tuning_an_ensemble_starts_from_its_first_member(data, imu_model, tmp_path):
+    from footcoach.ml.weights import combine_models
+
+    second = tmp_path / "second"
+    train(data, second, TrainSettings(epochs=1, seed=1, modalities=("imu", "context"), **FAST),
+          config=ModelConfig.tiny(), log=None)
+    combine_models([imu_model, second], tmp_path / "ens")
+    cfg = fine_tune_config([tmp_path / "ens"], SPEC, modalities=None, ablation="full",
+                           **_labels(data))
+    assert cfg.members == 1 and cfg == read_model_json(imu_model).config
+    model = FootcoachNet(cfg)
+    origin = initial_weights(model, [tmp_path / "ens"])
+    assert origin["imu"] == f"{tmp_path / 'ens'} (first of its 2 members)"
+    first = load_model(imu_model)[0].state_dict()
+    assert all(torch.equal(v, first[k]) for k, v in model.state_dict().items())

@@ -1,4 +1,5 @@
-"""``footcoach train``, ``train-team`` and ``evaluate`` (torch is imported only when they run)."""
+"""``footcoach train``, ``train-team``, ``ensemble`` and ``evaluate`` (torch is imported only
+when they run)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="share of training sequences with the ball features hidden")
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     t.set_defaults(func=cmd_train_team)
+    en = sub.add_parser("ensemble", help="combine trained model folders into one ensemble",
+                        description="The members (footcoach train on the same dataset with the "
+                                    "same settings and another --seed) answer as one model: "
+                                    "their probabilities and quality scores are averaged. "
+                                    "Analysis costs one network per member.")
+    en.add_argument("members", type=Path, nargs="+", metavar="MODEL_DIR")
+    en.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
+    en.add_argument("--no-onnx", action="store_true",
+                    help="do not export the ONNX graphs (analysis then needs torch)")
+    en.set_defaults(func=cmd_ensemble)
     e = sub.add_parser("evaluate", help="score a model folder on a dataset split")
     e.add_argument("model", type=Path, metavar="MODEL_DIR")
     e.add_argument("data", type=Path, metavar="DATA.h5")
@@ -214,6 +225,25 @@ def cmd_train_team(args: argparse.Namespace) -> int:
             print(f"{name.replace('_', ' ')}: team-step accuracy {m['accuracy']:.1%}, "
                   f"macro-F1 {m['macro_f1']:.3f} ({m['team_steps']} team steps)")
     print(f"team tactic model written to {args.out}")
+    return 0
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    _require_torch("ensemble")
+    from footcoach.ml.weights import combine_models, load_model
+
+    if any(m.resolve() == args.out.resolve() for m in args.members):
+        raise FootcoachError("--out must be a new folder, not one of the members", args.out)
+    combine_models(list(args.members), args.out)
+    print(f"ensemble of {len(args.members)} networks written to {args.out}")
+    if not args.no_onnx:
+        from footcoach.ml.onnx_export import export_onnx, onnx_parity
+
+        model, _cfg = load_model(args.out)
+        export_onnx(model, args.out)
+        worst = max(onnx_parity(model, args.out).values())
+        print(f"ONNX graphs exported; parity with torch: max abs difference {worst:.2e}")
+    print(f"score it with: footcoach evaluate {args.out} DATA.h5")
     return 0
 
 

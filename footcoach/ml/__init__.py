@@ -14,12 +14,13 @@ _EXPORTS = {
     "ABLATIONS": "config", "MODALITIES": "config", "LossWeights": "config",
     "ModelConfig": "config", "NormStats": "config", "ModelMeta": "config",
     "read_model_json": "config",
+    "EnsembleNet": "network", "build_network": "network",
     "FootcoachNet": "network", "FootcoachOutput": "network", "StepEncoder": "network",
     "StepFeatures": "network", "WindowHead": "network", "modality_dropout": "network",
     "parameter_count": "network", "sliding_windows": "network",
     "augment_steps": "encoders", "video_augment": "encoders",
     "JointLoss": "losses", "LossTerms": "losses", "joint_loss": "losses",
-    "load_model": "weights", "save_model": "weights",
+    "load_model": "weights", "save_model": "weights", "combine_models": "weights",
     "OnnxFootcoach": "onnx_export", "export_onnx": "onnx_export",
 }
 

@@ -132,6 +132,10 @@ class ModelConfig:
     ``time_prior`` adds a learned bias per window step (counted from the window centre) to the
     temporal attention scores, so the head can learn to weight the steps around the centre,
     whose labels it predicts; off by default (the paper's content-only attention).
+    ``members`` > 1 describes an ensemble: that many networks of this config, trained apart
+    (other seeds) on the same data and combined by ``footcoach ensemble``; they answer as one
+    (``network.EnsembleNet``: step features side by side, probabilities averaged). 1 (the
+    default, and every description written before the setting) is one network.
     """
 
     window: WindowSpec = field(default_factory=WindowSpec)
@@ -157,6 +161,7 @@ class ModelConfig:
     loss: LossWeights = field(default_factory=LossWeights)
     action_labels: tuple[str, ...] = tuple(a.label for a in ACTIONS)
     tactic_labels: tuple[str, ...] = tuple(t.label for t in TACTICS)
+    members: int = 1
 
     def __post_init__(self) -> None:
         if self.norm is None:  # identity IMU/context scaling sized to this config
@@ -210,8 +215,7 @@ class ModelConfig:
         if bad or not self.modalities:
             problems.append(f"modalities {list(self.modalities)} must be a non-empty subset of "
                             f"{list(MODALITIES)}")
-        if self.video_stride < 1:
-            problems.append(f"video_stride {self.video_stride} must be >= 1")
+        problems += self._count_problems()
         if self.time_prior and not self.uses_attention:
             problems.append(f"time_prior biases the temporal attention, which the ablation "
                             f"{self.ablation!r} does not have (use cnn_lstm_attn or full)")
@@ -236,6 +240,14 @@ class ModelConfig:
             problems.append("action_labels and tactic_labels need at least 2 classes")
         if problems:
             raise FootcoachError("invalid model config: " + "; ".join(problems))
+
+    def _count_problems(self) -> list[str]:
+        problems = []
+        if self.video_stride < 1:
+            problems.append(f"video_stride {self.video_stride} must be >= 1")
+        if not isinstance(self.members, int) or self.members < 1:
+            problems.append(f"members {self.members!r} must be a whole number >= 1")
+        return problems
 
     def _edge_problems(self) -> list[str]:
         edges, bins = self.norm_stats.context_edges, self.context_bins

@@ -44,7 +44,7 @@ from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_bytes, atomic_write_text
 from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
-from footcoach.ml.network import FootcoachNet, hide_features
+from footcoach.ml.network import Network, hide_features
 from footcoach.ml.team_train import window_team_probabilities
 from footcoach.ml.train import available_cores, ball_columns, resolve_device
 from footcoach.ml.weights import load_model
@@ -72,7 +72,7 @@ class Predictions:
 
 
 @torch.no_grad()
-def predict(model: FootcoachNet, data: str | Path, split: str = "test", *, batch: int = 64,
+def predict(model: Network, data: str | Path, split: str = "test", *, batch: int = 64,
             device: str | torch.device = "cpu", without_ball: bool = False) -> Predictions:
     """Run ``model`` (eval mode) over every window of ``split``; ``without_ball`` hides the
     ball-relative context features (scores as for sessions without a ball track)."""

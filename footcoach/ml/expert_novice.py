@@ -32,7 +32,7 @@ import torch
 from footcoach.domain.windowing import WindowSpec
 from footcoach.ml.config import LossWeights, ModelConfig, NormStats
 from footcoach.ml.losses import NO_LABEL, joint_loss
-from footcoach.ml.network import FootcoachNet
+from footcoach.ml.network import FootcoachNet, Network
 
 Progress = Callable[[int, int, str], None]
 SCORE_MIN, SCORE_MAX = 1.0, 4.0
@@ -255,7 +255,7 @@ def predict_network(model: FootcoachNet, recordings: Sequence[np.ndarray], rate_
 
 
 @torch.no_grad()
-def bundled_action_probs(model: FootcoachNet, recordings: Sequence[np.ndarray], rate_hz: float,
+def bundled_action_probs(model: Network, recordings: Sequence[np.ndarray], rate_hz: float,
                          *, stride_steps: int = 2) -> np.ndarray:
     """Zero-shot action probabilities of the bundled model, (n, its action classes).
 

@@ -10,6 +10,10 @@ heads, encoders and normalisation are kept. A later model contributes only the e
 modalities that no earlier one has, with its normalisation for them; their sizes must match the
 base's. Encoders named in ``--modalities`` that no model has start fresh. Every model must fit
 the dataset (same window spec, context features and labels) and the requested ablation.
+
+A starting model that is an ensemble (``footcoach ensemble``) gives its first member's weights:
+training makes one network. Train the other members the same way (another ``--seed``) and
+combine them again to keep an ensemble.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.ml.config import MODALITIES, ModelConfig, ModelMeta, read_model_json
-from footcoach.ml.network import FootcoachNet
+from footcoach.ml.network import EnsembleNet, FootcoachNet, Network
 from footcoach.ml.weights import load_model
 
 _ENCODER_PREFIX = {m: f"encoder.{m}." for m in MODALITIES}
@@ -97,7 +101,15 @@ def fine_tune_config(init_dirs: Sequence[str | Path], spec: WindowSpec, *,
             donor = metas[src].config.norm_stats
             norm = replace(norm, **{f: getattr(donor, f) for f in _NORM_FIELDS[m]})
     wanted = set(modalities or ()) | set(sources)
-    return replace(base, modalities=tuple(m for m in MODALITIES if m in wanted), norm=norm)
+    return replace(base, modalities=tuple(m for m in MODALITIES if m in wanted), norm=norm,
+                   members=1)
+
+
+def _first_member(model: Network) -> FootcoachNet:
+    """The network itself, or an ensemble's first member."""
+    first = model.members[0] if isinstance(model, EnsembleNet) else model
+    assert isinstance(first, FootcoachNet)
+    return first
 
 
 def initial_weights(model: FootcoachNet, init_dirs: Sequence[str | Path]) -> dict[str, str]:
@@ -107,7 +119,7 @@ def initial_weights(model: FootcoachNet, init_dirs: Sequence[str | Path]) -> dic
     Returns where each of ``model``'s encoders came from: a model folder, or ``"new"`` for an
     encoder that none of them has (it keeps its fresh initialisation).
     """
-    loaded = [load_model(d) for d in init_dirs]
+    loaded = [(_first_member(m), cfg) for m, cfg in (load_model(d) for d in init_dirs)]
     sources = encoder_sources([cfg for _m, cfg in loaded])
     state = dict(loaded[0][0].state_dict())
     for m, src in sources.items():
@@ -122,5 +134,6 @@ def initial_weights(model: FootcoachNet, init_dirs: Sequence[str | Path]) -> dic
         raise FootcoachError(f"the model's weights do not fit the network to train (missing "
                              f"{stray[:3]}, unexpected {result.unexpected_keys[:3]})",
                              read_model_json(init_dirs[0]).json_path)
-    return {m: str(init_dirs[sources[m]]) if m in sources else "new"
-            for m in model.config.modalities}
+    names = [str(d) if cfg.members == 1 else f"{d} (first of its {cfg.members} members)"
+             for d, (_m, cfg) in zip(init_dirs, loaded, strict=True)]
+    return {m: names[sources[m]] if m in sources else "new" for m in model.config.modalities}

@@ -24,6 +24,7 @@ counts as None. Normalisation (config ``norm``) is done inside the network.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 import torch
@@ -337,6 +338,9 @@ class FootcoachNet(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
+        if config.members != 1:
+            raise ValueError(f"a config of {config.members} members builds an EnsembleNet "
+                             "(build_network)")
         self.config = config
         self.encoder = StepEncoder(config)
         self.window_head = WindowHead(config)
@@ -367,6 +371,73 @@ class FootcoachNet(nn.Module):
             mask = modality_dropout(mask, self.config.modality_dropout)
         steps = self.encode_steps(video, imu, context, mask)
         return self.head(steps.features, steps.step_mask, steps.modality_weights)
+
+
+class EnsembleNet(nn.Module):
+    """``config.members`` networks of one config (trained apart, other seeds) that answer as one.
+
+    :meth:`encode_steps` runs every member's step encoder: ``features`` (B, S, members * D), the
+    members' features side by side (member i in ``[..., i * D:(i + 1) * D]``), ``modality_weights``
+    (B, S, M) their mean, ``step_mask`` (B, S) the first member's (the same for all: it only
+    depends on the inputs). :meth:`head` splits the features again and runs every member's window
+    head: ``action_logits`` (B, 12) and ``tactic_logits`` (B, 8) are the log of the members' mean
+    probabilities (so softmax gives that mean), ``quality`` (B,) and ``time_weights`` (B, S) the
+    members' means. Analysis and both engines use it like a :class:`FootcoachNet`. An ensemble is
+    not trained as a whole: each member is trained by ``footcoach train`` and the trained folders
+    are combined by ``footcoach ensemble`` (:func:`footcoach.ml.weights.combine_models`).
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        if config.members < 2:
+            raise ValueError(f"an ensemble needs at least 2 members, not {config.members}")
+        self.config = config
+        member = replace(config, members=1)
+        self.members = nn.ModuleList(FootcoachNet(member) for _ in range(config.members))
+
+    def _nets(self) -> list[FootcoachNet]:
+        return [m for m in self.members if isinstance(m, FootcoachNet)]
+
+    def encode_steps(self, video: Tensor | None = None, imu: Tensor | None = None,
+                     context: Tensor | None = None, mask: Tensor | None = None) -> StepFeatures:
+        """Every member encodes every step: inputs (B, S, ...) -> :class:`StepFeatures` with
+        features (B, S, members * D)."""
+        outs = [net.encode_steps(video, imu, context, mask) for net in self._nets()]
+        weights = torch.stack([o.modality_weights for o in outs]).mean(dim=0)
+        return StepFeatures(torch.cat([o.features for o in outs], dim=-1), weights,
+                            outs[0].step_mask)
+
+    def head(self, features: Tensor, step_mask: Tensor | None = None,
+             modality_weights: Tensor | None = None) -> FootcoachOutput:
+        """Predict from cached step features (B, S, members * D) of B windows (class docstring)."""
+        parts = features.chunk(self.config.members, dim=-1)
+        outs = [net.head(part, step_mask, modality_weights)
+                for net, part in zip(self._nets(), parts, strict=True)]
+
+        def mean_log_probs(logits: list[Tensor]) -> Tensor:
+            probs = torch.stack([torch.softmax(x, dim=-1) for x in logits]).mean(dim=0)
+            return torch.log(probs.clamp_min(1e-12))
+
+        return FootcoachOutput(
+            mean_log_probs([o.action_logits for o in outs]),
+            mean_log_probs([o.tactic_logits for o in outs]),
+            torch.stack([o.quality for o in outs]).mean(dim=0), outs[0].modality_weights,
+            torch.stack([o.time_weights for o in outs]).mean(dim=0))
+
+    def forward(self, video: Tensor | None = None, imu: Tensor | None = None,
+                context: Tensor | None = None, mask: Tensor | None = None) -> FootcoachOutput:
+        """Windows (B, S, ...) -> :class:`FootcoachOutput` (as ``head(encode_steps(...))``)."""
+        steps = self.encode_steps(video, imu, context, mask)
+        return self.head(steps.features, steps.step_mask, steps.modality_weights)
+
+
+#: What :func:`build_network` gives: one network, or an ensemble of them.
+Network = FootcoachNet | EnsembleNet
+
+
+def build_network(config: ModelConfig) -> Network:
+    """A fresh :class:`FootcoachNet`, or an :class:`EnsembleNet` when ``config.members`` > 1."""
+    return EnsembleNet(config) if config.members > 1 else FootcoachNet(config)
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -34,7 +34,7 @@ from footcoach.errors import FootcoachError
 from footcoach.ml.config import MODEL_JSON, read_model_json, record_onnx_hashes
 
 if TYPE_CHECKING:
-    from footcoach.ml.network import FootcoachNet
+    from footcoach.ml.network import Network
 
 ENCODER_ONNX = "footcoach_encoder.onnx"
 HEAD_ONNX = "footcoach_head.onnx"
@@ -49,7 +49,7 @@ class OnnxPaths(NamedTuple):
     head: Path
 
 
-def _example_inputs(model: FootcoachNet, batch: int, seed: int) -> dict[str, Any]:
+def _example_inputs(model: Network, batch: int, seed: int) -> dict[str, Any]:
     """Random encoder inputs (B, S = window_steps) shaped by the model's config."""
     import torch
 
@@ -67,7 +67,7 @@ def _example_inputs(model: FootcoachNet, batch: int, seed: int) -> dict[str, Any
     return ex
 
 
-def _graph_modules(model: FootcoachNet) -> tuple[Any, Any]:
+def _graph_modules(model: Network) -> tuple[Any, Any]:
     """Wrappers with plain positional tensor inputs/outputs for the exporter."""
     from torch import Tensor, nn
 
@@ -94,7 +94,7 @@ def _graph_modules(model: FootcoachNet) -> tuple[Any, Any]:
     return EncoderGraph().eval(), HeadGraph().eval()
 
 
-def export_onnx(model: FootcoachNet, out_dir: str | Path, *, opset: int = 18) -> OnnxPaths:
+def export_onnx(model: Network, out_dir: str | Path, *, opset: int = 18) -> OnnxPaths:
     """Export ``model`` (a CPU, eval-mode copy of it) as :data:`ENCODER_ONNX` and :data:`HEAD_ONNX`.
 
     Uses the ``torch.export`` based exporter (needs the ``onnxscript`` package) with example
@@ -265,7 +265,7 @@ class OnnxFootcoach:
         return {k: (v[:1] if single else v) for k, v in zip(HEAD_OUTPUTS, outs, strict=True)}
 
 
-def onnx_parity(model: FootcoachNet, folder: str | Path, *, batch: int = 3, seed: int = 1
+def onnx_parity(model: Network, folder: str | Path, *, batch: int = 3, seed: int = 1
                 ) -> dict[str, float]:
     """Max absolute difference between torch and ONNX Runtime outputs on random inputs.
 

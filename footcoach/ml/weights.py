@@ -7,7 +7,10 @@ A model folder holds::
                                   count, training data description, metrics, torch version
 
 :func:`load_model` refuses a weights file whose hash differs from the JSON (corrupted or swapped)
-with a :class:`FootcoachError` naming the file; ``torch.load``/pickle is never used.
+with a :class:`FootcoachError` naming the file; ``torch.load``/pickle is never used. An ensemble
+(config ``members`` > 1, :class:`~footcoach.ml.network.EnsembleNet`) is one such folder too:
+:func:`combine_models` writes it from its members' folders, with member i's weights under
+``members.<i>.``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,7 @@ from footcoach.ml.config import (
     read_model_json,
     read_verified_weights,
 )
-from footcoach.ml.network import FootcoachNet, parameter_count
+from footcoach.ml.network import EnsembleNet, Network, build_network, parameter_count
 
 
 def _jsonable(x: Any) -> Any:
@@ -56,7 +60,7 @@ def _jsonable(x: Any) -> Any:
     return str(x)
 
 
-def save_model(model: FootcoachNet, config: ModelConfig, out_dir: str | Path, *,
+def save_model(model: Network, config: ModelConfig, out_dir: str | Path, *,
                training_info: dict[str, Any], metrics: dict[str, Any]) -> Path:
     """Write ``out_dir/footcoach_model.safetensors`` and ``out_dir/footcoach_model.json``.
 
@@ -91,7 +95,7 @@ def save_model(model: FootcoachNet, config: ModelConfig, out_dir: str | Path, *,
 
 
 def load_model(dir_or_json: str | Path, *, device: str | torch.device = "cpu"
-               ) -> tuple[FootcoachNet, ModelConfig]:
+               ) -> tuple[Network, ModelConfig]:
     """Load a model folder (or its JSON) written by :func:`save_model`, in eval mode on ``device``.
 
     Raises :class:`FootcoachError` naming the file when the JSON is malformed, the weights are
@@ -103,7 +107,7 @@ def load_model(dir_or_json: str | Path, *, device: str | torch.device = "cpu"
         state = st_load(data)
     except (SafetensorError, ValueError) as exc:
         raise FootcoachError(f"not a readable safetensors file: {exc}", meta.weights_path) from None
-    model = FootcoachNet(meta.config)
+    model = build_network(meta.config)
     try:
         result = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # shape mismatch
@@ -115,3 +119,59 @@ def load_model(dir_or_json: str | Path, *, device: str | torch.device = "cpu"
                              f"{result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})",
                              meta.weights_path)
     return model.to(device).eval(), meta.config
+
+
+#: Per-member provenance kept in an ensemble's ``training["members"]``.
+_MEMBER_KEYS = ("seed", "epochs_run", "best_epoch", "stopped", "seconds", "device", "threads")
+
+
+def _config_differences(a: ModelConfig, b: ModelConfig) -> list[str]:
+    return [f.name for f in fields(ModelConfig) if getattr(a, f.name) != getattr(b, f.name)]
+
+
+def combine_models(member_dirs: list[str | Path], out_dir: str | Path) -> Path:
+    """Combine trained model folders into one ensemble folder (:class:`EnsembleNet`).
+
+    Every member must be a single network (``members`` 1) with the same config as the first,
+    normalisation and context bin edges included, i.e. trained by ``footcoach train`` on the
+    same dataset with the same settings and another ``--seed``; each is hash-checked on load.
+    The ensemble's ``training`` is the first member's (dataset, settings) without its epoch
+    history, plus ``members``: each member's folder, sha256, seed, epochs and training time.
+    ``metrics`` are left empty (evaluate the ensemble). Returns the JSON path.
+    """
+    if len(member_dirs) < 2:
+        raise FootcoachError("an ensemble needs at least 2 model folders")
+    metas = [read_model_json(d) for d in member_dirs]
+    base = metas[0].config
+    for meta in metas:
+        if meta.config.members != 1:
+            raise FootcoachError(f"this model is itself an ensemble of {meta.config.members} "
+                                 "networks; give its members' folders instead", meta.json_path)
+        diff = _config_differences(base, meta.config)
+        if diff:
+            raise FootcoachError(f"its config differs from {metas[0].json_path.parent.name}'s in "
+                                 f"{', '.join(diff)}: the members must be trained on the same "
+                                 "dataset with the same settings (another --seed only)",
+                                 meta.json_path)
+    shas = [m.sha256 for m in metas]
+    for i, meta in enumerate(metas):
+        if meta.sha256 in shas[:i]:
+            raise FootcoachError("the same weights are given twice (sha256 "
+                                 f"{meta.sha256[:16]}...)", meta.json_path)
+    config = replace(base, members=len(metas))
+    ensemble = EnsembleNet(config)
+    state: dict[str, torch.Tensor] = {}
+    for i, d in enumerate(member_dirs):
+        net, _cfg = load_model(d)
+        state.update({f"members.{i}.{k}": v for k, v in net.state_dict().items()})
+    ensemble.load_state_dict(state)
+    info = {k: v for k, v in metas[0].training.items() if k != "history"}
+    info["members"] = [{"folder": str(Path(d).resolve()), "sha256": m.sha256,
+                        **{k: m.training[k] for k in _MEMBER_KEYS if k in m.training},
+                        **({"seed": m.training["settings"].get("seed")}
+                           if isinstance(m.training.get("settings"), dict) else {})}
+                       for d, m in zip(member_dirs, metas, strict=True)]
+    seconds = [m.training.get("seconds") for m in metas]
+    if all(isinstance(s, int | float) for s in seconds):
+        info["seconds"] = float(sum(s for s in seconds if s is not None))
+    return save_model(ensemble.eval(), config, out_dir, training_info=info, metrics={})
