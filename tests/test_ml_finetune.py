@@ -147,7 +147,8 @@ def test_cli_init_and_its_errors(data, imu_model, video_model, tmp_path, capsys)
     assert "nowhere" in capsys.readouterr().err
 
 
-def test_fine_tuning_an_ensemble_starts_from_its_first_member(data, imu_model, tmp_path):
+def test_an_ensemble_is_fine_tuned_from_its_first_member_and_evaluated_as_one(
+        data, imu_model, tmp_path):
     from footcoach.ml.weights import combine_models
 
     second = tmp_path / "second"
@@ -162,3 +163,8 @@ def test_fine_tuning_an_ensemble_starts_from_its_first_member(data, imu_model, t
     assert origin["imu"] == f"{tmp_path / 'ens'} (first of its 2 members)"
     first = load_model(imu_model)[0].state_dict()
     assert all(torch.equal(v, first[k]) for k, v in model.state_dict().items())
+    from footcoach.ml.evaluate import evaluate
+
+    m = evaluate(tmp_path / "ens", data, split="val", out=tmp_path / "metrics", device="cpu")
+    assert m["model"]["members"] == 2
+    assert "an ensemble of 2 networks" in (tmp_path / "metrics" / "metrics.md").read_text()

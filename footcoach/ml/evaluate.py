@@ -335,12 +335,16 @@ def label_change_markdown(action: dict[str, Any], tactic: dict[str, Any]) -> lis
 def summary_markdown(m: dict[str, Any]) -> str:
     """The evaluation as markdown: summary, per-class tables, attention table."""
     a, t, q = m["action"], m["tactic"], m["quality"]
-    lines = [f"Data: {m['data']['text']}.", "",
-             "| task | accuracy | macro-F1 | windows |", "|---|---|---|---|",
-             f"| action (12 classes) | {a['accuracy']:.1%} | {a['macro_f1']:.3f} | {a['n']} |",
-             f"| tactic (8 classes) | {t['accuracy']:.1%} | {t['macro_f1']:.3f} | {t['n']} |",
-             "", f"Quality score error (0-100 points): MAE {q['mae']:.2f}, RMSE {q['rmse']:.2f}, "
-                 f"bias {q['bias']:+.2f} (n = {q['n']}).", ""]
+    members = m.get("model", {}).get("members", 1)
+    lines = [f"Data: {m['data']['text']}.", ""]
+    if members > 1:
+        lines += [f"Model: an ensemble of {members} networks (their mean probabilities and "
+                  "quality scores).", ""]
+    lines += ["| task | accuracy | macro-F1 | windows |", "|---|---|---|---|",
+              f"| action (12 classes) | {a['accuracy']:.1%} | {a['macro_f1']:.3f} | {a['n']} |",
+              f"| tactic (8 classes) | {t['accuracy']:.1%} | {t['macro_f1']:.3f} | {t['n']} |",
+              "", f"Quality score error (0-100 points): MAE {q['mae']:.2f}, RMSE "
+                  f"{q['rmse']:.2f}, bias {q['bias']:+.2f} (n = {q['n']}).", ""]
     tv = m.get("tactic_team_vote")
     if tv and tv["n"]:
         lines += [f"Team tactic (the mean of a team's players' tactic probabilities at one "
@@ -406,7 +410,8 @@ def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
         m["tactic_with_team_model"] = with_team_model(preds, cfg, team, data, without_ball)
     m["data"] = data_description(data, split, without_ball)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
-                  "ablation": cfg.ablation, "modalities": list(cfg.modalities)}
+                  "ablation": cfg.ablation, "modalities": list(cfg.modalities),
+                  "members": cfg.members}
     folder = Path(out) if out is not None else Path(model_dir) / "metrics"
     folder.mkdir(parents=True, exist_ok=True)
     for task in ("action", "tactic"):
