@@ -46,8 +46,11 @@ def _member(folder: Path, seed: int, cfg: ModelConfig = CFG) -> Path:
 
 @pytest.fixture(scope="module")
 def members(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two members; the second with another input normalisation (training estimates it from
+    windows drawn with the run's seed), which it must keep inside the ensemble."""
     root = tmp_path_factory.mktemp("members")
-    return [_member(root / f"m{seed}", seed) for seed in (0, 1)]
+    other = replace(CFG.norm_stats, imu_mean=(0.5,) * 9, context_std=(2.0,) * CFG.n_context)
+    return [_member(root / "m0", 0), _member(root / "m1", 1, replace(CFG, norm=other))]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +85,10 @@ def test_ensemble_answers_with_the_members_mean(members: list[Path], ensemble_di
 
 def test_ensemble_folder_records_its_members(members: list[Path], ensemble_dir: Path) -> None:
     meta = read_model_json(ensemble_dir)
-    assert meta.config == replace(CFG, members=2)
+    norms = tuple(read_model_json(m).config.norm_stats for m in members)
+    assert norms[0] != norms[1]
+    assert meta.config == replace(CFG, members=2, member_norms=norms)
+    assert meta.config.member_config(1) == read_model_json(members[1]).config
     assert meta.parameter_count == 2 * sum(p.numel() for p in FootcoachNet(CFG).parameters())
     listed = meta.training["members"]
     assert [m["sha256"] for m in listed] == [read_model_json(m).sha256 for m in members]
@@ -99,9 +105,8 @@ def test_ensemble_folder_records_its_members(members: list[Path], ensemble_dir: 
 
 
 def test_members_must_be_trained_alike(members: list[Path], tmp_path: Path) -> None:
-    other_norm = replace(CFG.norm_stats, imu_mean=(0.5,) * 9)
-    odd = _member(tmp_path / "odd", 2, replace(CFG, norm=other_norm))
-    with pytest.raises(FootcoachError, match=r"differs .* in norm") as err:
+    odd = _member(tmp_path / "odd", 2, replace(CFG, head_dropout=0.5))
+    with pytest.raises(FootcoachError, match=r"differs from m0's in head_dropout") as err:
         combine_models([members[0], odd], tmp_path / "out")
     assert "odd" in str(err.value)
     wider = _member(tmp_path / "wide", 3, replace(CFG, lstm_hidden=48, norm=NormStats.identity(
@@ -124,6 +129,8 @@ def test_an_ensemble_is_not_a_member(members: list[Path], ensemble_dir: Path,
     assert isinstance(build_network(replace(CFG, members=3)), EnsembleNet)
     with pytest.raises(FootcoachError, match="members"):
         replace(CFG, members=0)
+    with pytest.raises(FootcoachError, match="one entry per member"):
+        replace(CFG, members=2, member_norms=(CFG.norm_stats,))
 
 
 def test_cli_refuses_a_member_as_output(members: list[Path], capsys: pytest.CaptureFixture[str]

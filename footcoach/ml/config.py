@@ -135,7 +135,10 @@ class ModelConfig:
     ``members`` > 1 describes an ensemble: that many networks of this config, trained apart
     (other seeds) on the same data and combined by ``footcoach ensemble``; they answer as one
     (``network.EnsembleNet``: step features side by side, probabilities averaged). 1 (the
-    default, and every description written before the setting) is one network.
+    default, and every description written before the setting) is one network. Each member
+    keeps the normalisation it was trained with (training estimates it from a sample of windows
+    drawn with the run's seed): ``member_norms`` holds one :class:`NormStats` per member, and
+    ``norm`` is the first member's; empty for one network.
     """
 
     window: WindowSpec = field(default_factory=WindowSpec)
@@ -162,6 +165,7 @@ class ModelConfig:
     action_labels: tuple[str, ...] = tuple(a.label for a in ACTIONS)
     tactic_labels: tuple[str, ...] = tuple(t.label for t in TACTICS)
     members: int = 1
+    member_norms: tuple[NormStats, ...] = ()
 
     def __post_init__(self) -> None:
         if self.norm is None:  # identity IMU/context scaling sized to this config
@@ -247,7 +251,21 @@ class ModelConfig:
             problems.append(f"video_stride {self.video_stride} must be >= 1")
         if not isinstance(self.members, int) or self.members < 1:
             problems.append(f"members {self.members!r} must be a whole number >= 1")
+        elif self.member_norms and (len(self.member_norms) != self.members
+                                    or self.members == 1):
+            problems.append(f"member_norms needs one entry per member of an ensemble "
+                            f"({self.members} members, {len(self.member_norms)} entries)")
+        for i, norm in enumerate(self.member_norms):
+            try:
+                replace(self, members=1, member_norms=(), norm=norm)
+            except FootcoachError as exc:
+                problems.append(f"member_norms[{i}]: {exc.message}")
         return problems
+
+    def member_config(self, i: int) -> ModelConfig:
+        """The config of member ``i`` of an ensemble (one network, with its own normalisation)."""
+        norm = self.member_norms[i] if self.member_norms else self.norm
+        return replace(self, members=1, member_norms=(), norm=norm)
 
     def _edge_problems(self) -> list[str]:
         edges, bins = self.norm_stats.context_edges, self.context_bins
@@ -271,6 +289,8 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, WindowSpec | NormStats):
                 d[name] = value.to_dict()
+            elif name == "member_norms":
+                d[name] = [n.to_dict() for n in value]
             elif isinstance(value, LossWeights):
                 d[name] = asdict(value)
             elif isinstance(value, tuple):
@@ -294,6 +314,8 @@ class ModelConfig:
                     kw[key] = WindowSpec.from_dict(value)
                 elif key == "norm":
                     kw[key] = NormStats.from_dict(value)
+                elif key == "member_norms":
+                    kw[key] = tuple(NormStats.from_dict(n) for n in value)
                 elif key == "loss":
                     kw[key] = LossWeights(**value)
                 elif isinstance(value, list):

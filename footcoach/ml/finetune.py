@@ -102,7 +102,7 @@ def fine_tune_config(init_dirs: Sequence[str | Path], spec: WindowSpec, *,
             norm = replace(norm, **{f: getattr(donor, f) for f in _NORM_FIELDS[m]})
     wanted = set(modalities or ()) | set(sources)
     return replace(base, modalities=tuple(m for m in MODALITIES if m in wanted), norm=norm,
-                   members=1)
+                   members=1, member_norms=())
 
 
 def _first_member(model: Network) -> FootcoachNet:

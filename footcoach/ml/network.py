@@ -24,7 +24,6 @@ counts as None. Normalisation (config ``norm``) is done inside the network.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import NamedTuple
 
 import torch
@@ -376,6 +375,7 @@ class FootcoachNet(nn.Module):
 class EnsembleNet(nn.Module):
     """``config.members`` networks of one config (trained apart, other seeds) that answer as one.
 
+    Member i is built from ``config.member_config(i)`` (its own input normalisation).
     :meth:`encode_steps` runs every member's step encoder: ``features`` (B, S, members * D), the
     members' features side by side (member i in ``[..., i * D:(i + 1) * D]``), ``modality_weights``
     (B, S, M) their mean, ``step_mask`` (B, S) the first member's (the same for all: it only
@@ -392,8 +392,8 @@ class EnsembleNet(nn.Module):
         if config.members < 2:
             raise ValueError(f"an ensemble needs at least 2 members, not {config.members}")
         self.config = config
-        member = replace(config, members=1)
-        self.members = nn.ModuleList(FootcoachNet(member) for _ in range(config.members))
+        self.members = nn.ModuleList(FootcoachNet(config.member_config(i))
+                                     for i in range(config.members))
 
     def _nets(self) -> list[FootcoachNet]:
         return [m for m in self.members if isinstance(m, FootcoachNet)]

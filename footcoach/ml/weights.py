@@ -126,15 +126,18 @@ _MEMBER_KEYS = ("seed", "epochs_run", "best_epoch", "stopped", "seconds", "devic
 
 
 def _config_differences(a: ModelConfig, b: ModelConfig) -> list[str]:
-    return [f.name for f in fields(ModelConfig) if getattr(a, f.name) != getattr(b, f.name)]
+    """Config fields that differ, but the normalisation (each member keeps its own)."""
+    return [f.name for f in fields(ModelConfig)
+            if f.name != "norm" and getattr(a, f.name) != getattr(b, f.name)]
 
 
 def combine_models(member_dirs: list[str | Path], out_dir: str | Path) -> Path:
     """Combine trained model folders into one ensemble folder (:class:`EnsembleNet`).
 
     Every member must be a single network (``members`` 1) with the same config as the first,
-    normalisation and context bin edges included, i.e. trained by ``footcoach train`` on the
-    same dataset with the same settings and another ``--seed``; each is hash-checked on load.
+    i.e. trained by ``footcoach train`` on the same dataset with the same settings and another
+    ``--seed``; each is hash-checked on load. Their input normalisation may differ (training
+    estimates it from windows drawn with its seed): each keeps its own (``member_norms``).
     The ensemble's ``training`` is the first member's (dataset, settings) without its epoch
     history, plus ``members``: each member's folder, sha256, seed, epochs and training time.
     ``metrics`` are left empty (evaluate the ensemble). Returns the JSON path.
@@ -158,7 +161,8 @@ def combine_models(member_dirs: list[str | Path], out_dir: str | Path) -> Path:
         if meta.sha256 in shas[:i]:
             raise FootcoachError("the same weights are given twice (sha256 "
                                  f"{meta.sha256[:16]}...)", meta.json_path)
-    config = replace(base, members=len(metas))
+    config = replace(base, members=len(metas),
+                     member_norms=tuple(m.config.norm_stats for m in metas))
     ensemble = EnsembleNet(config)
     state: dict[str, torch.Tensor] = {}
     for i, d in enumerate(member_dirs):
