@@ -485,12 +485,13 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
 - Training sessions have 8-12 players, 4-6 a side. Full 11-a-side matches are outside what the
   network and the team tactic model saw; the team model pools the players by mean and max, but
   its accuracy there is not measured.
-- A classical model is still ahead on actions: `footcoach benchmark baseline data.h5 --model
-  models` fits gradient boosting on each window's context features and handcrafted IMU
+- A classical model is slightly ahead on actions: `footcoach benchmark baseline data.h5
+  --model models` fits gradient boosting on each window's context features and handcrafted IMU
   features of the same training windows. On the same test windows it scored 93.3% action
-  accuracy (91.6% without the ball), 1.3 and 1.0 points more than this model, the same tactic
-  accuracy with the ball (82.5%; 77.7% without, 2.5 points worse) and a quality MAE of 12.00
-  (12.40 without), 1.5-1.6 points worse (docs/ablation.md, "96 sessions").
+  accuracy (91.6% without the ball), 0.3 and 0.2 points more than this ensemble (1.3 and 1.0
+  more than its seed-0 network alone), 82.5% tactic accuracy with the ball (77.7% without,
+  0.9 and 3.0 points below the ensemble) and a quality MAE of 12.00 (12.40 without), 1.7-1.8
+  points worse (docs/ablation.md, "96 sessions").
 
 ## Full evaluation (test split)
 {md}
