@@ -73,7 +73,7 @@ CONTEXT_BINS = 16
 #: Averaging the two seeds' probabilities gave 0.0-1.0 point more action accuracy, 0.4-1.2 more
 #: tactic accuracy and 0.2-0.3 points less quality error than either network alone on the test
 #: windows (docs/ablation.md, "An ensemble of two seeds").
-MEMBERS = 2
+MEMBERS = 3
 DRILL_GROUPS = tuple(",".join(("sprint_agility", *(_OTHER_DRILLS[(i + d) % 7] for d in (0, 1, 3))))
                      for i in range(7))
 STAGES = ("simulate", "dataset", "train", "team", "package")
