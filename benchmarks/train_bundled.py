@@ -69,10 +69,10 @@ BALL_ERRORS = (1.5, 0.3)
 #: Piecewise-linear context encoding (``footcoach train --context-bins``; docs/ablation.md,
 #: "Context features in quantile bins").
 CONTEXT_BINS = 16
-#: Networks in the bundled ensemble (seeds 0 and 1, trained alike; ``footcoach ensemble``).
-#: Averaging the two seeds' probabilities gave 0.0-1.0 point more action accuracy, 0.4-1.2 more
-#: tactic accuracy and 0.2-0.3 points less quality error than either network alone on the test
-#: windows (docs/ablation.md, "An ensemble of two seeds").
+#: Networks in the bundled ensemble (seeds 0, 1 and 2, trained alike; ``footcoach ensemble``).
+#: Alone the seeds scored 90.6-91.4% action accuracy without the ball on the test windows, pairs
+#: 91.3-91.5%, all three 91.8%, with 0.2-0.4 points less quality error than one network
+#: (docs/ablation.md, "An ensemble of two seeds" and "A third seed").
 MEMBERS = 3
 DRILL_GROUPS = tuple(",".join(("sprint_agility", *(_OTHER_DRILLS[(i + d) % 7] for d in (0, 1, 3))))
                      for i in range(7))
@@ -485,13 +485,13 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
 - Training sessions have 8-12 players, 4-6 a side. Full 11-a-side matches are outside what the
   network and the team tactic model saw; the team model pools the players by mean and max, but
   its accuracy there is not measured.
-- A classical model is slightly ahead on actions: `footcoach benchmark baseline data.h5
+- A classical model is level on actions: `footcoach benchmark baseline data.h5
   --model models` fits gradient boosting on each window's context features and handcrafted IMU
   features of the same training windows. On the same test windows it scored 93.3% action
-  accuracy (91.6% without the ball), 0.3 and 0.2 points more than this ensemble (1.3 and 1.0
-  more than its seed-0 network alone), 82.5% tactic accuracy with the ball (77.7% without,
-  0.9 and 3.0 points below the ensemble) and a quality MAE of 12.00 (12.40 without), 1.7-1.8
-  points worse (docs/ablation.md, "96 sessions").
+  accuracy (91.6% without the ball): 0.1 points more than this ensemble with the ball and
+  0.2 less without it (1.3 and 1.0 more than its seed-0 network alone); 82.5% tactic accuracy
+  with the ball (77.7% without, 0.9 and 3.1 points below the ensemble) and a quality MAE of
+  12.00 (12.40 without), 1.8 points worse (docs/ablation.md, "96 sessions").
 
 ## Full evaluation (test split)
 {md}
