@@ -522,7 +522,12 @@ def train_members(work: Path, args: argparse.Namespace) -> None:
                                           stdout=log, stderr=subprocess.STDOUT))
         if any(p.wait() != 0 for p in procs):
             raise SystemExit(f"training failed (logs: {work}/train-member-*.log)")
-    fc("ensemble", *map(str, outs), "--out", str(work / "model"), "--no-onnx")
+    model = work / "model"  # a fresh folder: the team stage writes its model into it next
+    if model.is_symlink() or model.is_file():
+        model.unlink()
+    elif model.exists():
+        shutil.rmtree(model)
+    fc("ensemble", *map(str, outs), "--out", str(model), "--no-onnx")
 
 
 def main(argv: list[str] | None = None) -> int:

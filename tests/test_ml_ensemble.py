@@ -137,6 +137,12 @@ def test_cli_refuses_a_member_as_output(members: list[Path], capsys: pytest.Capt
                                         ) -> None:
     assert main(["ensemble", str(members[0]), str(members[1]), "--out", str(members[1])]) == 2
     assert "must be a new folder" in capsys.readouterr().err
+    used = members[0].parent / "used"
+    used.mkdir(exist_ok=True)
+    (used / "footcoach_head.onnx").write_bytes(b"an older model's graph")
+    assert main(["ensemble", str(members[0]), str(members[1]), "--out", str(used)]) == 2
+    assert "new or empty folder" in capsys.readouterr().err
+    assert (used / "footcoach_head.onnx").read_bytes() == b"an older model's graph"
 
 
 @pytest.mark.slow

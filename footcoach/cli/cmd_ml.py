@@ -234,6 +234,10 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
     if any(m.resolve() == args.out.resolve() for m in args.members):
         raise FootcoachError("--out must be a new folder, not one of the members", args.out)
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        raise FootcoachError("--out must be a new or empty folder (files of another model, "
+                             "such as its ONNX graphs or team tactic model, would be taken for "
+                             "the ensemble's)", args.out)
     combine_models(list(args.members), args.out)
     print(f"ensemble of {len(args.members)} networks written to {args.out}")
     if not args.no_onnx:
