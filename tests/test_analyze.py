@@ -212,6 +212,23 @@ def test_engine_choice(model_dir: Path) -> None:
         choose_engine(model_dir, "tensorflow", "cpu")
 
 
+def test_graphs_left_by_an_earlier_model_are_not_used(onnx_model_dir: Path,
+                                                      tmp_path: Path) -> None:
+    from footcoach.ml.config import ModelConfig
+    from footcoach.ml.network import FootcoachNet
+    from footcoach.ml.weights import save_model
+
+    folder = tmp_path / "model"
+    shutil.copytree(onnx_model_dir, folder)
+    assert choose_engine(folder, "auto", "cpu") == "onnx"
+    cfg = ModelConfig.tiny()  # another model saved into the folder: the graphs are stale
+    save_model(FootcoachNet(cfg).eval(), cfg, folder, training_info={}, metrics={})
+    assert (folder / "footcoach_head.onnx").is_file()
+    assert choose_engine(folder, "auto", "cpu") == "torch"
+    with pytest.raises(FootcoachError, match="exported for this model"):
+        choose_engine(folder, "onnx", "cpu")
+
+
 def test_engine_leaves_a_core_to_the_video_decoder(onnx_model_dir: Path) -> None:
     cores = len(os.sched_getaffinity(0))
     assert inference_threads(False) == 0  # the engine's default: every core

@@ -83,9 +83,17 @@ def require_model(model_dir: str | Path | None) -> ModelMeta:
 
 
 def onnx_available(model_dir: Path) -> bool:
-    """Both ONNX graphs exist and ONNX Runtime is importable."""
-    return ((model_dir / ENCODER_ONNX).is_file() and (model_dir / HEAD_ONNX).is_file()
-            and onnxruntime_installed())
+    """Both ONNX graphs exist, the model description records their sha256 (so graphs left in
+    the folder by an earlier model are not taken for the one saved there since), and ONNX
+    Runtime is importable."""
+    if not ((model_dir / ENCODER_ONNX).is_file() and (model_dir / HEAD_ONNX).is_file()
+            and onnxruntime_installed()):
+        return False
+    try:
+        recorded = read_model_json(model_dir).onnx_sha256
+    except FootcoachError:
+        return False
+    return ENCODER_ONNX in recorded and HEAD_ONNX in recorded
 
 
 def choose_engine(model_dir: Path, engine: str = "auto", device: str = "auto") -> str:
@@ -98,8 +106,9 @@ def choose_engine(model_dir: Path, engine: str = "auto", device: str = "auto") -
     has_onnx = onnx_available(model_dir)
     has_torch = torch_installed()
     if engine == "onnx" and not has_onnx:
-        raise FootcoachError(f"--engine onnx needs {ENCODER_ONNX} and {HEAD_ONNX} beside the "
-                             "model and the onnxruntime package", model_dir)
+        raise FootcoachError(f"--engine onnx needs {ENCODER_ONNX} and {HEAD_ONNX} exported for "
+                             f"this model (their sha256 in {MODEL_JSON}) and the onnxruntime "
+                             "package", model_dir)
     if engine == "torch" and not has_torch:
         raise FootcoachError("--engine torch: torch is not installed in this footcoach "
                              "(use --engine onnx)")
