@@ -15,8 +15,10 @@ reads the position/context features of every player of both teams at once:
    7.5 s, either side) with ReLU, then a linear layer: 8 tactic logits per step.
 
 Analysis multiplies each player's tactic probabilities (the per-player network's, from his
-window) with his team's from this model (:func:`fuse_with_team`); the events' tactic, the team
-vote (the mean over the team's players) and the team phases all use the product. Training lives in
+window), raised to the model's ``player_power`` (1 unless the JSON says otherwise; below 1 the
+team model weighs more), with his team's from this model (:func:`fuse_with_team`); the events'
+tactic, the team vote (the mean over the team's players) and the team phases all use the
+product. Training lives in
 :mod:`footcoach.ml.team_train` (torch); inference here is numpy only, so it runs with either
 engine and in a packaged app without torch. Files in the model folder:
 ``team_tactic.json`` (architecture, labels, features, normalisation, training data, metrics,
@@ -56,6 +58,9 @@ class TeamTacticModel:
     channels: int = 128
     dilations: tuple[int, ...] = (1, 2, 4, 8)
     deltas: bool = False
+    #: Exponent of the player's probabilities in :func:`fuse_with_team` (chosen on sessions
+    #: that neither model trained on; ``benchmarks/team_fusion.py``).
+    player_power: float = 1.0
     sha256: str = ""
     doc: dict[str, Any] = field(default_factory=dict)
 
@@ -150,12 +155,14 @@ def team_probabilities(model: TeamTacticModel, context: np.ndarray, present: np.
     return out
 
 
-def fuse_with_team(player: np.ndarray, team: np.ndarray | None) -> np.ndarray:
-    """(..., 8) a player's tactic probabilities (from his own windows) times his team's from
-    the team model, renormalised; the player's alone where the team model has none."""
+def fuse_with_team(player: np.ndarray, team: np.ndarray | None, player_power: float = 1.0
+                   ) -> np.ndarray:
+    """(..., 8) a player's tactic probabilities (from his own windows) to the power
+    ``player_power``, times his team's from the team model, renormalised; the player's alone
+    where the team model has none."""
     if team is None:
         return player
-    prod = player * team
+    prod = (player if player_power == 1.0 else np.power(player, player_power)) * team
     total = prod.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         both = prod / total
@@ -164,6 +171,14 @@ def fuse_with_team(player: np.ndarray, team: np.ndarray | None) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ files
+def _player_power(value: Any) -> float:
+    """The JSON's ``player_power``: a finite number in (0, 4]."""
+    power = float(value)
+    if not 0.0 < power <= 4.0:
+        raise ValueError(f"player_power must be in (0, 4], got {value!r}")
+    return power
+
+
 def load_team_model(folder: str | Path) -> TeamTacticModel | None:
     """The team model of a model folder (None when it has no ``team_tactic.json``).
 
@@ -201,6 +216,7 @@ def load_team_model(folder: str | Path) -> TeamTacticModel | None:
                                std=np.asarray(doc["std"], np.float32),
                                hidden=int(doc["hidden"]), channels=int(doc["channels"]),
                                dilations=dil, deltas=bool(doc.get("deltas", False)),
+                               player_power=_player_power(doc.get("player_power", 1.0)),
                                sha256=digest, doc=doc)
     except (ValueError, KeyError, TypeError) as exc:
         raise FootcoachError(f"cannot read the team tactic model: {exc}", js) from None

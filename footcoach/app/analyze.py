@@ -113,7 +113,9 @@ def analysis_settings(spec: WindowSpec, events: EventSettings,
     model's sha256, None without one)."""
     return {"window": spec.to_dict(), "events": events.to_dict(), "min_present": MIN_PRESENT,
             "align": {"estimate_offsets": False},
-            "team_model": team_model.sha256 if team_model is not None else None}
+            "team_model": team_model.sha256 if team_model is not None else None,
+            **({"team_player_power": team_model.player_power}
+               if team_model is not None and team_model.player_power != 1.0 else {})}
 
 
 def open_team_model(meta: ModelMeta, use: bool = True) -> TeamTacticModel | None:
@@ -436,9 +438,11 @@ class _Run:
         team_of = [teams.get(pid, "") for pid in self.pids]
         team_probs = (team_probabilities(self.team_model, self.context, self.present, team_of)
                       if self.team_model is not None else {})
+        power = self.team_model.player_power if self.team_model is not None else 1.0
         for p, team in enumerate(team_of):  # each player's tactic x his team's (in place)
             if team in team_probs:
-                steps.tactic_probs[p] = fuse_with_team(steps.tactic_probs[p], team_probs[team])
+                steps.tactic_probs[p] = fuse_with_team(steps.tactic_probs[p], team_probs[team],
+                                                       power)
         t0 = self._timed("team_model_s", t0)
         events: list[Event] = []
         profiles: dict[str, np.ndarray] = {}
@@ -459,7 +463,8 @@ class _Run:
                  "action_labels": list(cfg.action_labels),
                  "tactic_labels": list(cfg.tactic_labels),
                  "team_model": ({"sha256": self.team_model.sha256,
-                                 "json": str(self.meta.json_path.parent / TEAM_JSON)}
+                                 "json": str(self.meta.json_path.parent / TEAM_JSON),
+                                 "player_power": self.team_model.player_power}
                                 if self.team_model is not None else None)}
         run = {"engine": self.engine.name, "device": self.engine.device,
                "batch": self.opts.batch, "block_steps": self.opts.block_steps,

@@ -122,7 +122,9 @@ def _phase_lines(result: AnalysisResult) -> list[str]:
     if not result.phases:
         return ["team tactic phases: none (no team names, or no predictions)"]
     team_model = result.model.get("team_model")
-    how = (f"players' vote x team tactic model {str(team_model['sha256'])[:12]}"
+    power = float(team_model.get("player_power", 1.0)) if team_model else 1.0
+    how = (("players' vote" + (f" (power {power:g})" if power != 1.0 else "")
+            + f" x team tactic model {str(team_model['sha256'])[:12]}")
            if team_model else "players' vote")
     out = [f"team tactic phases (share of the analysed time; {how})"]
     for team in sorted({p.team for p in result.phases}):

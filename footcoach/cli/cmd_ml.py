@@ -1,5 +1,5 @@
-"""``footcoach train``, ``train-team``, ``ensemble`` and ``evaluate`` (torch is imported only
-when they run)."""
+"""``footcoach train``, ``train-team``, ``team-fusion``, ``ensemble`` and ``evaluate`` (torch is
+imported only when they run)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="share of training sequences with the ball features hidden")
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     t.set_defaults(func=cmd_train_team)
+    fu = sub.add_parser("team-fusion", help="choose how much the team tactic model weighs "
+                                            "against the players' own tactic",
+                        description="Scores the tactic of the test windows of DATA.h5 for "
+                                    "each power a of the fusion p**a x q (p: the player's "
+                                    "probabilities from his window, q: his team's from the team "
+                                    "model; 0: the team model alone), with and without the ball "
+                                    "features. The test sessions must be in neither model's "
+                                    "dataset. --set writes the best a into team_tactic.json.")
+    fu.add_argument("model", type=Path, metavar="MODEL_DIR")
+    fu.add_argument("data", type=Path, metavar="DATA.h5")
+    fu.add_argument("--powers", default=None, metavar="A,B,...",
+                    help="exponents to try (default 0,0.25,0.5,0.75,1,1.5)")
+    fu.add_argument("--set", action="store_true",
+                    help="write the best power (mean of the two accuracies) into the model "
+                         "folder's team_tactic.json")
+    fu.set_defaults(func=cmd_team_fusion)
     en = sub.add_parser("ensemble", help="combine trained model folders into one ensemble",
                         description="The members (footcoach train on the same dataset with the "
                                     "same settings and another --seed) answer as one model: "
@@ -225,6 +241,42 @@ def cmd_train_team(args: argparse.Namespace) -> int:
             print(f"{name.replace('_', ' ')}: team-step accuracy {m['accuracy']:.1%}, "
                   f"macro-F1 {m['macro_f1']:.3f} ({m['team_steps']} team steps)")
     print(f"team tactic model written to {args.out}")
+    return 0
+
+
+def cmd_team_fusion(args: argparse.Namespace) -> int:
+    _require_torch("team-fusion")
+    from footcoach.ml.team_fusion import (
+        DEFAULT_POWERS,
+        best_power,
+        fusion_scores,
+        set_player_power,
+    )
+
+    powers = DEFAULT_POWERS
+    if args.powers:
+        try:
+            powers = tuple(float(a) for a in args.powers.split(","))
+        except ValueError:
+            raise FootcoachError(f"--powers takes numbers separated by commas, got "
+                                 f"{args.powers!r}") from None
+        if any(not 0 <= a <= 4 for a in powers):
+            raise FootcoachError(f"--powers must be in 0..4, got {args.powers}")
+    scores = fusion_scores(args.model, args.data, powers, progress=print)
+    print(f"tactic accuracy of {scores['windows']} test windows "
+          f"({len(scores['sessions'])} sessions); the network alone "
+          f"{scores['network']['ball']:.2%} with the ball, {scores['network']['no_ball']:.2%} "
+          "without")
+    print("| power | with the ball | without |")
+    print("|---|---|---|")
+    for a, b, n in zip(scores["powers"], scores["ball"], scores["no_ball"], strict=True):
+        print(f"| {a:g}{' (team model alone)' if a == 0 else ''} | {b:.2%} | {n:.2%} |")
+    best = best_power(scores)
+    if args.set:
+        set_player_power(args.model, best, scores)
+        print(f"player_power {best:g} written to {args.model / 'team_tactic.json'}")
+    else:
+        print(f"best power {best:g} (--set writes it)")
     return 0
 
 

@@ -353,8 +353,10 @@ def summary_markdown(m: dict[str, Any]) -> str:
                   f"({tv['mean_group_size']:.1f} player windows each on average).", ""]
     tw = m.get("tactic_with_team_model")
     if tw:
-        lines += [f"Tactic with the team tactic model (each window's tactic probabilities times "
-                  f"its team's from team_tactic.json, as the app shows them): accuracy "
+        power = tw.get("player_power", 1.0)
+        lines += ["Tactic with the team tactic model (each window's tactic probabilities"
+                  + (f" to the power {power:g}" if power != 1.0 else "")
+                  + f" times its team's from team_tactic.json, as the app shows them): accuracy "
                   f"{tw['accuracy']:.1%}, macro-F1 {tw['macro_f1']:.3f}; team vote "
                   f"{tw['team_vote']['accuracy']:.1%}.", ""]
     if "weighted_accuracy" in a:
@@ -434,11 +436,13 @@ def with_team_model(p: Predictions, cfg: ModelConfig, team: TeamTacticModel,
     assert p.who is not None
     labels = list(cfg.tactic_labels)
     fused = fuse_with_team(p.tactic_probs,
-                           window_team_probabilities(team, data, p.who, without_ball))
+                           window_team_probabilities(team, data, p.who, without_ball),
+                           team.player_power)
     report = task_report(p.tactic_true, np.nan_to_num(fused).argmax(-1), labels, p.weight)
     report["team_vote"] = group_vote_report(p.tactic_true, np.nan_to_num(fused),
                                             p.team_moment, labels)
     report["team_model_sha256"] = team.sha256
+    report["player_power"] = team.player_power
     return report
 
 

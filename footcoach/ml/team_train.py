@@ -380,7 +380,7 @@ def save_team_model(net: TeamTacticNet, shell: TeamTacticModel, out_dir: str | P
            "context_features": shell.context_features, "tactic_labels": shell.tactic_labels,
            "mean": shell.mean.tolist(), "std": shell.std.tolist(), "hidden": shell.hidden,
            "channels": shell.channels, "dilations": list(shell.dilations),
-           "deltas": shell.deltas,
+           "deltas": shell.deltas, "player_power": shell.player_power,
            "parameter_count": int(sum(p.numel() for p in net.parameters())),
            "training": training, "metrics": metrics}
     atomic_write_bytes(out / TEAM_WEIGHTS, blob)
