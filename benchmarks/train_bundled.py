@@ -50,10 +50,14 @@ from bundled_card import model_card  # noqa: E402  (beside this script)
 N_SESSIONS = 96
 
 
+#: Players of the k-th session of a rotation: ``PLAYERS[k % 6]``.
+PLAYERS = (10, 8, 12, 10, 10, 10)
+
+
 def session_recipe(count: int) -> tuple[tuple[int, int], ...]:
     """(seed, players) of the first ``count`` sessions: seed 11 + k, 10/8/12/10/10/10 players
     in turn (session k's drills: ``DRILL_GROUPS[k % 7]``)."""
-    return tuple((11 + k, (10, 8, 12, 10, 10, 10)[k % 6]) for k in range(count))
+    return tuple((11 + k, PLAYERS[k % len(PLAYERS)]) for k in range(count))
 
 
 SESSIONS = session_recipe(N_SESSIONS)
@@ -112,15 +116,17 @@ def fc(*args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def simulate(work: Path, minutes: float, size: str | None, count: int = N_SESSIONS
-             ) -> list[Path]:
-    """Simulate the first ``count`` sessions of the recipe into ``work``, those missing (``size``
-    None: without video); returns the ``count`` session folders."""
+def simulate(work: Path, minutes: float, size: str | None, count: int = N_SESSIONS,
+             seeds: tuple[int, ...] | None = None) -> list[Path]:
+    """Simulate the first ``count`` sessions of the recipe into ``work`` (or, with ``seeds``,
+    sessions of the same rotation with those seeds: the k-th gets the k-th players and drill
+    group), those missing (``size`` None: without video); returns the session folders."""
     video = ["--no-video"] if size is None else ["--size", size]
-    recipe = session_recipe(count)
-    outs = [work / f"s{seed}" for seed, _ in recipe]
-    todo = [(seed, n, out, DRILL_GROUPS[k % len(DRILL_GROUPS)])
-            for k, ((seed, n), out) in enumerate(zip(recipe, outs, strict=True))
+    if seeds is None:
+        seeds = tuple(seed for seed, _ in session_recipe(count))
+    outs = [work / f"s{seed}" for seed in seeds]
+    todo = [(seed, PLAYERS[k % len(PLAYERS)], out, DRILL_GROUPS[k % len(DRILL_GROUPS)])
+            for k, (seed, out) in enumerate(zip(seeds, outs, strict=True))
             if not (out / "session.toml").exists()]
     for i in range(0, len(todo), 2):  # two at a time
         procs = [subprocess.Popen([sys.executable, "-m", "footcoach", "simulate", str(out),
@@ -217,23 +223,11 @@ def extra_sessions(work: Path, name: str, seeds: tuple[int, ...], minutes: float
     ``seeds`` into ``work/name`` (those missing) and build ``work/data-{name}.h5`` with them as
     its test split (the recipe's first session is there only because a dataset needs a
     training split); returns the dataset."""
-    folder = work / name
-    todo = [(k, seed) for k, seed in enumerate(seeds)
-            if not (folder / f"s{seed}" / "session.toml").exists()]
-    for i in range(0, len(todo), 2):
-        procs = [subprocess.Popen([sys.executable, "-m", "footcoach", "simulate",
-                                   str(folder / f"s{seed}"), "--seed", str(seed), "--players",
-                                   str((10, 8, 12, 10, 10, 10)[k % 6]), "--minutes",
-                                   str(minutes), "--drills", DRILL_GROUPS[k % len(DRILL_GROUPS)],
-                                   "--no-video"], cwd=ROOT, stdout=subprocess.DEVNULL)
-                 for k, seed in todo[i:i + 2]]
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit("simulation failed")
-    names = [f"s{seed}" for seed in seeds]
+    folders = simulate(work / name, minutes, None, seeds=seeds)
     data = work / f"data-{name}.h5"
-    fc("dataset", "build", *(str(folder / n) for n in names), str(work / f"s{SESSIONS[0][0]}"),
-       "--out", str(data), "--seed", "0", "--test-sessions", ",".join(names), "--context",
-       context, "--force")
+    fc("dataset", "build", *map(str, folders), str(work / f"s{SESSIONS[0][0]}"), "--out",
+       str(data), "--seed", "0", "--test-sessions", ",".join(f.name for f in folders),
+       "--context", context, "--force")
     return data
 
 
