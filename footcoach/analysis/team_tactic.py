@@ -171,7 +171,7 @@ def fuse_with_team(player: np.ndarray, team: np.ndarray | None, player_power: fl
 
 
 # ------------------------------------------------------------------------------ files
-def _player_power(value: Any) -> float:
+def check_player_power(value: Any) -> float:
     """The JSON's ``player_power``: a finite number in (0, 4]."""
     power = float(value)
     if not 0.0 < power <= 4.0:
@@ -216,7 +216,7 @@ def load_team_model(folder: str | Path) -> TeamTacticModel | None:
                                std=np.asarray(doc["std"], np.float32),
                                hidden=int(doc["hidden"]), channels=int(doc["channels"]),
                                dilations=dil, deltas=bool(doc.get("deltas", False)),
-                               player_power=_player_power(doc.get("player_power", 1.0)),
+                               player_power=check_player_power(doc.get("player_power", 1.0)),
                                sha256=digest, doc=doc)
     except (ValueError, KeyError, TypeError) as exc:
         raise FootcoachError(f"cannot read the team tactic model: {exc}", js) from None

@@ -21,7 +21,12 @@ from typing import Any
 import h5py
 import numpy as np
 
-from footcoach.analysis.team_tactic import TEAM_JSON, fuse_with_team, load_team_model
+from footcoach.analysis.team_tactic import (
+    TEAM_JSON,
+    check_player_power,
+    fuse_with_team,
+    load_team_model,
+)
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import atomic_write_bytes
 from footcoach.ml.config import read_model_json
@@ -43,7 +48,7 @@ def model_sessions(model_dir: str | Path) -> set[str]:
     return names
 
 
-def test_sessions(data: str | Path) -> list[str]:
+def dataset_test_sessions(data: str | Path) -> list[str]:
     """Names of the sessions of the dataset's test split."""
     with h5py.File(Path(data), "r") as f:
         players = json.loads(f.attrs["players"])
@@ -65,7 +70,7 @@ def fusion_scores(model_dir: str | Path, data: str | Path,
     team = load_team_model(model_dir)
     if team is None:
         raise FootcoachError("the model folder has no team tactic model", model_dir)
-    sessions = test_sessions(data)
+    sessions = dataset_test_sessions(data)
     seen = sorted(set(sessions) & model_sessions(model_dir))
     if seen:
         raise FootcoachError(f"test sessions {', '.join(seen[:5])} are in the dataset of the "
@@ -100,8 +105,10 @@ def set_player_power(model_dir: str | Path, power: float, scores: dict[str, Any]
                      ) -> None:
     """Write ``power`` (and the scores it was chosen from) into the folder's
     ``team_tactic.json`` (atomically; the weights and their sha256 are unchanged)."""
-    if not 0.0 < power <= 4.0:
-        raise FootcoachError(f"the power must be in (0, 4], got {power}", model_dir)
+    try:
+        power = check_player_power(power)
+    except ValueError as exc:
+        raise FootcoachError(str(exc), model_dir) from None
     js = Path(model_dir) / TEAM_JSON
     if load_team_model(model_dir) is None:
         raise FootcoachError("the model folder has no team tactic model", model_dir)
