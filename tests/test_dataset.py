@@ -491,6 +491,24 @@ def test_ball_tracking_errors_change_only_the_ball_features(sessions, tmp_path):
                  "--ball-gaps", "1.5"]) == 2
 
 
+def test_a_build_without_the_imu_keeps_the_context_and_labels(sessions, tmp_path):
+    """``--no-imu``: the same context, labels and position mask as a full build, the IMU
+    marked absent and not stored (no chunk written), the file much smaller."""
+    full, slim = tmp_path / "full.h5", tmp_path / "slim.h5"
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(full)]) == 0
+    assert main(["dataset", "build", str(sessions[1]), "--out", str(slim), "--no-imu"]) == 0
+    with DatasetFile(full) as a, DatasetFile(slim) as b:
+        for name in ("context", "context_valid", "tactic", "action", "quality", "t_s"):
+            np.testing.assert_array_equal(a.h5[name][:], b.h5[name][:])
+        ma, mb = a.h5["mask"][:], b.h5["mask"][:]
+        assert ma[:, 1].any() and not mb[:, 1].any()
+        np.testing.assert_array_equal(ma[:, [0, 2]], mb[:, [0, 2]])
+        assert b.h5["imu"].id.get_storage_size() == 0 < a.h5["imu"].id.get_storage_size()
+        assert not b.h5["imu"][:50].any()
+        assert b.build["settings"]["store_imu"] is False and len(b.windows["start"]) > 0
+    assert slim.stat().st_size < full.stat().st_size / 4
+
+
 def test_true_imu_offsets_from_labels_shift_the_imu_steps(sessions, tmp_path):
     """``imu_offsets="labels"`` applies the simulator's true vest clock offsets: the stored IMU
     moves by ``imu_s`` against the manifest build (found by cross-correlation)."""

@@ -160,6 +160,42 @@ def test_sequences_follow_the_dataset(dataset: Path) -> None:
     assert (q.tactic == first).mean() > 0.9  # one label per team: its players agree
 
 
+def test_several_datasets_of_the_same_sessions(dataset: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The sessions built again with tracking errors in the ball: one sequence per team, session
+    and file, each session's copies in the same split; other test sessions are refused."""
+    from footcoach.app.dataset import BuildSettings, run_build
+
+    folders = sorted(p for p in dataset.parent.iterdir() if p.is_dir())
+    noisy = tmp_path / "noisy.h5"
+    run_build(folders, noisy, BuildSettings(seed=0, test_sessions=("s2",), ball_noise_m=1.5,
+                                            ball_gap_share=0.3))
+    one, _, _ = team_sequences(dataset, val_share=0.5, seed=0)
+    both, features, _ = team_sequences([dataset, noisy], val_share=0.5, seed=0)
+    assert len(both) == 2 * len(one) and {q.source for q in both} == {0, 1}
+    split = {(q.session, q.team): q.split for q in one}
+    assert all(split[q.session, q.team] == q.split for q in both)
+    ball = [k for k, f in enumerate(features) if f == "ball_dist_m"][0]
+    a, b = both[0], both[len(one)]
+    assert (a.session, a.team) == (b.session, b.team)
+    assert np.array_equal(a.tactic, b.tactic) and np.array_equal(a.own_present, b.own_present)
+    seen = np.isfinite(a.own[..., ball]) & np.isfinite(b.own[..., ball])
+    assert np.nanmean(np.abs(a.own[..., ball] - b.own[..., ball])[seen]) > 0.1  # other ball
+    assert main(["train-team", str(dataset), str(noisy), "--out", str(tmp_path / "m"),
+                 "--epochs", "1", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "test with ball of dataset 2: team-step accuracy" in out
+    doc = json.loads((tmp_path / "m" / TEAM_JSON).read_text())
+    assert doc["training"]["data"] == [str(dataset), str(noisy)]
+    assert doc["metrics"]["test_with_ball"]["team_steps"] == doc["metrics"][
+        "test_with_ball_of_dataset_2"]["team_steps"]
+    other = tmp_path / "other.h5"
+    run_build(folders, other, BuildSettings(seed=0, test_sessions=("s1",)))
+    with pytest.raises(FootcoachError, match="session s1 is a training session here") as err:
+        team_sequences([dataset, other])
+    assert str(dataset) in str(err.value)
+
+
 def test_training_lowers_the_loss_and_writes_a_loadable_model(dataset: Path,
                                                               tmp_path: Path) -> None:
     lines: list[str] = []

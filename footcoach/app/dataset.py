@@ -80,7 +80,11 @@ class BuildSettings:
     ball, :func:`footcoach.synth.tracking_error.degrade_ball` (seeded by ``seed`` and the
     session's index). ``block_steps``: steps decoded per video block (memory: block x players
     crops). ``test_sessions``: folder names of the sessions that form the test split (empty:
-    drawn by ``seed``, rule 3 of the module docstring).
+    drawn by ``seed``, rule 3 of the module docstring). ``store_imu=False`` leaves the vests
+    out: no IMU file is read, the ``imu`` array stays unwritten (zeros, no disk space) and its
+    mask column False, as for a player without a vest; the context and labels are those of a
+    full build, the windows those whose steps have positions (rule 1); a dataset for the team
+    tactic model, about a tenth of the size.
     """
 
     seed: int = 0
@@ -96,6 +100,7 @@ class BuildSettings:
     balance_ratio: float = 3.0
     min_present: float = 0.5
     test_sessions: tuple[str, ...] = ()
+    store_imu: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -306,12 +311,13 @@ def _add_session(writer: DatasetWriter, folder: Path, index: int, s: BuildSettin
     masks = np.zeros((len(pids), grid.n, 3), bool)
     reader = VideoReader(session.path(video_ref.file)) if video_ref is not None else None
     try:
-        for block in iter_step_blocks(grid, pids, aligned.imu, ctx, s.spec, s.block_steps):
+        imu = aligned.imu if s.store_imu else {}
+        for block in iter_step_blocks(grid, pids, imu, ctx, s.spec, s.block_steps):
             _check_cancel(cancel, folder, f"t={block.grid.t_start[0]:.1f} s")
             if reader is not None:
                 _add_crops(block, reader, ctx, aligned, s.spec, cancel)
             masks[:, block.offset:block.offset + block.grid.n] = block.mask
-            _write_block(writer, block, first, grid.n)
+            _write_block(writer, block, first, grid.n, s.store_imu)
             done = (block.offset + block.grid.n) / grid.n
             yield 0.05 + 0.9 * done, f"{folder.name}: {block.grid.t_start[-1]:.0f} s"
     finally:
@@ -354,13 +360,15 @@ def _add_crops(block: StepBlock, reader: VideoReader, ctx: ContextBuilder,
         crop_px=spec.crop_px, cancel=cancel)
 
 
-def _write_block(writer: DatasetWriter, block: StepBlock, first: int, n_steps: int) -> None:
+def _write_block(writer: DatasetWriter, block: StepBlock, first: int, n_steps: int,
+                 imu: bool = True) -> None:
     """Queue one block's step arrays (rows of each player) for writing."""
     known = np.isfinite(block.context)
     context = np.where(known, block.context, 0.0).astype(np.float32)
     for p in range(len(block.player_ids)):
-        arrays = {"imu": block.imu[p], "context": context[p], "context_valid": known[p],
-                  "mask": block.mask[p]}
+        arrays = {"context": context[p], "context_valid": known[p], "mask": block.mask[p]}
+        if imu:
+            arrays["imu"] = block.imu[p]
         if block.video is not None:
             arrays["video"] = block.video[p]
         writer.write_async(first + p * n_steps + block.offset, arrays)

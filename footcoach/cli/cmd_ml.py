@@ -78,8 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                                    "both teams and gives each team's tactic per step; analysis "
                                    "multiplies it into the players' vote for the team phases. "
                                    "Written into MODEL_DIR (team_tactic.json + .safetensors) "
-                                   "beside the network trained on the same dataset.")
-    t.add_argument("data", type=Path, metavar="DATA.h5")
+                                   "beside the network trained on the same dataset. Several "
+                                   "datasets of the same sessions (say built with the exact ball "
+                                   "and with --ball-noise) train one model on all of them; the "
+                                   "test figures are on the first one's test sessions.")
+    t.add_argument("data", type=Path, metavar="DATA.h5", nargs="+")
     t.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
     t.add_argument("--epochs", type=int, default=320,
                    help="one-cycle schedule over this many epochs (default 320: about 5 min "

@@ -1,10 +1,10 @@
 """Training of the team tactic model (:mod:`footcoach.analysis.team_tactic`), in torch.
 
-``footcoach train-team DATA.h5 --out MODEL_DIR``. The data are the per-step arrays of a
-``footcoach dataset build`` file (every player's context at every step, with the labels), cut
-into one sequence per session and team: the team's players, its opponents, and the team's
-tactic at each step (the most common label of its players). The dataset's test sessions stay
-out of training and are scored at the end; a share of the other sessions (``val_share``,
+``footcoach train-team DATA.h5 [DATA2.h5 ...] --out MODEL_DIR``. The data are the per-step
+arrays of ``footcoach dataset build`` files (every player's context at every step, with the
+labels), cut into one sequence per session, team and file: the team's players, its opponents,
+and the team's tactic at each step (the most common label of its players). The test sessions
+stay out of training and are scored at the end; a share of the other sessions (``val_share``,
 chosen by the seed) picks the epoch. Each training sequence is a random ``crop_steps`` cut of a
 session; the ball features are hidden in ``ball_dropout`` of them (so one model serves sessions
 with and without a ball track), and one player of a side is dropped at random (missing vests).
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,8 @@ class TeamTrainSettings:
 class TeamSequence:
     """One team in one session: ``own`` (P, N, F) / ``opp`` (Q, N, F) context steps (NaN where
     unknown) and position flags ``own_present`` (P, N) / ``opp_present`` (Q, N); ``tactic``
-    (N,) the team's label per step (-1 none); ``split`` "train", "val" or "test"."""
+    (N,) the team's label per step (-1 none); ``split`` "train", "val" or "test"; ``source``
+    the index of the dataset it came from."""
 
     session: str
     team: str
@@ -77,6 +78,7 @@ class TeamSequence:
     opp_present: np.ndarray
     tactic: np.ndarray
     split: str
+    source: int = 0
 
 
 class TeamTacticNet(nn.Module):
@@ -117,31 +119,74 @@ class TeamTacticNet(nn.Module):
 
 
 # ---------------------------------------------------------------------------- the data
-def team_sequences(data: str | Path, val_share: float = 0.1, seed: int = 0
-                   ) -> tuple[list[TeamSequence], list[str], list[str]]:
-    """The dataset's team sequences, its context feature names and tactic names."""
-    path = Path(data)
+def team_sequences(data: str | Path | Sequence[str | Path], val_share: float = 0.1,
+                   seed: int = 0) -> tuple[list[TeamSequence], list[str], list[str]]:
+    """The team sequences of one dataset or several, their context feature names and tactic
+    names.
+
+    Several datasets (say the same sessions built with the exact ball and with tracking errors)
+    give one sequence per team, session *and* file. Sessions are matched by name: a session
+    that is a test session in one file may not be a training session in another, and the
+    validation sessions are drawn from the names of all files, so a session's copies share
+    its split."""
+    paths = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
+    if not paths:
+        raise FootcoachError("no dataset given")
+    metas = [_read_meta(p) for p in paths]
+    features, tactics = metas[0]["features"], metas[0]["tactics"]
+    for p, m in zip(paths[1:], metas[1:], strict=True):
+        if m["features"] != features or m["tactics"] != tactics:
+            raise FootcoachError(f"other context features or tactic labels than {paths[0]}", p)
+    test: set[str] = set().union(*(m["test"] for m in metas))
+    for p, m in zip(paths, metas, strict=True):
+        clash = sorted((m["names"] - m["test"]) & test)
+        if clash:
+            raise FootcoachError(f"session {clash[0]} is a training session here and a test "
+                                 "session in another dataset; build them with the same "
+                                 "--test-sessions", p)
+    others = list(dict.fromkeys(n for m in metas for n in m["order"] if n not in test))
+    rng = np.random.default_rng(seed)
+    n_val = round(val_share * len(others)) if len(others) > 1 else 0
+    val = set(rng.choice(others, size=n_val, replace=False).tolist()) if n_val else set()
+    out: list[TeamSequence] = []
+    for k, p in enumerate(paths):
+        out += _file_sequences(p, test, val, k)
+    return out, features, tactics
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
     try:
         with h5py.File(path, "r") as f:
             players = json.loads(f.attrs["players"])
             sessions = json.loads(f.attrs["sessions"])
-            features = list(json.loads(f.attrs["context_features"]))
-            tactics = list(json.loads(f.attrs["tactic_names"]))
-            context = f["context"][:]
-            present = f["mask"][:, 2]
-            tactic = f["tactic"][:]
+            meta = {"features": list(json.loads(f.attrs["context_features"])),
+                    "tactics": list(json.loads(f.attrs["tactic_names"]))}
+            missing = [k for k in ("context", "mask", "tactic") if k not in f]
+            if missing:
+                raise KeyError(f"no {missing[0]!r} array")
     except (OSError, KeyError, ValueError) as exc:
         raise FootcoachError(f"not a footcoach dataset with per-step context: {exc}",
                              path) from None
-    test = {p["session"] for p in players if p.get("split") == "test"}
-    others = sorted({p["session"] for p in players} - test)
-    rng = np.random.default_rng(seed)
-    n_val = round(val_share * len(others)) if len(others) > 1 else 0
-    val = set(rng.choice(others, size=n_val, replace=False).tolist()) if n_val else set()
+    meta["order"] = [sessions[i]["name"] for i in sorted({p["session"] for p in players})]
+    meta["names"] = set(meta["order"])
+    meta["test"] = {sessions[p["session"]]["name"] for p in players if p.get("split") == "test"}
+    return meta
+
+
+def _file_sequences(path: Path, test: set[str], val: set[str], source: int
+                    ) -> list[TeamSequence]:
+    with h5py.File(path, "r") as f:
+        players = json.loads(f.attrs["players"])
+        sessions = json.loads(f.attrs["sessions"])
+        n_tactics = len(json.loads(f.attrs["tactic_names"]))
+        context = f["context"][:]
+        present = f["mask"][:, 2]
+        tactic = f["tactic"][:]
     out = []
     for si in sorted({p["session"] for p in players}):
+        name = sessions[si]["name"]
         members = [p for p in players if p["session"] == si]
-        split = "test" if si in test else "val" if si in val else "train"
+        split = "test" if name in test else "val" if name in val else "train"
         for team in sorted({p["team"] for p in members if p["team"]}):
             own = [p for p in members if p["team"] == team]
             opp = [p for p in members if p["team"] and p["team"] != team]
@@ -153,11 +198,11 @@ def team_sequences(data: str | Path, val_share: float = 0.1, seed: int = 0
                 return np.stack([a[p["row_start"]:p["row_start"] + n] for p in ps])
 
             labels = rows(own, tactic).astype(np.int64)
-            out.append(TeamSequence(sessions[si]["name"], team, rows(own, context),
+            out.append(TeamSequence(name, team, rows(own, context),
                                     rows(own, present).astype(bool), rows(opp, context),
                                     rows(opp, present).astype(bool),
-                                    _team_label(labels, len(tactics)), split))
-    return out, features, tactics
+                                    _team_label(labels, n_tactics), split, source))
+    return out
 
 
 def _team_label(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -212,12 +257,14 @@ def window_team_probabilities(model: TeamTacticModel, data: str | Path, who: np.
 
 
 # ------------------------------------------------------------------------------ training
-def train_team_model(data: str | Path, out_dir: str | Path,
+def train_team_model(data: str | Path | Sequence[str | Path], out_dir: str | Path,
                      settings: TeamTrainSettings = TeamTrainSettings(),
                      progress: Progress | None = print,
                      cancel: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Train, score the test sessions, write ``team_tactic.json`` + ``.safetensors`` into
-    ``out_dir``; returns the JSON document."""
+    ``out_dir``; returns the JSON document. ``data``: one dataset or several
+    (:func:`team_sequences`); the metrics ``test_with_ball`` and ``test_without_ball`` are on
+    the first one's test sessions, ``test_with_ball_of_dataset_K`` on the K-th's (K >= 2)."""
     t_start = time.perf_counter()
     s = settings
     if s.epochs < 1:
@@ -226,11 +273,12 @@ def train_team_model(data: str | Path, out_dir: str | Path,
     rng = np.random.default_rng(s.seed)
     if s.threads > 0:
         torch.set_num_threads(s.threads)
-    seqs, features, tactics = team_sequences(data, s.val_share, s.seed)
-    check_network_features(out_dir, features, data)
+    paths = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
+    seqs, features, tactics = team_sequences(paths, s.val_share, s.seed)
+    check_network_features(out_dir, features, paths[0])
     train = [q for q in seqs if q.split == "train"]
     if not train:
-        raise FootcoachError("no training session with two teams", data)
+        raise FootcoachError("no training session with two teams", paths[0])
     mean, std = normalisation(seqs)
     shell = TeamTacticModel({}, features, tactics, mean, std, s.hidden, s.channels,
                             s.dilations, s.deltas)
@@ -247,7 +295,7 @@ def train_team_model(data: str | Path, out_dir: str | Path,
         total = 0.0
         for i in rng.permutation(len(train)):
             if cancel is not None and cancel():
-                raise FootcoachError("cancelled", data, f"epoch {epoch}")
+                raise FootcoachError("cancelled", paths[0], f"epoch {epoch}")
             q = train[i]
             own, own_p, opp, opp_p, y = _augment(tensors[id(q)], s, rng, ball)
             loss = nn.functional.cross_entropy(net(own, own_p, opp, opp_p), y, ignore_index=-1)
@@ -267,9 +315,14 @@ def train_team_model(data: str | Path, out_dir: str | Path,
                      f"team-step accuracy {val:.1%} ({time.perf_counter() - t_start:.0f} s)")
     assert best is not None
     net.load_state_dict(best[2])
-    metrics = {"test_with_ball": _scores(net, seqs, tensors, ball, tactics, hide=False),
-               "test_without_ball": _scores(net, seqs, tensors, ball, tactics, hide=True)}
-    training = {"data": str(data), "settings": asdict(s), "best_epoch": best[1],
+    first = [q for q in seqs if q.source == 0]
+    metrics = {"test_with_ball": _scores(net, first, tensors, ball, tactics, hide=False),
+               "test_without_ball": _scores(net, first, tensors, ball, tactics, hide=True)}
+    for k in range(1, len(paths)):
+        metrics[f"test_with_ball_of_dataset_{k + 1}"] = _scores(
+            net, [q for q in seqs if q.source == k], tensors, ball, tactics, hide=False)
+    data_doc: str | list[str] = str(paths[0]) if len(paths) == 1 else [str(p) for p in paths]
+    training = {"data": data_doc, "settings": asdict(s), "best_epoch": best[1],
                 "seconds": round(time.perf_counter() - t_start, 1), "history": history,
                 "sessions": {sp: sorted({q.session for q in seqs if q.split == sp})
                              for sp in ("train", "val", "test")}}
