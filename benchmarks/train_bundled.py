@@ -16,7 +16,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    ``footcoach ensemble`` of them;
 4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, seed 0) into the trained model's
    folder, on ``data-team.h5``: the same recipe's first ``TEAM_SESSIONS`` sessions (the
-   network's 96 and more, simulated and built in stages 1 and 2 with the same test sessions),
+   network's 96 and more, simulated and built in stages 1 and 2 with the same test sessions,
+   without the IMU, which it does not read),
    since the small team model keeps gaining from sessions that would cost the network hours;
    then ``footcoach team-fusion --set`` chooses how much the players' own tactic counts
    against the team model's, on the ``FUSION_SEEDS`` sessions that neither model saw;
@@ -341,9 +342,10 @@ def main(argv: list[str] | None = None) -> int:
         simulate(work, args.minutes, args.video, n_team)
     if first <= 1 <= last:
         for data, count in {work / "data.h5": N_SESSIONS, team_data: n_team}.items():
+            slim = ["--no-imu"] if data != work / "data.h5" else []  # the team model reads no IMU
             fc("dataset", "build", *(str(work / f"s{seed}") for seed, _ in session_recipe(count)),
                "--out", str(data), "--seed", "0", "--test-sessions", ",".join(TEST_SESSIONS),
-               "--context", args.context, "--force")
+               "--context", args.context, "--force", *slim)
     train_s = None
     if first <= 2 <= last:
         t0 = time.perf_counter()
