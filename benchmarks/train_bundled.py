@@ -93,8 +93,9 @@ STAGES = ("simulate", "dataset", "train", "team", "package")
 #: Sessions the team tactic model trains on (the first ``TEAM_SESSIONS`` of ``session_recipe``,
 #: so the network's 96 and more). Simulating and building a session takes about 2 s; the team
 #: model's test team-step accuracy with the ball rose from 78.4% (24 sessions) to 81.7% (48),
-#: 84.0% (72), 85.0% (96), 87.6% (192), 89.4% (384) and 91.0% (768) (docs/ablation.md, "More
-#: sessions for the team tactic model").
+#: 84.0% (72), 85.0% (96), 87.6% (192), 89.4% (384) and 91.0% (768), then 90.0% (1536, 40
+#: epochs; the same as 768 on the fusion sessions) (docs/ablation.md, "More sessions for the
+#: team tactic model").
 TEAM_SESSIONS = 768
 #: Epochs of the team tactic model (one-cycle schedule). On 96 sessions 80 -> 160 -> 320 raised
 #: its test team-step accuracy with the ball from 83% to 86% (docs/ablation.md, "A team tactic
