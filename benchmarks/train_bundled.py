@@ -222,14 +222,12 @@ def app_scores(models: Path, work: Path) -> dict[str, dict[str, float]]:
 def extra_sessions(work: Path, name: str, seeds: tuple[int, ...], minutes: float,
                    context: str) -> Path:
     """Simulate sessions of the recipe's rotation (players and drill groups in turn) with
-    ``seeds`` into ``work/name`` (those missing) and build ``work/data-{name}.h5`` with them as
-    its test split (the recipe's first session is there only because a dataset needs a
-    training split); returns the dataset."""
+    ``seeds`` into ``work/name`` (those missing) and build ``work/data-{name}.h5``, a test-only
+    dataset of them; returns the dataset."""
     folders = simulate(work / name, minutes, None, seeds=seeds)
     data = work / f"data-{name}.h5"
-    fc("dataset", "build", *map(str, folders), str(work / f"s{SESSIONS[0][0]}"), "--out",
-       str(data), "--seed", "0", "--test-sessions", ",".join(f.name for f in folders),
-       "--context", context, "--force")
+    fc("dataset", "build", *map(str, folders), "--out", str(data), "--seed", "0",
+       "--test-sessions", ",".join(f.name for f in folders), "--context", context, "--force")
     return data
 
 

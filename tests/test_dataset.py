@@ -348,7 +348,8 @@ def test_cli_build_with_longer_windows(sessions, tmp_path, capsys):
 
 def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
     """``--test-sessions`` names the folders whose players form the whole test split; a name
-    that is not among the sessions, or naming them all, is refused before any work."""
+    that is not among the sessions is refused before any work; naming them all gives a
+    test-only dataset."""
     out = tmp_path / "pinned.h5"
     assert main(["dataset", "build", *map(str, sessions), "--out", str(out),
                  "--test-sessions", sessions[1].name]) == 0
@@ -365,10 +366,18 @@ def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
     assert main(["dataset", "build", *map(str, sessions), "--out", str(bad),
                  "--test-sessions", "nope"]) == 2
     assert "test session 'nope' is not among the sessions given" in capsys.readouterr().err
-    assert main(["dataset", "build", *map(str, sessions), "--out", str(bad), "--test-sessions",
-                 f"{sessions[0].name},{sessions[1].name}"]) == 2
-    assert "nothing is left to train on" in capsys.readouterr().err
     assert not bad.exists()
+    # naming every session: a test-only dataset, scored by evaluate, refused by train
+    only = tmp_path / "test-only.h5"
+    assert main(["dataset", "build", *map(str, sessions), "--out", str(only), "--test-sessions",
+                 f"{sessions[0].name},{sessions[1].name}"]) == 0
+    with DatasetFile(only) as ds:
+        assert {SPLITS[int(s)] for s in ds.windows["split"]} == {"test"}
+        assert {p["split"] for p in ds.players} == {"test"}
+    capsys.readouterr()
+    assert main(["train", str(only), "--out", str(tmp_path / "m"), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "the train split has no windows (a test-only dataset" in err and str(only) in err
 
 
 def _test_windows(path: Path) -> list[tuple[str, str, float, int, float]]:

@@ -175,7 +175,7 @@ def test_several_datasets_of_the_same_sessions(dataset: Path, tmp_path: Path,
     assert len(both) == 2 * len(one) and {q.source for q in both} == {0, 1}
     split = {(q.session, q.team): q.split for q in one}
     assert all(split[q.session, q.team] == q.split for q in both)
-    ball = [k for k, f in enumerate(features) if f == "ball_dist_m"][0]
+    ball = features.index("ball_dist_m")
     a, b = both[0], both[len(one)]
     assert (a.session, a.team) == (b.session, b.team)
     assert np.array_equal(a.tactic, b.tactic) and np.array_equal(a.own_present, b.own_present)

@@ -28,10 +28,12 @@ Which windows are kept (the ``windows`` table; steps are stored whatever is kept
    the validation and test splits one group each when there are enough groups.
    ``BuildSettings.test_sessions`` names the test sessions instead (folder names): those
    sessions are the whole test split, whatever their number, so that datasets of different
-   session sets can be scored on the same held-out sessions. Their windows are then balanced
-   (rule 2) among themselves, after the splits are assigned, so the test windows are the same
-   whatever other sessions a dataset holds (the training and validation windows are those of
-   the balance over all candidates, as without this rule).
+   session sets can be scored on the same held-out sessions (naming every session gives a
+   test-only dataset, to score a trained model on with ``footcoach evaluate``, not to train).
+   Their windows are then balanced (rule 2) among themselves, after the splits are assigned,
+   so the test windows are the same whatever other sessions a dataset holds (the training
+   and validation windows are those of the balance over all candidates, as without this
+   rule).
 """
 
 from __future__ import annotations
@@ -429,11 +431,7 @@ def _test_session_indices(sessions: Sequence[str | Path], names: Sequence[str],
     if missing:
         raise FootcoachError(f"test session {missing[0]!r} is not among the sessions given "
                              f"({', '.join(folders)})", out)
-    index = sorted({i for i, f in enumerate(folders) if f in names})
-    if len(index) == len(folders):
-        raise FootcoachError("every session is a test session; nothing is left to train on",
-                             out)
-    return index
+    return sorted({i for i, f in enumerate(folders) if f in names})
 
 
 def assign_splits(group: np.ndarray, action: np.ndarray, n_groups: int,

@@ -226,7 +226,10 @@ def norm_stats(path: str | Path, split: str = "train", *, max_windows: int = 400
     with DatasetFile(path) as ds:
         idx = ds.window_indices(split)
         if idx.size == 0:
-            raise FootcoachError(f"the {split} split has no windows", path)
+            raise FootcoachError(f"the {split} split has no windows"
+                                 + (" (a test-only dataset, for footcoach evaluate)"
+                                    if split == "train" and ds.window_indices("test").size
+                                    and not ds.window_indices("val").size else ""), path)
         rng = np.random.default_rng(seed)
         pick = np.sort(rng.choice(idx, size=min(max_windows, idx.size), replace=False))
         imu, ctx = [], []
