@@ -374,7 +374,14 @@ def test_cli_build_pins_the_test_sessions(sessions, tmp_path, capsys):
     with DatasetFile(only) as ds:
         assert {SPLITS[int(s)] for s in ds.windows["split"]} == {"test"}
         assert {p["split"] for p in ds.players} == {"test"}
+    same = tmp_path / "same.h5"
+    assert main(["dataset", "build", *map(str, sessions), "--out", str(same), "--test-only"]) == 0
+    with DatasetFile(only) as a, DatasetFile(same) as b:
+        np.testing.assert_array_equal(a.windows["start"], b.windows["start"])
     capsys.readouterr()
+    assert main(["dataset", "build", *map(str, sessions), "--out", str(bad), "--test-only",
+                 "--test-sessions", sessions[0].name]) == 2
+    assert "--test-only or --test-sessions, not both" in capsys.readouterr().err
     assert main(["train", str(only), "--out", str(tmp_path / "m"), "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "the train split has no windows (a test-only dataset" in err and str(only) in err

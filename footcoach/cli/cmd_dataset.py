@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from footcoach.errors import FootcoachError
@@ -52,6 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     b.add_argument("--test-sessions", default="", metavar="NAMES",
                    help="comma-separated folder names of the sessions that form the test split "
                         "(default: whole sessions drawn by --seed when there are 4 or more)")
+    b.add_argument("--test-only", action="store_true",
+                   help="every session forms the test split: a dataset to score a trained "
+                        "model on (footcoach evaluate MODEL DATA.h5), say the bundled one on "
+                        "your own labelled sessions, not to train on")
     b.add_argument("--window-steps", type=int, default=8, metavar="N",
                    help="steps of 0.5 s per window (default 8: 4 s, as the bundled model); "
                         "the labels are those at the window centre")
@@ -94,6 +99,10 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  store_imu=not args.no_imu,
                                  test_sessions=tuple(n.strip() for n in
                                                      args.test_sessions.split(",") if n.strip()))
+        if args.test_only:
+            if settings.test_sessions:
+                raise ValueError("give --test-only or --test-sessions, not both")
+            settings = replace(settings, test_sessions=tuple(p.name for p in args.sessions))
         if not 2 <= args.window_steps <= 64:
             raise ValueError(f"--window-steps must be 2..64, got {args.window_steps}")
         if not (args.ball_noise >= 0 and 0 <= args.ball_gaps < 1):
