@@ -191,7 +191,7 @@ def test_several_datasets_of_the_same_sessions(dataset: Path, tmp_path: Path,
         "test_with_ball_of_dataset_2"]["team_steps"]
     other = tmp_path / "other.h5"
     run_build(folders, other, BuildSettings(seed=0, test_sessions=("s1",)))
-    with pytest.raises(FootcoachError, match="session s1 is a training session here") as err:
+    with pytest.raises(FootcoachError, match="s1 is a training session here") as err:
         team_sequences([dataset, other])
     assert str(dataset) in str(err.value)
 

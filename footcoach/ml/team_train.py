@@ -125,9 +125,9 @@ def team_sequences(data: str | Path | Sequence[str | Path], val_share: float = 0
     names.
 
     Several datasets (say the same sessions built with the exact ball and with tracking errors)
-    give one sequence per team, session *and* file. Sessions are matched by name: a session
+    give one sequence per team, session *and* file. Sessions are matched by folder: a session
     that is a test session in one file may not be a training session in another, and the
-    validation sessions are drawn from the names of all files, so a session's copies share
+    validation sessions are drawn from the sessions of all files, so a session's copies share
     its split."""
     paths = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
     if not paths:
@@ -167,10 +167,16 @@ def _read_meta(path: Path) -> dict[str, Any]:
     except (OSError, KeyError, ValueError) as exc:
         raise FootcoachError(f"not a footcoach dataset with per-step context: {exc}",
                              path) from None
-    meta["order"] = [sessions[i]["name"] for i in sorted({p["session"] for p in players})]
+    meta["order"] = [_session_key(sessions[i]) for i in sorted({p["session"] for p in players})]
     meta["names"] = set(meta["order"])
-    meta["test"] = {sessions[p["session"]]["name"] for p in players if p.get("split") == "test"}
+    meta["test"] = {_session_key(sessions[p["session"]]) for p in players
+                    if p.get("split") == "test"}
     return meta
+
+
+def _session_key(doc: dict[str, Any]) -> str:
+    """A session's identity across datasets: its folder (two folders may share a name)."""
+    return str(doc.get("path") or doc["name"])
 
 
 def _file_sequences(path: Path, test: set[str], val: set[str], source: int
@@ -184,9 +190,9 @@ def _file_sequences(path: Path, test: set[str], val: set[str], source: int
         tactic = f["tactic"][:]
     out = []
     for si in sorted({p["session"] for p in players}):
-        name = sessions[si]["name"]
+        name, key = sessions[si]["name"], _session_key(sessions[si])
         members = [p for p in players if p["session"] == si]
-        split = "test" if name in test else "val" if name in val else "train"
+        split = "test" if key in test else "val" if key in val else "train"
         for team in sorted({p["team"] for p in members if p["team"]}):
             own = [p for p in members if p["team"] == team]
             opp = [p for p in members if p["team"] and p["team"] != team]
