@@ -325,6 +325,14 @@ def test_evaluate_scores_the_windows_with_the_team_model(dataset: Path, tmp_path
     assert tw["n"] == m["tactic"]["n"] and 0 <= tw["accuracy"] <= 1
     assert tw["team_vote"]["n"] > 0
     assert "Tactic with the team tactic model" in summary_markdown(m)
+    # the fused tactic by the distance to a label change: the bins hold every window and
+    # weigh back to the fused accuracy
+    rows = tw["by_label_change"]
+    assert [r["n"] for r in rows] == [r["n"] for r in m["tactic"]["by_label_change"]]
+    assert sum(r["n"] * r["accuracy"] for r in rows if r["n"]) == pytest.approx(
+        tw["accuracy"] * tw["n"])
+    assert "| tactic with the team tactic model |" in summary_markdown(m)
+    assert "team tactic model |" not in summary_markdown(plain)
     # the mapping: a window gets its team's probabilities at its centre step
     team = load_team_model(tmp_path)
     assert team is not None

@@ -313,22 +313,28 @@ def confusion_png(cm: np.ndarray, names: list[str], title: str) -> bytes:
 
 
 # ---- text --------------------------------------------------------------------------------------
-def label_change_markdown(action: dict[str, Any], tactic: dict[str, Any]) -> list[str]:
-    """The accuracy-by-distance-to-a-label-change table (nothing for older metrics)."""
+def label_change_markdown(action: dict[str, Any], tactic: dict[str, Any],
+                          fused: dict[str, Any] | None = None) -> list[str]:
+    """The accuracy-by-distance-to-a-label-change table (nothing for older metrics);
+    ``fused``: the tactic report with the team tactic model, a last column when it has one."""
     if "by_label_change" not in action or "by_label_change" not in tactic:
         return []
+    team = (fused or {}).get("by_label_change")
 
-    def cell(r: dict[str, Any]) -> str:
-        return f"{r['n']} | " + ("-" if r["accuracy"] is None else f"{r['accuracy']:.1%}")
+    def acc(r: dict[str, Any]) -> str:
+        return "-" if r["accuracy"] is None else f"{r['accuracy']:.1%}"
 
     lines = ["Accuracy by the distance of the window centre to the nearest change of the "
              "player's label (most errors of short phases sit at their boundaries):", "",
              "| distance | action windows | action accuracy | tactic windows | tactic "
-             "accuracy |", "|---|---|---|---|---|"]
-    for ra, rt in zip(action["by_label_change"], tactic["by_label_change"], strict=True):
+             "accuracy |" + (" tactic with the team tactic model |" if team else ""),
+             "|---|---|---|---|---|" + ("---|" if team else "")]
+    for k, (ra, rt) in enumerate(zip(action["by_label_change"], tactic["by_label_change"],
+                                     strict=True)):
         span = (f">= {ra['from_s']:g} s" if ra["to_s"] in (None, float("inf"))  # None: JSON
                 else f"{ra['from_s']:g}-{ra['to_s']:g} s")
-        lines.append(f"| {span} | {cell(ra)} | {cell(rt)} |")
+        lines.append(f"| {span} | {ra['n']} | {acc(ra)} | {rt['n']} | {acc(rt)} |"
+                     + (f" {acc(team[k])} |" if team else ""))
     return [*lines, ""]
 
 
@@ -363,7 +369,7 @@ def summary_markdown(m: dict[str, Any]) -> str:
         lines += [f"Accuracy with the natural class frequencies (windows weighted by 1 / keep-"
                   f"probability): action {a['weighted_accuracy']:.1%}, tactic "
                   f"{t['weighted_accuracy']:.1%}.", ""]
-    lines += label_change_markdown(a, t)
+    lines += label_change_markdown(a, t, tw)
     lines += [per_class_markdown(a, "action"), "", per_class_markdown(t, "tactic"), ""]
     lines += quality_markdown(q)
     att = m["modality_attention"]
@@ -438,7 +444,11 @@ def with_team_model(p: Predictions, cfg: ModelConfig, team: TeamTacticModel,
     fused = fuse_with_team(p.tactic_probs,
                            window_team_probabilities(team, data, p.who, without_ball),
                            team.player_power)
-    report = task_report(p.tactic_true, np.nan_to_num(fused).argmax(-1), labels, p.weight)
+    pred = np.nan_to_num(fused).argmax(-1)
+    report = task_report(p.tactic_true, pred, labels, p.weight)
+    if p.tactic_change_s is not None:
+        report["by_label_change"] = accuracy_by_label_change(p.tactic_true, pred,
+                                                             p.tactic_change_s)
     report["team_vote"] = group_vote_report(p.tactic_true, np.nan_to_num(fused),
                                             p.team_moment, labels)
     report["team_model_sha256"] = team.sha256
