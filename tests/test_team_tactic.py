@@ -219,6 +219,12 @@ def test_cli_train_team(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFix
                  "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "test with ball: team-step accuracy" in out and (tmp_path / TEAM_JSON).is_file()
+    assert json.loads((tmp_path / TEAM_JSON).read_text())["deltas"] is False
+    assert main(["train-team", str(dataset), "--out", str(tmp_path / "d"), "--epochs", "1",
+                 "--threads", "1", "--deltas"]) == 0
+    deltas = load_team_model(tmp_path / "d")
+    assert deltas is not None and deltas.deltas
+    assert deltas.n_inputs == 3 * len(deltas.context_features)
     assert main(["train-team", str(dataset), "--out", str(tmp_path), "--ball-dropout",
                  "2"]) == 2
     assert "--ball-dropout must be in 0..1" in capsys.readouterr().err

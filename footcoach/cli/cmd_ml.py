@@ -90,6 +90,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--ball-dropout", type=float, default=0.5, metavar="P",
                    help="share of training sequences with the ball features hidden")
+    t.add_argument("--deltas", action="store_true",
+                   help="also give the model each player's change of every feature since the "
+                        "step before (a third input block)")
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     t.set_defaults(func=cmd_train_team)
     fu = sub.add_parser("team-fusion", help="choose how much the team tactic model weighs "
@@ -237,7 +240,8 @@ def cmd_train_team(args: argparse.Namespace) -> int:
     if not 0 <= args.ball_dropout <= 1:
         raise FootcoachError(f"--ball-dropout must be in 0..1, got {args.ball_dropout:g}")
     settings = TeamTrainSettings(epochs=args.epochs, seed=args.seed,
-                                 ball_dropout=args.ball_dropout, threads=args.threads)
+                                 ball_dropout=args.ball_dropout, deltas=args.deltas,
+                                 threads=args.threads)
     doc = train_team_model(args.data, args.out, settings)
     for name, m in doc["metrics"].items():
         if m:
