@@ -66,6 +66,13 @@ def _team_data_text(training: dict[str, Any], n_network: int) -> str:
             "others pick the epoch)")
 
 
+def _deltas_text(doc: dict[str, Any]) -> str:
+    """The team model's inputs beyond the features, from its document."""
+    if not doc.get("deltas"):
+        return ""
+    return ", with each feature's change since the step before (`train-team --deltas`)"
+
+
 def team_section(team: dict[str, Any] | None, evals: dict[str, dict[str, Any]],
                  n_network: int) -> str:
     """The card's section on the team tactic model (empty without one); ``evals`` the
@@ -99,8 +106,9 @@ def team_section(team: dict[str, Any] | None, evals: dict[str, dict[str, Any]],
 ## Team tactic model
 `team_tactic.json` + `team_tactic.safetensors` (sha256 checked on load; numpy inference, so both
 engines use it): a small network ({doc['parameter_count']} parameters) that reads the
-position/context features of every player of both teams at each step (a shared MLP per side,
-mean and max over the players, dilated convolutions over +/- 7.5 s) and gives each team's
+position/context features of every player of both teams at each step{_deltas_text(doc)} (a
+shared MLP per side, mean and max over the players, dilated convolutions over +/- 7.5 s) and
+gives each team's
 tactic per step. Analysis multiplies each player's tactic probabilities (from his window)
 with his team's from this model; the events' tactic, the team vote and the team phases use the
 product. Trained with `footcoach train-team` on {_team_data_text(tr, n_network)}

@@ -14,7 +14,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    loss weights ``LOSS_WEIGHTS``, up to 40 epochs, early stopping patience 6, 120 minutes of
    wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, two at a time, then
    ``footcoach ensemble`` of them;
-4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, seed 0) into the trained model's
+4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, seed 0, with the features'
+   changes over a team step, ``TEAM_DELTAS``) into the trained model's
    folder, on ``data-team.h5``: the same recipe's first ``TEAM_SESSIONS`` sessions (the
    network's 96 and more, simulated and built in stages 1 and 2 with the same test sessions,
    without the IMU, which it does not read),
@@ -101,6 +102,11 @@ TEAM_SESSIONS = 768
 #: its test team-step accuracy with the ball from 83% to 86% (docs/ablation.md, "A team tactic
 #: model"); on 768 sessions 80 epochs make as many steps as 640 did on 96.
 TEAM_EPOCHS = 80
+#: Team tactic features with their change over one team step (``footcoach train-team
+#: --deltas``). At 768 sessions the fusion on the ``FUSION_SEEDS`` sessions rose from 93.3% /
+#: 91.6% / 91.1% (exact / noisy / no ball) to 93.7% / 91.9% / 91.9% (docs/ablation.md, "Feature
+#: changes").
+TEAM_DELTAS = True
 #: Seeds of the sessions on which ``footcoach team-fusion`` chooses the power of the players'
 #: probabilities in the fusion with the team model: 24 more sessions of the recipe's rotation
 #: (the same players and drill groups in turn), in neither model's dataset.
@@ -352,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         train_s = time.perf_counter() - t0
     if first <= 3 <= last:
         fc("train-team", str(team_data), "--out", str(work / "model"), "--epochs",
-           str(TEAM_EPOCHS), "--seed", "0", "--threads", str(args.threads))
+           str(TEAM_EPOCHS), "--seed", "0", "--threads", str(args.threads),
+           *(["--deltas"] if TEAM_DELTAS else []))
         fusion_power(work, args.minutes, args.context)
     if last < 4:
         return 0
