@@ -73,6 +73,32 @@ def _deltas_text(doc: dict[str, Any]) -> str:
     return ", with each feature's change since the step before (`train-team --deltas`)"
 
 
+def _seeds_text(doc: dict[str, Any]) -> str:
+    """The seed, or the seeds of an ensemble (``footcoach team-ensemble``)."""
+    seeds = [doc["training"]["settings"]["seed"],
+             *(m["training"]["settings"]["seed"] for m in doc.get("members") or [])]
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return (f"an ensemble of {len(seeds)} models trained with seeds "
+            f"{', '.join(map(str, seeds))} whose mean probabilities analysis uses "
+            "(`footcoach team-ensemble`)")
+
+
+def _team_files_text(doc: dict[str, Any]) -> str:
+    """The team model's weights files."""
+    names = [doc["weights"], *(m["weights"] for m in doc.get("members") or [])]
+    return " + ".join(f"`{n}`" for n in names)
+
+
+def _minutes_text(doc: dict[str, Any]) -> str:
+    """Training time: one model's, or each member's of an ensemble."""
+    times = [doc["training"]["seconds"],
+             *(m["training"]["seconds"] for m in doc.get("members") or [])]
+    if len(times) == 1:
+        return f"{times[0] / 60:.1f} minutes"
+    return f"{' + '.join(f'{t / 60:.1f}' for t in times)} minutes"
+
+
 def team_section(team: dict[str, Any] | None, evals: dict[str, dict[str, Any]],
                  n_network: int) -> str:
     """The card's section on the team tactic model (empty without one); ``evals`` the
@@ -104,16 +130,16 @@ def team_section(team: dict[str, Any] | None, evals: dict[str, dict[str, Any]],
             "only | with the team model | the same +/- 1 s |")
     return f"""
 ## Team tactic model
-`team_tactic.json` + `team_tactic.safetensors` (sha256 checked on load; numpy inference, so both
-engines use it): a small network ({doc['parameter_count']} parameters) that reads the
+`team_tactic.json` + {_team_files_text(doc)} (sha256 checked on load; numpy inference, so
+both engines use it): a small network ({doc['parameter_count']} parameters) that reads the
 position/context features of every player of both teams at each step{_deltas_text(doc)} (a
 shared MLP per side, mean and max over the players, dilated convolutions over +/- 7.5 s) and
 gives each team's
 tactic per step. Analysis multiplies each player's tactic probabilities (from his window)
 with his team's from this model; the events' tactic, the team vote and the team phases use the
 product. Trained with `footcoach train-team` on {_team_data_text(tr, n_network)}
-({tr['settings']['epochs']} epochs, seed {tr['settings']['seed']}, the ball features hidden in
-half of the sequences, {tr['seconds'] / 60:.1f} minutes on the CPU). Alone, on the team steps
+({tr['settings']['epochs']} epochs, {_seeds_text(doc)}, the ball features hidden in
+half of the sequences, {_minutes_text(doc)} on the CPU). Alone, on the team steps
 of the test sessions: {mb['accuracy']:.1%} (macro-F1 {mb['macro_f1']:.3f}) with the ball,
 {mn['accuracy']:.1%} ({mn['macro_f1']:.3f}) without.{_fusion_text(doc)}
 

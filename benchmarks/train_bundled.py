@@ -14,12 +14,13 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    loss weights ``LOSS_WEIGHTS``, up to 40 epochs, early stopping patience 6, 120 minutes of
    wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, two at a time, then
    ``footcoach ensemble`` of them;
-4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, seed 0, with the features'
-   changes over a team step, ``TEAM_DELTAS``) into the trained model's
-   folder, on ``data-team.h5``: the same recipe's first ``TEAM_SESSIONS`` sessions (the
-   network's 96 and more, simulated and built in stages 1 and 2 with the same test sessions,
-   without the IMU, which it does not read),
-   since the small team model keeps gaining from sessions that would cost the network hours;
+4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, with the features'
+   changes over a team step, ``TEAM_DELTAS``) with each of ``TEAM_SEEDS``, the first into the
+   trained model's folder, then ``footcoach team-ensemble`` of them (their mean
+   probabilities), on ``data-team.h5``: the same recipe's first ``TEAM_SESSIONS`` sessions
+   (the network's 96 and more, simulated and built in stages 1 and 2 with the same test
+   sessions, without the IMU, which it does not read), since the small team model keeps
+   gaining from sessions that would cost the network hours;
    then ``footcoach team-fusion --set`` chooses how much the players' own tactic counts
    against the team model's, on the ``FUSION_SEEDS`` sessions that neither model saw;
 5. ``package``: evaluate on the held-out test split (also with the ball features hidden, and
@@ -107,6 +108,9 @@ TEAM_EPOCHS = 80
 #: 91.6% / 91.1% (exact / noisy / no ball) to 93.7% / 91.9% / 91.9% (docs/ablation.md, "Feature
 #: changes").
 TEAM_DELTAS = True
+#: Seeds of the team tactic models; more than one makes an ensemble (``footcoach
+#: team-ensemble``: the mean of their probabilities).
+TEAM_SEEDS = (0, 1, 2)
 #: Seeds of the sessions on which ``footcoach team-fusion`` chooses the power of the players'
 #: probabilities in the fusion with the team model: 24 more sessions of the recipe's rotation
 #: (the same players and drill groups in turn), in neither model's dataset.
@@ -191,8 +195,10 @@ def package(work: Path, models: Path, train_seconds: float | None, minutes: floa
                        out=models / "metrics" / "fresh-test" / "without-ball"))
     team = None
     if (model_dir / "team_tactic.json").is_file():
-        for name in ("team_tactic.json", "team_tactic.safetensors"):
-            shutil.copy2(model_dir / name, models / name)
+        for old in models.glob("team_tactic*"):
+            old.unlink()
+        for path in sorted(model_dir.glob("team_tactic*")):
+            shutil.copy2(path, models / path.name)
         team = {"doc": json.loads((models / "team_tactic.json").read_text()),
                 "app": app_scores(models, work)}
     card = model_card(m, nb, info, cfg.to_dict(), worst, train_seconds, md,
@@ -307,6 +313,32 @@ def train_members(work: Path, args: argparse.Namespace) -> None:
     fc("ensemble", *map(str, outs), "--out", str(model), "--no-onnx")
 
 
+def train_team_models(work: Path, data: Path, threads: int) -> None:
+    """``footcoach train-team`` with each of ``TEAM_SEEDS``: the first into ``work/model``,
+    the others two at a time (one torch thread each) into ``work/team-<seed>``; then
+    ``footcoach team-ensemble`` adds those to the first."""
+    def command(seed: int, out: Path, n_threads: int) -> list[str]:
+        return ["train-team", str(data), "--out", str(out), "--epochs", str(TEAM_EPOCHS),
+                "--seed", str(seed), "--threads", str(n_threads),
+                *(["--deltas"] if TEAM_DELTAS else [])]
+
+    fc(*command(TEAM_SEEDS[0], work / "model", threads))
+    others = TEAM_SEEDS[1:]
+    for i in range(0, len(others), 2):
+        procs = []
+        for seed in others[i:i + 2]:
+            cmd = command(seed, work / f"team-{seed}", 1)
+            print("$ footcoach " + " ".join(cmd), flush=True)
+            log = (work / f"train-team-{seed}.log").open("w")
+            procs.append(subprocess.Popen([sys.executable, "-m", "footcoach", *cmd], cwd=ROOT,
+                                          stdout=log, stderr=subprocess.STDOUT))
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit(f"team training failed (logs: {work}/train-team-*.log)")
+    if others:
+        fc("team-ensemble", str(work / "model"), *(str(work / f"team-{s}") for s in others),
+           "--data", str(data))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, default=Path("/tmp/footcoach-bundle"))
@@ -357,9 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         train_members(work, args)
         train_s = time.perf_counter() - t0
     if first <= 3 <= last:
-        fc("train-team", str(team_data), "--out", str(work / "model"), "--epochs",
-           str(TEAM_EPOCHS), "--seed", "0", "--threads", str(args.threads),
-           *(["--deltas"] if TEAM_DELTAS else []))
+        train_team_models(work, team_data, args.threads)
         fusion_power(work, args.minutes, args.context)
     if last < 4:
         return 0

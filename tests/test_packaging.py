@@ -96,6 +96,22 @@ def test_spec_bundles_the_model_files(spec: dict[str, Any]) -> None:
     assert {"footcoach_encoder.onnx", "footcoach_head.onnx", "footcoach_model.json",
             "footcoach_model.safetensors"} <= names
     assert all(Path(s).is_file() for s, _ in datas)
+    team = REPO / "models" / "team_tactic.json"
+    if team.is_file():  # the team model and every member of an ensemble
+        doc = json.loads(team.read_text())
+        assert {"team_tactic.json", doc["weights"],
+                *(m["weights"] for m in doc.get("members") or [])} <= names
+
+
+def test_spec_bundles_the_members_of_a_team_model_ensemble(spec: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(REPO / "models", models, ignore=shutil.ignore_patterns("metrics"))
+    for k in (1, 2):
+        (models / f"team_tactic_{k}.safetensors").write_bytes(b"\0")
+    model_datas = types.FunctionType(spec["model_datas"].__code__, dict(spec, MODELS=models))
+    names = {Path(s).name for s, _ in model_datas()}
+    assert {"team_tactic_1.safetensors", "team_tactic_2.safetensors"} <= names
 
 
 def test_spec_bundles_the_demo_session_without_its_outputs(spec: dict[str, Any],

@@ -23,6 +23,11 @@ product. Training lives in
 engine and in a packaged app without torch. Files in the model folder:
 ``team_tactic.json`` (architecture, labels, features, normalisation, training data, metrics,
 the weights' sha256) and ``team_tactic.safetensors``.
+
+An ensemble (``footcoach team-ensemble``) adds further models of the same features and labels,
+trained with other seeds: ``team_tactic_K.safetensors`` (K = 1, 2, ...), each with its own
+normalisation and sha256 under the JSON's ``members``; a team's probabilities are then the mean
+of every member's.
 """
 
 from __future__ import annotations
@@ -61,8 +66,12 @@ class TeamTacticModel:
     #: Exponent of the player's probabilities in :func:`fuse_with_team` (chosen on sessions
     #: that neither model trained on; ``benchmarks/team_fusion.py``).
     player_power: float = 1.0
+    #: The weights' sha256; with ``members``, one over every member's (the analysis cache key).
     sha256: str = ""
     doc: dict[str, Any] = field(default_factory=dict)
+    #: Further models of the same features and labels (other seeds) whose probabilities
+    #: :func:`step_probabilities` averages with this one's.
+    members: list[TeamTacticModel] = field(default_factory=list)
 
     @property
     def n_inputs(self) -> int:
@@ -130,6 +139,21 @@ def _conv1d(z: np.ndarray, weight: np.ndarray, bias: np.ndarray, dilation: int) 
     return out
 
 
+def step_probabilities(model: TeamTacticModel, own: np.ndarray, own_present: np.ndarray,
+                       opp: np.ndarray, opp_present: np.ndarray) -> np.ndarray:
+    """(N, 8) float64 tactic probabilities of the team whose players' context steps are
+    ``own`` (P, N, F), NaN where unknown, with ``own_present`` (P, N) bool, against ``opp``
+    (Q, N, F) / ``opp_present`` (Q, N): the softmax of the model's logits, averaged over the
+    model and its ``members``."""
+    total = np.zeros((own.shape[1], len(model.tactic_labels)))
+    for m in (model, *model.members):
+        z = m.logits(m.player_inputs(own), own_present, m.player_inputs(opp),
+                     opp_present).astype(np.float64)
+        p = np.exp(z - z.max(axis=-1, keepdims=True))
+        total += p / p.sum(axis=-1, keepdims=True)
+    return total / (1 + len(model.members))
+
+
 def team_probabilities(model: TeamTacticModel, context: np.ndarray, present: np.ndarray,
                        teams: Sequence[str]) -> dict[str, np.ndarray]:
     """team -> (N, 8) tactic probabilities, for every named team with an opponent.
@@ -138,7 +162,7 @@ def team_probabilities(model: TeamTacticModel, context: np.ndarray, present: np.
     bool their position validity, ``teams`` (P,) team names ("" = none: neither side). The
     probabilities are NaN at steps where the team has no player with a position.
     """
-    x = model.player_inputs(np.asarray(context, np.float32))
+    context = np.asarray(context, np.float32)
     present = np.asarray(present, bool)
     named = sorted({t for t in teams if t})
     out: dict[str, np.ndarray] = {}
@@ -147,9 +171,7 @@ def team_probabilities(model: TeamTacticModel, context: np.ndarray, present: np.
         opp = [i for i, t in enumerate(teams) if t and t != team]
         if not opp:
             continue
-        z = model.logits(x[own], present[own], x[opp], present[opp]).astype(np.float64)
-        p = np.exp(z - z.max(axis=-1, keepdims=True))
-        p /= p.sum(axis=-1, keepdims=True)
+        p = step_probabilities(model, context[own], present[own], context[opp], present[opp])
         p[~present[own].any(axis=0)] = np.nan
         out[team] = p.astype(np.float32)
     return out
@@ -180,10 +202,11 @@ def check_player_power(value: Any) -> float:
 
 
 def load_team_model(folder: str | Path) -> TeamTacticModel | None:
-    """The team model of a model folder (None when it has no ``team_tactic.json``).
+    """The team model of a model folder (None when it has no ``team_tactic.json``), with the
+    members of an ensemble.
 
-    The weights' sha256 is checked against the JSON before use; safetensors never unpickles.
-    Raises FootcoachError naming the file when it is malformed or the hash differs.
+    Every weights file's sha256 is checked against the JSON before use; safetensors never
+    unpickles. Raises FootcoachError naming the file when it is malformed or a hash differs.
     """
     js = Path(folder) / TEAM_JSON
     if not js.is_file():
@@ -192,31 +215,59 @@ def load_team_model(folder: str | Path) -> TeamTacticModel | None:
         doc = json.loads(js.read_text(encoding="utf-8"))
         if doc.get("format") != TEAM_FORMAT or doc.get("schema_version") != TEAM_SCHEMA:
             raise ValueError(f"not a {TEAM_FORMAT} file of schema version {TEAM_SCHEMA}")
-        wfile = js.parent / str(doc["weights"])
+        entries = doc.get("members") or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ValueError("'members' must be a list of objects")
+        power = check_player_power(doc.get("player_power", 1.0))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise FootcoachError(f"cannot read the team tactic model: {exc}", js) from None
+    model = load_team_member(js, doc, doc)
+    model.members = [load_team_member(js, doc, e) for e in entries]
+    model.player_power, model.doc = power, doc
+    if model.members:
+        joined = "".join(m.sha256 for m in (model, *model.members))
+        model.sha256 = hashlib.sha256(joined.encode("ascii")).hexdigest()
+    return model
+
+
+def load_team_member(js: Path, doc: dict[str, Any], entry: dict[str, Any]) -> TeamTacticModel:
+    """One model of ``team_tactic.json`` ``js``: ``entry`` (the document itself, or one of its
+    ``members``) names the weights file, its sha256, sizes and normalisation; ``doc`` gives the
+    features and labels."""
+    try:
+        wfile = js.parent / str(entry["weights"])
+        if wfile.parent != js.parent:
+            raise ValueError(f"weights file {entry['weights']!r} is not in the model folder")
         data = wfile.read_bytes()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise FootcoachError(f"cannot read the team tactic model: {exc}", js) from None
     digest = hashlib.sha256(data).hexdigest()
-    if digest != doc.get("sha256"):
+    if digest != entry.get("sha256"):
         raise FootcoachError(f"the weights' sha256 {digest[:12]}... differs from the one "
-                             f"recorded ({str(doc.get('sha256'))[:12]}...): refusing to load",
+                             f"recorded ({str(entry.get('sha256'))[:12]}...): refusing to load",
                              wfile)
     from safetensors.numpy import load as load_safetensors
 
     try:
         weights = {k: np.asarray(v, np.float32) for k, v in load_safetensors(data).items()}
-        dil = tuple(int(d) for d in doc["dilations"])
+        dil = tuple(int(d) for d in entry["dilations"])
         missing = set(weight_names(len(dil))) - set(weights)
         if missing:
             raise ValueError(f"weights missing: {', '.join(sorted(missing))}")
-        return TeamTacticModel(weights=weights,
-                               context_features=list(doc["context_features"]),
-                               tactic_labels=list(doc["tactic_labels"]),
-                               mean=np.asarray(doc["mean"], np.float32),
-                               std=np.asarray(doc["std"], np.float32),
-                               hidden=int(doc["hidden"]), channels=int(doc["channels"]),
-                               dilations=dil, deltas=bool(doc.get("deltas", False)),
-                               player_power=check_player_power(doc.get("player_power", 1.0)),
-                               sha256=digest, doc=doc)
+        model = TeamTacticModel(weights=weights,
+                                context_features=list(doc["context_features"]),
+                                tactic_labels=list(doc["tactic_labels"]),
+                                mean=np.asarray(entry["mean"], np.float32),
+                                std=np.asarray(entry["std"], np.float32),
+                                hidden=int(entry["hidden"]), channels=int(entry["channels"]),
+                                dilations=dil, deltas=bool(entry.get("deltas", False)),
+                                sha256=digest)
+        n_features = len(model.context_features)
+        if model.mean.shape != (n_features,) or model.std.shape != (n_features,):
+            raise ValueError(f"{wfile.name}: mean and std need {n_features} values")
+        if weights["own1.weight"].shape[1] != model.n_inputs:
+            raise ValueError(f"{wfile.name}: the weights read "
+                             f"{weights['own1.weight'].shape[1]} inputs, not {model.n_inputs}")
+        return model
     except (ValueError, KeyError, TypeError) as exc:
         raise FootcoachError(f"cannot read the team tactic model: {exc}", js) from None

@@ -1,5 +1,5 @@
-"""``footcoach train``, ``train-team``, ``team-fusion``, ``ensemble`` and ``evaluate`` (torch is
-imported only when they run)."""
+"""``footcoach train``, ``train-team``, ``team-fusion``, ``team-ensemble``, ``ensemble`` and
+``evaluate`` (torch is imported only when they run)."""
 
 from __future__ import annotations
 
@@ -111,6 +111,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                     help="write the best power (mean of the two accuracies) into the model "
                          "folder's team_tactic.json")
     fu.set_defaults(func=cmd_team_fusion)
+    te = sub.add_parser("team-ensemble", help="add team tactic models of other seeds to a "
+                                              "model folder's team model",
+                        description="The team models of OTHER_DIRs (footcoach train-team on "
+                                    "the same data with another --seed) become members of "
+                                    "MODEL_DIR's: analysis averages their probabilities. The "
+                                    "ensemble is scored on the test sessions of the --data "
+                                    "files (the team model's training datasets); run "
+                                    "team-fusion --set again afterwards.")
+    te.add_argument("model", type=Path, metavar="MODEL_DIR")
+    te.add_argument("others", type=Path, nargs="+", metavar="OTHER_DIR")
+    te.add_argument("--data", type=Path, nargs="+", required=True, metavar="DATA.h5")
+    te.set_defaults(func=cmd_team_ensemble)
     en = sub.add_parser("ensemble", help="combine trained model folders into one ensemble",
                         description="The members (footcoach train on the same dataset with the "
                                     "same settings and another --seed) answer as one model: "
@@ -284,6 +296,20 @@ def cmd_team_fusion(args: argparse.Namespace) -> int:
         print(f"player_power {best:g} written to {args.model / 'team_tactic.json'}")
     else:
         print(f"best power {best:g} (--set writes it)")
+    return 0
+
+
+def cmd_team_ensemble(args: argparse.Namespace) -> int:
+    _require_torch("team-ensemble")
+    from footcoach.ml.team_ensemble import combine_team_models
+
+    doc = combine_team_models(args.model, args.others, args.data)
+    for name, m in doc["metrics"].items():
+        if m:
+            print(f"ensemble {name.replace('_', ' ')}: team-step accuracy {m['accuracy']:.1%}, "
+                  f"macro-F1 {m['macro_f1']:.3f} ({m['team_steps']} team steps)")
+    print(f"team tactic ensemble of {1 + len(doc['members'])} models written to "
+          f"{args.model}; run `footcoach team-fusion {args.model} DATA.h5 --set` again")
     return 0
 
 

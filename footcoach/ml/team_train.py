@@ -408,6 +408,13 @@ def _scores(net: TeamTacticNet, seqs: list[TeamSequence], tensors: dict[int, Any
     if not test:
         return {}
     pred = np.concatenate([_predict(net, tensors[id(q)], ball, hide) for q in test])
+    return prediction_scores(pred, test, tactics)
+
+
+def prediction_scores(pred: np.ndarray, test: list[TeamSequence], tactics: list[str]
+                      ) -> dict[str, Any]:
+    """Team-step accuracy, macro-F1 and per-class recall of ``pred`` (the predicted tactic
+    indices of the ``test`` sequences' steps, concatenated in their order)."""
     true = np.concatenate([q.tactic for q in test])
     on = true >= 0
     pred, true = pred[on], true[on]
