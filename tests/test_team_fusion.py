@@ -29,6 +29,18 @@ def test_fusion_power() -> None:
     assert np.allclose(alone[:2], team[:2]) and np.allclose(alone[2], player[2])
 
 
+def test_best_power_when_the_team_model_alone_scores_best() -> None:
+    """0 cannot be stored: the best power above it wins, not the default of 1."""
+    from footcoach.ml.team_fusion import best_power
+
+    scores = {"powers": [0.0, 0.25, 0.5, 1.0], "ball": [0.94, 0.937, 0.933, 0.925],
+              "no_ball": [0.92, 0.917, 0.912, 0.904]}
+    assert best_power(scores) == 0.25
+    tie = {"powers": [0.5, 1.0, 1.5], "ball": [0.9, 0.9, 0.8], "no_ball": [0.8, 0.8, 0.8]}
+    assert best_power(tie) == 1.0
+    assert best_power({"powers": [0.0], "ball": [0.9], "no_ball": [0.9]}) == 1.0
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A model folder (a random tiny network that records its dataset's sessions, and a team

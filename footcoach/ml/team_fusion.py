@@ -94,11 +94,16 @@ def fusion_scores(model_dir: str | Path, data: str | Path,
 
 
 def best_power(scores: dict[str, Any]) -> float:
-    """The power with the highest mean of the two accuracies (ties: the one nearer 1)."""
-    mean = [(b + n) / 2 for b, n in zip(scores["ball"], scores["no_ball"], strict=True)]
-    top = max(mean)
-    return min((a for a, m in zip(scores["powers"], mean, strict=True) if m == top and a > 0),
-               key=lambda a: abs(a - 1.0), default=1.0)
+    """The power above 0 with the highest mean of the two accuracies (ties: the one nearer
+    1). 0 (the team model alone) cannot be stored, so when it scores best the smallest power
+    tried above it wins instead if it is the best of those; 1 when no power above 0 was
+    tried."""
+    mean = {a: (b + n) / 2 for a, b, n in zip(scores["powers"], scores["ball"],
+                                              scores["no_ball"], strict=True) if a > 0}
+    if not mean:
+        return 1.0
+    top = max(mean.values())
+    return min((a for a, m in mean.items() if m == top), key=lambda a: abs(a - 1.0))
 
 
 def set_player_power(model_dir: str | Path, power: float, scores: dict[str, Any] | None = None
