@@ -73,8 +73,8 @@ def _deltas_text(doc: dict[str, Any]) -> str:
     return ", with each feature's change since the step before (`train-team --deltas`)"
 
 
-def _seeds_text(doc: dict[str, Any]) -> str:
-    """The seed, or the seeds of an ensemble (``footcoach team-ensemble``)."""
+def _team_seeds_text(doc: dict[str, Any]) -> str:
+    """The team model's seed, or the seeds of an ensemble (``footcoach team-ensemble``)."""
     seeds = [doc["training"]["settings"]["seed"],
              *(m["training"]["settings"]["seed"] for m in doc.get("members") or [])]
     if len(seeds) == 1:
@@ -138,7 +138,7 @@ gives each team's
 tactic per step. Analysis multiplies each player's tactic probabilities (from his window)
 with his team's from this model; the events' tactic, the team vote and the team phases use the
 product. Trained with `footcoach train-team` on {_team_data_text(tr, n_network)}
-({tr['settings']['epochs']} epochs, {_seeds_text(doc)}, the ball features hidden in
+({tr['settings']['epochs']} epochs, {_team_seeds_text(doc)}, the ball features hidden in
 half of the sequences, {_minutes_text(doc)} on the CPU). Alone, on the team steps
 of the test sessions: {mb['accuracy']:.1%} (macro-F1 {mb['macro_f1']:.3f}) with the ball,
 {mn['accuracy']:.1%} ({mn['macro_f1']:.3f}) without.{_fusion_text(doc)}

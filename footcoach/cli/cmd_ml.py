@@ -106,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     fu.add_argument("model", type=Path, metavar="MODEL_DIR")
     fu.add_argument("data", type=Path, metavar="DATA.h5")
     fu.add_argument("--powers", default=None, metavar="A,B,...",
-                    help="exponents to try (default 0,0.25,0.5,0.75,1,1.5)")
+                    help="exponents to try (default 0,0.1,0.25,0.5,0.75,1,1.5)")
     fu.add_argument("--set", action="store_true",
                     help="write the best power (mean of the two accuracies) into the model "
                          "folder's team_tactic.json")

@@ -32,7 +32,7 @@ from footcoach.io.manifest import atomic_write_bytes
 from footcoach.ml.config import read_model_json
 
 #: Exponents tried by default (1 is the plain product).
-DEFAULT_POWERS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+DEFAULT_POWERS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5)
 
 
 def model_sessions(model_dir: str | Path) -> set[str]:
