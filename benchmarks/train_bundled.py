@@ -128,6 +128,23 @@ def fc(*args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
+def fc_in_pairs(runs: dict[Path, list[str]]) -> None:
+    """Run ``python -m footcoach ARGS`` for each log file -> ARGS, two at a time, each
+    writing into its log; fails loudly when one fails."""
+    items = list(runs.items())
+    for i in range(0, len(items), 2):
+        procs = []
+        for log, cmd in items[i:i + 2]:
+            print("$ footcoach " + " ".join(cmd), flush=True)
+            with log.open("w") as out:
+                procs.append(subprocess.Popen([sys.executable, "-m", "footcoach", *cmd],
+                                              cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
+        failed = [str(log) for (log, _), p in zip(items[i:i + 2], procs, strict=True)
+                  if p.wait() != 0]
+        if failed:
+            raise SystemExit(f"training failed (logs: {', '.join(failed)})")
+
+
 def simulate(work: Path, minutes: float, size: str | None, count: int = N_SESSIONS,
              seeds: tuple[int, ...] | None = None) -> list[Path]:
     """Simulate the first ``count`` sessions of the recipe into ``work`` (or, with ``seeds``,
@@ -295,16 +312,8 @@ def train_members(work: Path, args: argparse.Namespace) -> None:
         fc(*command(0, work / "model"))
         return
     outs = [work / f"member-{seed}" for seed in range(args.members)]
-    for i in range(0, args.members, 2):
-        procs = []
-        for seed in range(i, min(i + 2, args.members)):
-            cmd = command(seed, outs[seed])
-            print("$ footcoach " + " ".join(cmd), flush=True)
-            log = (work / f"train-member-{seed}.log").open("w")
-            procs.append(subprocess.Popen([sys.executable, "-m", "footcoach", *cmd], cwd=ROOT,
-                                          stdout=log, stderr=subprocess.STDOUT))
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit(f"training failed (logs: {work}/train-member-*.log)")
+    fc_in_pairs({work / f"train-member-{seed}.log": command(seed, outs[seed])
+                 for seed in range(args.members)})
     model = work / "model"  # a fresh folder: the team stage writes its model into it next
     if model.is_symlink() or model.is_file():
         model.unlink()
@@ -324,16 +333,8 @@ def train_team_models(work: Path, data: Path, threads: int) -> None:
 
     fc(*command(TEAM_SEEDS[0], work / "model", threads))
     others = TEAM_SEEDS[1:]
-    for i in range(0, len(others), 2):
-        procs = []
-        for seed in others[i:i + 2]:
-            cmd = command(seed, work / f"team-{seed}", 1)
-            print("$ footcoach " + " ".join(cmd), flush=True)
-            log = (work / f"train-team-{seed}.log").open("w")
-            procs.append(subprocess.Popen([sys.executable, "-m", "footcoach", *cmd], cwd=ROOT,
-                                          stdout=log, stderr=subprocess.STDOUT))
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit(f"team training failed (logs: {work}/train-team-*.log)")
+    fc_in_pairs({work / f"train-team-{seed}.log": command(seed, work / f"team-{seed}", 1)
+                 for seed in others})
     if others:
         fc("team-ensemble", str(work / "model"), *(str(work / f"team-{s}") for s in others),
            "--data", str(data))
