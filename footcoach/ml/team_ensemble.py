@@ -13,6 +13,7 @@ chooses it again for the ensemble.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def combine_team_models(model_dir: str | Path, others: Sequence[str | Path],
                              "train-team first)", folder / TEAM_JSON)
     if not others:
         raise FootcoachError("team-ensemble needs at least one other model folder")
-    doc = json.loads(json.dumps(base.doc))
+    doc = copy.deepcopy(base.doc)
     entries = list(doc.get("members") or [])
     member_metrics = list(doc.get("member_metrics") or [doc.get("metrics", {})])
     known = {m.sha256 for m in (base, *base.members)} | {doc["sha256"]}
@@ -82,19 +83,12 @@ def combine_team_models(model_dir: str | Path, others: Sequence[str | Path],
     doc["members"] = entries
     doc["member_metrics"] = member_metrics
     # Score with the new members (their files are in place; the JSON is not yet).
-    ensemble = _with_members(base, folder, entries)
+    base.members = [load_team_member(folder / TEAM_JSON, base.doc, e) for e in entries]
     if progress is not None:
         progress(f"scoring the ensemble of {1 + len(entries)} team models on the test sessions")
-    doc["metrics"] = score_team_model(ensemble, data)
+    doc["metrics"] = score_team_model(base, data)
     atomic_write_bytes(folder / TEAM_JSON, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
     return doc
-
-
-def _with_members(base: TeamTacticModel, folder: Path, entries: list[dict[str, Any]]
-                  ) -> TeamTacticModel:
-    """``base`` with the members ``entries`` (loaded, hashes checked) instead of its own."""
-    base.members = [load_team_member(folder / TEAM_JSON, base.doc, e) for e in entries]
-    return base
 
 
 def score_team_model(model: TeamTacticModel, data: Sequence[str | Path]) -> dict[str, Any]:
