@@ -338,6 +338,31 @@ def test_joint_loss_ignores_missing_labels() -> None:
     none.total.backward()  # a batch without labels still gives a (zero) gradient
 
 
+def test_learned_loss_weights_start_from_the_configured_ones_and_follow_the_terms() -> None:
+    torch.manual_seed(0)
+    model = FootcoachNet(ModelConfig.tiny()).eval()
+    out = model(*inputs(model.config, b=4))
+    action, tactic = torch.tensor([1, 2, 3, 0]), torch.tensor([0, 1, 2, 5])
+    quality = torch.tensor([50.0, 20.0, 80.0, 60.0])
+    weights = LossWeights(quality=10.0, tactic=0.0, learned=True)
+    loss_fn = JointLoss(weights)
+    assert loss_fn.effective_weights() == pytest.approx(
+        {"action": 1.0, "tactic": 0.0, "quality": 10.0})
+    assert "weights a/t/q 1/0/10" in loss_fn.weights_text()
+    fixed = joint_loss(out, action, tactic, quality, replace(weights, learned=False))
+    terms = loss_fn(out, action, tactic, quality)
+    s = loss_fn.log_var.detach()
+    # exp(-s) * L + s: at the start, the fixed total plus the log-variances of the terms used
+    assert torch.allclose(terms.total, fixed.total + s[0] + s[2])
+    terms.total.backward()
+    grad = loss_fn.log_var.grad
+    # d/ds (exp(-s) L + s) = 1 - exp(-s) L: a term with a large weighted loss is weighed down
+    assert torch.allclose(grad, torch.stack([1 - terms.action, torch.tensor(0.0),
+                                             1 - 10 * terms.quality]), atol=1e-5)
+    assert list(loss_fn.parameters()) == [loss_fn.log_var]
+    assert list(JointLoss(LossWeights()).parameters()) == []  # fixed weights: nothing to learn
+
+
 def _learnable_batch(cfg: ModelConfig, n: int) -> tuple[tuple[torch.Tensor, ...], ...]:
     """Labels that follow from the inputs: action = sign pattern of two IMU channel means,
     tactic = sign of a context feature, quality from a third IMU channel."""

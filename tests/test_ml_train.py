@@ -200,10 +200,11 @@ def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):
                  "--modalities", "imu,context", "--workers", "0", "--threads", "1",
                  "--loss-weights", "quality=4, tactic=0.5"]) == 0
     doc = json.loads((out / "footcoach_model.json").read_text())
-    assert doc["config"]["loss"] == {"quality": 4.0, "tactic": 0.5, "action": 1.0}
+    assert doc["config"]["loss"] == {"quality": 4.0, "tactic": 0.5, "action": 1.0,
+                                     "learned": False}
     capsys.readouterr()
     for bad, message in (("quality=-1", ">= 0"), ("speed=2", "TASK=WEIGHT"),
-                         ("quality=x", "not a number"),
+                         ("quality=x", "not a number"), ("learn", "the word learned"),
                          ("action=0,tactic=0,quality=0", "not all 0")):
         assert main(["train", str(data), "--out", str(tmp_path / "x"),
                      "--loss-weights", bad]) == 2
@@ -211,6 +212,31 @@ def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):
     assert main(["train", str(data), "--out", str(out), "--resume",
                  "--loss-weights", "quality=2"]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_learned_loss_weights_train_resume_and_are_recorded(data, tmp_path, capsys):
+    out = tmp_path / "learned"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "2", "--batch", "8",
+                 "--modalities", "imu,context", "--workers", "0", "--threads", "1",
+                 "--lr", "3e-3", "--loss-weights", "quality=4,learned"]) == 0
+    epoch_lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("epoch")]
+    assert len(epoch_lines) == 2 and all("weights a/t/q" in x for x in epoch_lines)
+    doc = json.loads((out / "footcoach_model.json").read_text())
+    assert doc["config"]["loss"] == {"quality": 4.0, "tactic": 1.0, "action": 1.0,
+                                     "learned": True}
+    learned = doc["training"]["learned_loss_weights"]
+    assert set(learned) == {"action", "tactic", "quality"}
+    assert learned != pytest.approx({"action": 1.0, "tactic": 1.0, "quality": 4.0})  # trained
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    after_2 = state["loss_log_var"]
+    res = train(data, out, TrainSettings(epochs=3), resume=True, log=None)
+    assert res.epochs_run == 3
+    after_3 = json.loads((out / "checkpoint" / "state.json").read_text())["loss_log_var"]
+    # the resumed run went on from the stored log-variances (they drift on, away from the
+    # configured start), not from the configured weights
+    start = [0.0, 0.0, -float(np.log(4.0))]
+    assert np.abs(np.subtract(after_3, start)).max() > 1.2 * np.abs(
+        np.subtract(after_2, start)).max()
 
 
 def test_cli_video_stride_reaches_the_stored_config(data, tmp_path, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from footcoach.errors import FootcoachError
 
@@ -55,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--loss-weights", default=None, metavar="TASK=W,...",
                    help="weights of the joint loss, e.g. quality=10 (the others stay 1; "
                         "tasks: action, tactic, quality; the quality term is an MSE on the "
-                        "0-1 scale)")
+                        "0-1 scale); add the word learned (quality=10,learned) to learn the "
+                        "balance from there (uncertainty weighting)")
     p.add_argument("--video-stride", type=int, default=None, metavar="N",
                    help="pixels the video encoder's first 3D convolution moves at a time "
                         "(default 2; 1 is the paper's, 4 costs about a third of 2 at analysis, "
@@ -156,16 +158,20 @@ def _modalities(text: str | None) -> tuple[str, ...] | None:
     return mods
 
 
-def parse_loss_weights(text: str) -> dict[str, float]:
+def parse_loss_weights(text: str) -> dict[str, Any]:
     """``"quality=10,action=1"`` -> ``{"quality": 10.0, "action": 1.0}`` (checked: known tasks,
-    finite non-negative weights, not all zero)."""
-    weights: dict[str, float] = {}
+    finite non-negative weights, not all zero); the word ``learned`` among them adds
+    ``"learned": True`` (the weights are learned, starting from the given ones)."""
+    weights: dict[str, Any] = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
+        if part == "learned":
+            weights["learned"] = True
+            continue
         task, sep, value = part.partition("=")
         task = task.strip()
         if not sep or task not in ("action", "tactic", "quality"):
             raise FootcoachError(f"--loss-weights: {part!r} is not TASK=WEIGHT with TASK one "
-                                 "of action, tactic, quality")
+                                 "of action, tactic, quality, nor the word learned")
         try:
             w = float(value)
         except ValueError:
@@ -175,8 +181,9 @@ def parse_loss_weights(text: str) -> dict[str, float]:
             raise FootcoachError(f"--loss-weights: the weight of {task} must be a finite "
                                  f"number >= 0, got {value.strip()}")
         weights[task] = w
+    given = {k: v for k, v in weights.items() if k != "learned"}
     if not weights or not any({"action": 1.0, "tactic": 1.0, "quality": 1.0,
-                               **weights}.values()):
+                               **given}.values()):
         raise FootcoachError(f"--loss-weights {text!r}: give at least one weight, and not all 0")
     return weights
 

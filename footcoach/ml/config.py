@@ -99,6 +99,11 @@ class LossWeights:
     quality: float = 1.0
     tactic: float = 1.0
     action: float = 1.0
+    learned: bool = False
+    """Learn the balance during training (uncertainty weighting, Kendall, Gal & Cipolla 2018;
+    :class:`footcoach.ml.losses.JointLoss`): each term with a weight above 0 becomes
+    ``exp(-s) * term + s`` with a learned log-variance ``s`` that starts at ``-log(weight)``,
+    so training starts from these weights; a term of weight 0 stays out."""
 
     @classmethod
     def single(cls, task: str) -> LossWeights:

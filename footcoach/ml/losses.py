@@ -4,11 +4,17 @@ Targets may be partly missing (a window with an action label but no quality scor
 sample with no tactic): action/tactic ``-1`` and quality ``NaN`` mean "no label" and those samples
 do not contribute to that term. Quality is compared on the 0-1 scale (points / 100), so the three
 terms have similar magnitudes at initialisation.
+
+With ``LossWeights(learned=True)`` the balance is learned (uncertainty weighting, Kendall, Gal &
+Cipolla, CVPR 2018, in the form ``sum_i exp(-s_i) * L_i + s_i``): a term the network fits poorly
+(large ``L_i``) is weighed down as ``s_i`` grows towards ``log L_i``; ``s_i`` starts at
+``-log(w_i)`` so that training starts from the configured weights.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -45,12 +51,15 @@ def _masked_ce(logits: Tensor, target: Tensor, weight: Tensor | None) -> Tensor:
 def joint_loss(output: FootcoachOutput, action: Tensor, tactic: Tensor, quality: Tensor,
                weights: LossWeights = JOINT, *,
                action_class_weights: Tensor | None = None,
-               tactic_class_weights: Tensor | None = None) -> LossTerms:
+               tactic_class_weights: Tensor | None = None,
+               log_var: Tensor | None = None) -> LossTerms:
     """Joint loss of a batch.
 
     ``action`` (B,) int class or -1; ``tactic`` (B,) int class or -1; ``quality`` (B,) float points
     0-100 or NaN. Optional per-class weights (12,) / (8,) for imbalanced data. Terms whose weight
-    is 0 are still reported (for logging) but do not enter ``total``.
+    is 0 are still reported (for logging) but do not enter ``total``. ``log_var`` (3,) learned
+    log-variances in :data:`TERMS` order: each term of weight above 0 enters as
+    ``exp(-s) * term + s`` instead of ``weight * term``.
     """
     a = _masked_ce(output.action_logits, action, action_class_weights)
     t = _masked_ce(output.tactic_logits, tactic, tactic_class_weights)
@@ -60,14 +69,26 @@ def joint_loss(output: FootcoachOutput, action: Tensor, tactic: Tensor, quality:
     else:
         q = output.quality.sum() * 0.0
     total = output.quality.new_zeros(())
-    for w, term in ((weights.action, a), (weights.tactic, t), (weights.quality, q)):
-        if w:
+    for k, (w, term) in enumerate(((weights.action, a), (weights.tactic, t),
+                                   (weights.quality, q))):
+        if not w:
+            continue
+        if log_var is None:
             total = total + w * term
+        else:
+            total = total + torch.exp(-log_var[k]) * term + log_var[k]
     return LossTerms(total, a.detach(), t.detach(), q.detach())
 
 
+TERMS = ("action", "tactic", "quality")
+"""The order of the terms in :attr:`JointLoss.log_var`."""
+
+
 class JointLoss(nn.Module):
-    """:func:`joint_loss` as a module with fixed weights (class weights as buffers)."""
+    """:func:`joint_loss` as a module (class weights as buffers). With ``weights.learned`` it
+    holds the learned log-variances ``log_var`` (3,) in :data:`TERMS` order, a parameter the
+    optimizer must train beside the network's; otherwise the weights are fixed and it has no
+    parameter."""
 
     def __init__(self, weights: LossWeights = JOINT, *,
                  action_class_weights: Tensor | None = None,
@@ -78,9 +99,50 @@ class JointLoss(nn.Module):
         self.tactic_class_weights: Tensor | None
         self.register_buffer("action_class_weights", action_class_weights)
         self.register_buffer("tactic_class_weights", tactic_class_weights)
+        self.log_var: nn.Parameter | None = None
+        if weights.learned:
+            start = [-math.log(w) if w > 0 else 0.0 for w in self.configured()]
+            self.log_var = nn.Parameter(torch.tensor(start, dtype=torch.float32))
+
+    def configured(self) -> tuple[float, float, float]:
+        """The configured weights in :data:`TERMS` order."""
+        return (self.weights.action, self.weights.tactic, self.weights.quality)
+
+    def effective_weights(self) -> dict[str, float]:
+        """The weight each term has now: ``exp(-s)`` when learned, else the configured one
+        (0 for a term left out)."""
+        fixed = self.configured()
+        if self.log_var is None:
+            return dict(zip(TERMS, fixed, strict=True))
+        s = self.log_var.detach().cpu().tolist()
+        return {t: (math.exp(-v) if w > 0 else 0.0)
+                for t, w, v in zip(TERMS, fixed, s, strict=True)}
+
+    def weights_text(self) -> str:
+        """``"  weights a/t/q 1.02/0.61/8.4"`` for an epoch line when the weights are learned
+        ("" when they are fixed)."""
+        if self.log_var is None:
+            return ""
+        w = self.effective_weights()
+        return "  weights a/t/q " + "/".join(f"{w[t]:.3g}" for t in TERMS)
+
+    def learned_state(self, at_best: dict[str, float]) -> dict[str, Any]:
+        """Checkpoint entries of learned weights: ``loss_log_var`` (now) and
+        ``loss_weights_at_best`` (the best epoch's effective weights); {} when fixed."""
+        if self.log_var is None:
+            return {}
+        return {"loss_log_var": self.log_var.detach().cpu().tolist(),
+                "loss_weights_at_best": at_best}
+
+    def restore_learned(self, state: dict[str, Any]) -> None:
+        """Take the learned log-variances back from a checkpoint's entries (a run resumed)."""
+        if self.log_var is not None and "loss_log_var" in state:
+            with torch.no_grad():
+                self.log_var.copy_(torch.tensor(state["loss_log_var"], dtype=torch.float32))
 
     def forward(self, output: FootcoachOutput, action: Tensor, tactic: Tensor,
                 quality: Tensor) -> LossTerms:
         return joint_loss(output, action, tactic, quality, self.weights,
                           action_class_weights=self.action_class_weights,
-                          tactic_class_weights=self.tactic_class_weights)
+                          tactic_class_weights=self.tactic_class_weights,
+                          log_var=self.log_var)

@@ -381,6 +381,19 @@ def validate(model: FootcoachNet, loader: DataLoader[Item], loss_fn: JointLoss,
             abs_err / n_q if n_q else float("nan"))
 
 
+def _optimizer(model: FootcoachNet, loss_fn: JointLoss, s: TrainSettings
+               ) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.ReduceLROnPlateau]:
+    """Adam over the network (and the learned loss weights, without weight decay) and its
+    reduce-on-plateau schedule."""
+    groups: list[dict[str, Any]] = [{"params": list(model.parameters())}]
+    if loss_fn.log_var is not None:
+        groups.append({"params": [loss_fn.log_var], "weight_decay": 0.0})
+    opt = torch.optim.Adam(groups, lr=s.lr, weight_decay=s.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", factor=s.plateau_factor, patience=s.plateau_patience, min_lr=s.min_lr)
+    return opt, sched
+
+
 # ---- checkpoints -------------------------------------------------------------------------------
 def _state_tensors(model: FootcoachNet) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -507,17 +520,18 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
                                                            s.class_weight_power),
                         tactic_class_weights=class_weights(train_ds.class_counts("tactic"),
                                                            s.class_weight_power)).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        opt, mode="min", factor=s.plateau_factor, patience=s.plateau_patience, min_lr=s.min_lr)
+    opt, sched = _optimizer(model, loss_fn, s)
     history: list[EpochStats] = []
     start_epoch, best_epoch, best_loss, spent = 0, 0, math.inf, 0.0
     best_value = math.inf
+    best_weights = loss_fn.effective_weights()
     if state is not None:
+        best_weights = state.get("loss_weights_at_best", best_weights)
         _load_weights(model, ckpt / "last.safetensors")
         blob = torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=True)
         opt.load_state_dict(blob["optimizer"])
         sched.load_state_dict(blob["scheduler"])
+        loss_fn.restore_learned(state)
         history = [EpochStats(**h) for h in state["history"]]
         start_epoch, best_epoch = int(state["epoch"]), int(state["best_epoch"])
         best_loss, spent = float(state["best_val_loss"]), float(state["seconds"])
@@ -558,10 +572,11 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         is_best = value < best_value
         if is_best:
             best_value, best_loss, best_epoch = value, val[0], epoch
-        say(stats.line(s.epochs) + ("  *" if is_best else ""))
+            best_weights = loss_fn.effective_weights()
+        say(stats.line(s.epochs) + loss_fn.weights_text() + ("  *" if is_best else ""))
         save_checkpoint(ckpt, model, opt, sched, {
             "epoch": epoch, "best_epoch": best_epoch, "best_val_loss": best_loss,
-            "best_value": best_value,
+            "best_value": best_value, **loss_fn.learned_state(best_weights),
             "seconds": spent + time.perf_counter() - t_run, "config": cfg.to_dict(),
             "settings": asdict(s), "history": [asdict(h) for h in history],
             "data": str(data.resolve())}, best=is_best)
@@ -571,8 +586,9 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
     _load_weights(model, ckpt / "best.safetensors")
     model = model.to("cpu").eval()
     best = history[best_epoch - 1] if len(history) >= best_epoch else None
-    save_model(model, cfg, out, training_info=training_info(data, s, history, best_epoch,
-                                                            seconds, device, stopped),
+    info = training_info(data, s, history, best_epoch, seconds, device, stopped,
+                         learned_weights=best_weights if cfg.loss.learned else None)
+    save_model(model, cfg, out, training_info=info,
                metrics={"validation": asdict(best) if best else {}})
     say(f"best epoch {best_epoch} (val loss {best_loss:.4f}, selected by {s.select}), "
         f"stopped: {stopped}, "
@@ -582,8 +598,10 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
 
 
 def training_info(data: Path, s: TrainSettings, history: list[EpochStats], best_epoch: int,
-                  seconds: float, device: torch.device, stopped: str) -> dict[str, Any]:
-    """The ``training`` block of the model JSON: data, settings, budget, history."""
+                  seconds: float, device: torch.device, stopped: str, *,
+                  learned_weights: dict[str, float] | None = None) -> dict[str, Any]:
+    """The ``training`` block of the model JSON: data, settings, budget, history (and, with
+    learned loss weights, their values at the best epoch)."""
     with DatasetFile(data) as ds:
         sessions = [{k: d.get(k) for k in ("name", "synthetic", "n_players", "duration_s",
                                            "video")} for d in ds.sessions]
@@ -594,4 +612,5 @@ def training_info(data: Path, s: TrainSettings, history: list[EpochStats], best_
             "settings": asdict(s), "epochs_run": len(history), "best_epoch": best_epoch,
             "stopped": stopped, "seconds": round(seconds, 1), "device": str(device),
             "threads": torch.get_num_threads(),
-            "history": [asdict(h) for h in history]}
+            "history": [asdict(h) for h in history],
+            **({"learned_loss_weights": learned_weights} if learned_weights else {})}
