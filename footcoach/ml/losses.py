@@ -24,6 +24,8 @@ from footcoach.ml.config import LossWeights
 from footcoach.ml.network import FootcoachOutput
 
 NO_LABEL = -1
+TERMS = ("action", "tactic", "quality")
+"""The order of the terms in :attr:`JointLoss.log_var`."""
 JOINT = LossWeights()
 
 
@@ -69,8 +71,8 @@ def joint_loss(output: FootcoachOutput, action: Tensor, tactic: Tensor, quality:
     else:
         q = output.quality.sum() * 0.0
     total = output.quality.new_zeros(())
-    for k, (w, term) in enumerate(((weights.action, a), (weights.tactic, t),
-                                   (weights.quality, q))):
+    for k, (name, term) in enumerate(zip(TERMS, (a, t, q), strict=True)):
+        w = getattr(weights, name)
         if not w:
             continue
         if log_var is None:
@@ -78,10 +80,6 @@ def joint_loss(output: FootcoachOutput, action: Tensor, tactic: Tensor, quality:
         else:
             total = total + torch.exp(-log_var[k]) * term + log_var[k]
     return LossTerms(total, a.detach(), t.detach(), q.detach())
-
-
-TERMS = ("action", "tactic", "quality")
-"""The order of the terms in :attr:`JointLoss.log_var`."""
 
 
 class JointLoss(nn.Module):
@@ -106,7 +104,8 @@ class JointLoss(nn.Module):
 
     def configured(self) -> tuple[float, float, float]:
         """The configured weights in :data:`TERMS` order."""
-        return (self.weights.action, self.weights.tactic, self.weights.quality)
+        a, t, q = (float(getattr(self.weights, name)) for name in TERMS)
+        return a, t, q
 
     def effective_weights(self) -> dict[str, float]:
         """The weight each term has now: ``exp(-s)`` when learned, else the configured one
