@@ -363,6 +363,36 @@ def test_learned_loss_weights_start_from_the_configured_ones_and_follow_the_term
     assert list(JointLoss(LossWeights()).parameters()) == []  # fixed weights: nothing to learn
 
 
+def _tactic_gradients(share: float) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Gradients of the tactic term alone (no dropout) by parameter name, and the eval output."""
+    torch.manual_seed(0)
+    cfg = ModelConfig.tiny(loss=LossWeights(tactic_shared=share), modality_dropout=0.0,
+                           cnn_dropout=0.0, head_dropout=0.0, lstm_dropout=0.0)
+    model = FootcoachNet(cfg).train()
+    x = inputs(cfg, b=4)
+    out = model(*x)
+    joint_loss(out, torch.full((4,), -1), torch.tensor([0, 1, 2, 5]),
+               torch.full((4,), float("nan"))).total.backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    return grads, model.eval()(*x).tactic_logits.detach()
+
+
+def test_tactic_shared_keeps_the_tactic_gradient_out_of_the_shared_layers() -> None:
+    full, out_full = _tactic_gradients(1.0)
+    half, _ = _tactic_gradients(0.5)
+    apart, out_apart = _tactic_gradients(0.0)
+    shared = [n for n in full if not n.startswith("window_head.tactic.")]
+    assert any(n.startswith("encoder.") for n in shared)
+    assert any(n.startswith("window_head.lstm.") for n in shared)
+    # 0: the tactic head learns, nothing it shares does; 0.5: half the gradient; 1: all of it
+    assert all(n not in apart or not apart[n].any() for n in shared)
+    assert all(bool(apart[n].abs().sum() > 0) for n in full if n not in shared)
+    for n in full:
+        scale = 1.0 if n.startswith("window_head.tactic.") else 0.5
+        assert torch.allclose(half[n], scale * full[n], atol=1e-6), n
+    torch.testing.assert_close(out_apart, out_full)  # inference is the same network
+
+
 def _learnable_batch(cfg: ModelConfig, n: int) -> tuple[tuple[torch.Tensor, ...], ...]:
     """Labels that follow from the inputs: action = sign pattern of two IMU channel means,
     tactic = sign of a context feature, quality from a third IMU channel."""

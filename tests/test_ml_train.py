@@ -198,13 +198,15 @@ def test_cli_loss_weights_reach_the_stored_config(data, tmp_path, capsys):
     out = tmp_path / "weighted"
     assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
                  "--modalities", "imu,context", "--workers", "0", "--threads", "1",
-                 "--loss-weights", "quality=4, tactic=0.5"]) == 0
+                 "--loss-weights", "quality=4, tactic=0.5, tactic-shared=0.25"]) == 0
     doc = json.loads((out / "footcoach_model.json").read_text())
     assert doc["config"]["loss"] == {"quality": 4.0, "tactic": 0.5, "action": 1.0,
-                                     "learned": False}
+                                     "learned": False, "tactic_shared": 0.25}
     capsys.readouterr()
     for bad, message in (("quality=-1", ">= 0"), ("speed=2", "TASK=WEIGHT"),
                          ("quality=x", "not a number"), ("learn", "the word learned"),
+                         ("tactic-shared=1.5", "share from 0 to 1"),
+                         ("tactic-shared=x", "share from 0 to 1"),
                          ("action=0,tactic=0,quality=0", "not all 0")):
         assert main(["train", str(data), "--out", str(tmp_path / "x"),
                      "--loss-weights", bad]) == 2
@@ -223,7 +225,7 @@ def test_learned_loss_weights_train_resume_and_are_recorded(data, tmp_path, caps
     assert len(epoch_lines) == 2 and all("weights a/t/q" in x for x in epoch_lines)
     doc = json.loads((out / "footcoach_model.json").read_text())
     assert doc["config"]["loss"] == {"quality": 4.0, "tactic": 1.0, "action": 1.0,
-                                     "learned": True}
+                                     "learned": True, "tactic_shared": 1.0}
     learned = doc["training"]["learned_loss_weights"]
     assert set(learned) == {"action", "tactic", "quality"}
     assert learned != pytest.approx({"action": 1.0, "tactic": 1.0, "quality": 4.0})  # trained

@@ -57,7 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="weights of the joint loss, e.g. quality=10 (the others stay 1; "
                         "tasks: action, tactic, quality; the quality term is an MSE on the "
                         "0-1 scale); add the word learned (quality=10,learned) to learn the "
-                        "balance from there (uncertainty weighting)")
+                        "balance from there (uncertainty weighting); tactic-shared=G (0-1) lets "
+                        "only that share of the tactic term's gradient shape the layers the "
+                        "heads share (0: the tactic head learns on them, apart)")
     p.add_argument("--video-stride", type=int, default=None, metavar="N",
                    help="pixels the video encoder's first 3D convolution moves at a time "
                         "(default 2; 1 is the paper's, 4 costs about a third of 2 at analysis, "
@@ -158,10 +160,23 @@ def _modalities(text: str | None) -> tuple[str, ...] | None:
     return mods
 
 
+def _share(value: str) -> float:
+    try:
+        g = float(value)
+    except ValueError:
+        g = float("nan")
+    if not 0.0 <= g <= 1.0:
+        raise FootcoachError(f"--loss-weights: tactic-shared takes a share from 0 to 1 of the "
+                             f"tactic gradient, got {value.strip()!r}")
+    return g
+
+
 def parse_loss_weights(text: str) -> dict[str, Any]:
     """``"quality=10,action=1"`` -> ``{"quality": 10.0, "action": 1.0}`` (checked: known tasks,
     finite non-negative weights, not all zero); the word ``learned`` among them adds
-    ``"learned": True`` (the weights are learned, starting from the given ones)."""
+    ``"learned": True`` (the weights are learned, starting from the given ones), and
+    ``tactic-shared=G`` adds ``"tactic_shared": G`` (the share, 0-1, of the tactic gradient
+    that reaches the shared layers)."""
     weights: dict[str, Any] = {}
     for part in (p.strip() for p in text.split(",") if p.strip()):
         if part == "learned":
@@ -169,9 +184,13 @@ def parse_loss_weights(text: str) -> dict[str, Any]:
             continue
         task, sep, value = part.partition("=")
         task = task.strip()
+        if task == "tactic-shared" and sep:
+            weights["tactic_shared"] = _share(value)
+            continue
         if not sep or task not in ("action", "tactic", "quality"):
             raise FootcoachError(f"--loss-weights: {part!r} is not TASK=WEIGHT with TASK one "
-                                 "of action, tactic, quality, nor the word learned")
+                                 "of action, tactic, quality, nor tactic-shared=G, nor the "
+                                 "word learned")
         try:
             w = float(value)
         except ValueError:
@@ -181,7 +200,7 @@ def parse_loss_weights(text: str) -> dict[str, Any]:
             raise FootcoachError(f"--loss-weights: the weight of {task} must be a finite "
                                  f"number >= 0, got {value.strip()}")
         weights[task] = w
-    given = {k: v for k, v in weights.items() if k != "learned"}
+    given = {k: v for k, v in weights.items() if k in ("action", "tactic", "quality")}
     if not weights or not any({"action": 1.0, "tactic": 1.0, "quality": 1.0,
                                **given}.values()):
         raise FootcoachError(f"--loss-weights {text!r}: give at least one weight, and not all 0")

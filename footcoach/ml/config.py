@@ -104,6 +104,11 @@ class LossWeights:
     :class:`footcoach.ml.losses.JointLoss`): each term with a weight above 0 becomes
     ``exp(-s) * term + s`` with a learned log-variance ``s`` that starts at ``-log(weight)``,
     so training starts from these weights; a term of weight 0 stays out."""
+    tactic_shared: float = 1.0
+    """Share (0-1) of the tactic term's gradient that reaches the layers the three heads share
+    (encoders, LSTM, temporal attention): 1 is the paper's joint loss; 0 trains the tactic head
+    on the shared features without letting the tactic term shape them (the term still trains
+    the head at its full weight). Only training is affected; inference is the same network."""
 
     @classmethod
     def single(cls, task: str) -> LossWeights:
@@ -232,6 +237,8 @@ class ModelConfig:
             problems.append("video_channels and imu_channels need at least one block each")
         if min(self.latent_dim, self.lstm_hidden, self.lstm_layers, self.head_hidden) < 1:
             problems.append("latent_dim, lstm_hidden, lstm_layers and head_hidden must be >= 1")
+        if not 0.0 <= self.loss.tactic_shared <= 1.0:
+            problems.append(f"loss.tactic_shared {self.loss.tactic_shared} not in [0, 1]")
         if not 0.0 <= self.modality_dropout < 1.0:
             problems.append(f"modality_dropout {self.modality_dropout} not in [0, 1)")
         n = self.norm_stats

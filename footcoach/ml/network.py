@@ -237,7 +237,9 @@ class WindowHead(nn.Module):
     counted from the window centre (clamped at the window's ends, so longer inputs still
     work). ``cnn_lstm``: the last
     hidden state. ``cnn``: no LSTM, the mean of the valid step features. Quality is
-    ``100 * sigmoid(z)``: bounded to 0-100 points, trained with MSE on the 0-1 scale.
+    ``100 * sigmoid(z)``: bounded to 0-100 points, trained with MSE on the 0-1 scale. In
+    training, the tactic head passes only ``config.loss.tactic_shared`` of its gradient back to
+    the pooled feature (1: all of it, the paper's joint loss).
     """
 
     def __init__(self, config: ModelConfig):
@@ -261,6 +263,7 @@ class WindowHead(nn.Module):
         self.tactic = nn.Sequential(nn.Linear(dim, h), nn.ReLU(),
                                     nn.Linear(h, len(config.tactic_labels)))
         self.quality = nn.Sequential(nn.Linear(dim, h), nn.ReLU(), nn.Linear(h, 1))
+        self.tactic_shared = config.loss.tactic_shared
 
     def forward(self, features: Tensor, step_mask: Tensor | None = None
                 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -276,7 +279,17 @@ class WindowHead(nn.Module):
             time_w = masked_softmax(torch.zeros_like(step_mask, dtype=seq.dtype), step_mask)
         pooled = self.dropout((time_w.unsqueeze(-1) * seq).sum(dim=1))
         quality = 100.0 * torch.sigmoid(self.quality(pooled).squeeze(-1))
-        return self.action(pooled), self.tactic(pooled), quality, time_w
+        return self.action(pooled), self.tactic(self._tactic_input(pooled)), quality, time_w
+
+    def _tactic_input(self, pooled: Tensor) -> Tensor:
+        """``pooled`` (B, H) as the tactic head reads it: the same values, and in training only
+        ``tactic_shared`` of the tactic gradient flows back into the shared layers."""
+        g = self.tactic_shared
+        if not self.training or g >= 1.0:
+            return pooled
+        if g <= 0.0:
+            return pooled.detach()
+        return g * pooled + (1.0 - g) * pooled.detach()
 
     def _time_bias(self, s: int, device: torch.device) -> Tensor | None:
         """(S,) the learned prior of each of ``s`` steps, aligned on the window centre (step
