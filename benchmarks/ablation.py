@@ -13,7 +13,10 @@ config's convention, :meth:`LossWeights.single`), unless ``--joint-baselines`` t
 and ``cnn_lstm`` jointly (cheaper; ``cnn_lstm_attn`` stays single-task: trained jointly it is
 the ``full`` model). "Feedback error" is the quality MAE in points on the 0-100 scale
 (= % of the scale). The defaults are the full budget; pass smaller ``--epochs`` /
-``--max-train-windows`` for a quick run (the caption then says so).
+``--max-train-windows`` for a quick run (the caption then says so). ``--team-model DIR``
+(e.g. ``models``) adds a column: the tactic accuracy as the app shows it, each window's tactic
+probabilities fused with that folder's team tactic model (``footcoach evaluate``'s "Tactic with
+the team tactic model"); the team model must not have trained on the test sessions.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def run_one(data: Path, work: Path, ablation: str, task: str | None, seed: int,
     """Train one model and score it on the test split; returns the headline figures."""
     from footcoach.cli.cmd_ml import parse_loss_weights
     from footcoach.ml.config import LossWeights, ModelConfig
-    from footcoach.ml.evaluate import headline, predict, score
+    from footcoach.ml.evaluate import headline, predict, score, with_team_model
     from footcoach.ml.train import TrainSettings, train
 
     out = work / f"{ablation}-{task or 'joint'}-s{seed}"
@@ -61,8 +64,11 @@ def run_one(data: Path, work: Path, ablation: str, task: str | None, seed: int,
         train(data, out, s, config=config, log=None)
     training = read_model_json(out).training
     model, cfg = load_model(out)
-    m = score(predict(model, data, "test", device="cpu"), cfg)
+    preds = predict(model, data, "test", device="cpu")
+    m = score(preds, cfg)
     h = headline(m)
+    if args.team is not None:
+        h["fused_acc"] = with_team_model(preds, cfg, args.team, data, False)["accuracy"]
     h.update(epochs=training["epochs_run"], best_epoch=training["best_epoch"],
              seconds=float(training["seconds"]))
     print(f"{ablation:14s} {task or 'joint':8s} seed {seed}: action {h['action_acc']:.3f} "
@@ -85,7 +91,8 @@ def run_config(data: Path, work: Path, ablation: str, seed: int,
     return {"action_acc": a["action_acc"], "action_f1": a["action_f1"],
             "tactic_acc": t["tactic_acc"], "tactic_f1": t["tactic_f1"],
             "quality_mae": q["quality_mae"],
-            "seconds": a["seconds"] + t["seconds"] + q["seconds"]}
+            "seconds": a["seconds"] + t["seconds"] + q["seconds"],
+            **({"fused_acc": t["fused_acc"]} if "fused_acc" in t else {})}
 
 
 def _ms(values: list[float], pct: bool) -> str:
@@ -119,8 +126,11 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace,
         + (args.run_note or f"Total wall time {minutes:.1f} min on {args.device}."), ""]
     if reduced:
         lines += [f"**Reduced budget:** {reduced}", ""]
+    fused = args.team is not None
     lines += ["| configuration | action acc. | tactic acc. | feedback error | "
-              "action macro-F1 | tactic macro-F1 |", "|---|---|---|---|---|---|"]
+              "action macro-F1 | tactic macro-F1 |"
+              + (f" tactic with the team model (power {args.team.player_power:g}) |"
+                 if fused else ""), "|---|---|---|---|---|---|" + ("---|" if fused else "")]
     for key, name in CONFIGS:
         r = results.get(key, [])
         if not r:
@@ -129,7 +139,8 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace,
                      f"{_ms([x['tactic_acc'] for x in r], True)} | "
                      f"{_ms([x['quality_mae'] for x in r], False)} | "
                      f"{_ms([x['action_f1'] for x in r], False)} | "
-                     f"{_ms([x['tactic_f1'] for x in r], False)} |")
+                     f"{_ms([x['tactic_f1'] for x in r], False)} |"
+                     + (f" {_ms([x['fused_acc'] for x in r], True)} |" if fused else ""))
     lines += ["", "Feedback error: mean absolute error of the 0-100 quality score, in points "
               "(= % of the scale), as the paper's column.", "",
               "The paper's figures (private data, not comparable): " + "; ".join(
@@ -139,6 +150,25 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace,
               "python benchmarks/ablation.py " + shlex.join(sys.argv[1:]),
               "```", ""]
     return "\n".join(lines)
+
+
+def team_model(folder: Path, data: Path) -> Any:
+    """The team tactic model of ``folder``, checked: it exists and did not train (or choose
+    its epoch) on a test session of ``data``."""
+    from footcoach.analysis.team_tactic import load_team_model
+    from footcoach.ml.team_fusion import dataset_test_sessions
+
+    team = load_team_model(folder)
+    if team is None:
+        raise SystemExit(f"{folder}: no team tactic model (team_tactic.json) there")
+    splits = team.doc.get("training", {}).get("sessions", {})
+    seen = sorted(set(dataset_test_sessions(data))
+                  & {s for k in ("train", "val") for s in splits.get(k, [])})
+    if seen:
+        raise SystemExit(f"{folder}: its team tactic model trained on test sessions of "
+                         f"{data} ({', '.join(seen[:5])}); its fused scores would not be "
+                         "held-out")
+    return team
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,8 +204,13 @@ def main(argv: list[str] | None = None) -> int:
                          "(default: this invocation's wall time and device)")
     ap.add_argument("--reduced-note", default="",
                     help="caption text saying how the budget was reduced")
+    ap.add_argument("--team-model", type=Path, default=None, metavar="DIR",
+                    help="a folder with a team tactic model (e.g. models): adds the tactic "
+                         "accuracy fused with it, as the app shows the tactic")
     args = ap.parse_args(argv)
     from footcoach.ml.evaluate import data_description
+
+    args.team = None if args.team_model is None else team_model(args.team_model, args.data)
 
     t0 = time.perf_counter()
     results: dict[str, list[dict[str, float]]] = {}

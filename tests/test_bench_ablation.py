@@ -42,3 +42,40 @@ def test_ablation_writes_the_table_with_the_asked_recipe(tmp_path: Path) -> None
     before = (work / "full-joint-s0" / "footcoach_model.safetensors").stat().st_mtime_ns
     assert ablation.main([*args, "--reuse"]) == 0
     assert (work / "full-joint-s0" / "footcoach_model.safetensors").stat().st_mtime_ns == before
+
+
+def test_ablation_adds_the_tactic_fused_with_a_held_out_team_model(tmp_path: Path) -> None:
+    """``--team-model DIR``: a column of the tactic as the app shows it (fused with the folder's
+    team tactic model); refused when that team model trained on a test session."""
+    import shutil
+
+    import ablation
+    import h5py
+
+    data = write_tiny_dataset(tmp_path / "tiny.h5", players=8, steps=48)
+    with h5py.File(data, "r+") as f:  # name the players' splits, as dataset build does
+        players = json.loads(f.attrs["players"])
+        for p, split in zip(players, ["train"] * 4 + ["val"] * 2 + ["test"] * 2, strict=True):
+            p["split"] = split
+        f.attrs["players"] = json.dumps(players)
+    team = tmp_path / "team"
+    team.mkdir()
+    for path in (ROOT / "models").glob("team_tactic*"):
+        shutil.copy2(path, team / path.name)
+    out = tmp_path / "ablation.md"
+    args = [str(data), "--out", str(out), "--work", str(tmp_path / "models"), "--seeds", "0",
+            "--configs", "full", "--epochs", "1", "--batch", "16", "--modalities",
+            "imu,context", "--device", "cpu", "--threads", "1", "--team-model", str(team)]
+    assert ablation.main(args) == 0
+    power = json.loads((team / "team_tactic.json").read_text())["player_power"]
+    header, _, row = [x for x in out.read_text().splitlines() if x.startswith("|")]
+    assert header.endswith(f"| tactic with the team model (power {power:g}) |")
+    assert row.count("|") == header.count("|") and row.endswith("% +/- 0.0 |")
+    results = json.loads((tmp_path / "models" / "ablation.json").read_text())
+    assert 0.0 <= results["full"][0]["fused_acc"] <= 1.0
+
+    doc = json.loads((team / "team_tactic.json").read_text())
+    doc["training"]["sessions"]["train"].append("tiny")  # the test session, now trained on
+    (team / "team_tactic.json").write_text(json.dumps(doc))
+    with pytest.raises(SystemExit, match="trained on test sessions"):
+        ablation.main([*args, "--reuse"])
