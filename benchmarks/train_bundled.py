@@ -12,8 +12,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    split is the whole sessions ``TEST_SESSIONS``, so test players are never seen in training);
 3. ``train``: ``footcoach train`` (defaults below: IMU + position/context encoders, batch 64,
    loss weights ``LOSS_WEIGHTS``, up to 40 epochs, early stopping patience 6, 120 minutes of
-   wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, two at a time, then
-   ``footcoach ensemble`` of them;
+   wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, ``--jobs`` (2) at a
+   time, then ``footcoach ensemble`` of them;
 4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, with the features'
    changes over a team step, ``TEAM_DELTAS``) with each of ``TEAM_SEEDS``, the first into the
    trained model's folder, then ``footcoach team-ensemble`` of them (their mean
@@ -23,6 +23,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    gaining from sessions that would cost the network hours;
    then ``footcoach team-fusion --set`` chooses how much the players' own tactic counts
    against the team model's, on the ``FUSION_SEEDS`` sessions that neither model saw;
+   ``--team-from DIR`` copies DIR's team model (e.g. ``models``) instead of training it, as it
+   reads none of the network (the fusion power is chosen again);
 5. ``package``: evaluate on the held-out test split (also with the ball features hidden, and
    with tracking errors given to the ball, ``BALL_ERRORS``), copy the best weights to
    ``models/`` with the test metrics in the JSON, export ONNX and check parity, write
@@ -128,19 +130,19 @@ def fc(*args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def fc_in_pairs(runs: dict[Path, list[str]]) -> None:
-    """Run ``python -m footcoach ARGS`` for each log file -> ARGS, two at a time, each
+def fc_in_groups(runs: dict[Path, list[str]], size: int = 2) -> None:
+    """Run ``python -m footcoach ARGS`` for each log file -> ARGS, ``size`` at a time, each
     writing into its log; fails loudly when one fails."""
     items = list(runs.items())
-    for i in range(0, len(items), 2):
+    for i in range(0, len(items), max(size, 1)):
+        group = items[i:i + max(size, 1)]
         procs = []
-        for log, cmd in items[i:i + 2]:
+        for log, cmd in group:
             print("$ footcoach " + " ".join(cmd), flush=True)
             with log.open("w") as out:
                 procs.append(subprocess.Popen([sys.executable, "-m", "footcoach", *cmd],
                                               cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
-        failed = [str(log) for (log, _), p in zip(items[i:i + 2], procs, strict=True)
-                  if p.wait() != 0]
+        failed = [str(log) for (log, _), p in zip(group, procs, strict=True) if p.wait() != 0]
         if failed:
             raise SystemExit(f"training failed (logs: {', '.join(failed)})")
 
@@ -299,8 +301,9 @@ def context_of(features: tuple[str, ...]) -> str:
 
 
 def train_members(work: Path, args: argparse.Namespace) -> None:
-    """``footcoach train`` with seeds 0 .. members - 1, two at a time, into ``work/member-<seed>``
-    and ``footcoach ensemble`` of them into ``work/model`` (one member: straight into it)."""
+    """``footcoach train`` with seeds 0 .. members - 1, ``args.jobs`` at a time, into
+    ``work/member-<seed>`` and ``footcoach ensemble`` of them into ``work/model`` (one member:
+    straight into it)."""
     def command(seed: int, out: Path) -> list[str]:
         return ["train", str(work / "data.h5"), "--out", str(out), "--modalities",
                 args.modalities, "--epochs", str(args.epochs), "--batch", "64", "--patience",
@@ -312,8 +315,8 @@ def train_members(work: Path, args: argparse.Namespace) -> None:
         fc(*command(0, work / "model"))
         return
     outs = [work / f"member-{seed}" for seed in range(args.members)]
-    fc_in_pairs({work / f"train-member-{seed}.log": command(seed, outs[seed])
-                 for seed in range(args.members)})
+    fc_in_groups({work / f"train-member-{seed}.log": command(seed, outs[seed])
+                  for seed in range(args.members)}, args.jobs)
     model = work / "model"  # a fresh folder: the team stage writes its model into it next
     if model.is_symlink() or model.is_file():
         model.unlink()
@@ -333,11 +336,45 @@ def train_team_models(work: Path, data: Path, threads: int) -> None:
 
     fc(*command(TEAM_SEEDS[0], work / "model", threads))
     others = TEAM_SEEDS[1:]
-    fc_in_pairs({work / f"train-team-{seed}.log": command(seed, work / f"team-{seed}", 1)
-                 for seed in others})
+    fc_in_groups({work / f"train-team-{seed}.log": command(seed, work / f"team-{seed}", 1)
+                  for seed in others})
     if others:
         fc("team-ensemble", str(work / "model"), *(str(work / f"team-{s}") for s in others),
            "--data", str(data))
+
+
+def reuse_team_model(source: Path, work: Path) -> list[str]:
+    """Copy the team tactic model of ``source`` (``team_tactic*``: the JSON and every member's
+    weights) into ``work/model`` instead of training one; returns the files copied.
+
+    The team model reads no IMU and none of the network, so a bundle retrained with other
+    network settings may keep the team model of the same recipe (hours of CPU). It must have
+    held out the network's test sessions (``TEST_SESSIONS``): its test split is exactly those
+    and none of them was in its training or validation split; otherwise SystemExit names the
+    sessions. The fusion power is chosen again afterwards, for the new network.
+    """
+    from footcoach.analysis.team_tactic import load_team_model
+
+    team = load_team_model(source)  # checks every weights file's sha256
+    if team is None:
+        raise SystemExit(f"{source}: no team tactic model (team_tactic.json) there")
+    splits = team.doc.get("training", {}).get("sessions", {})
+    seen = sorted(set(TEST_SESSIONS) & {s for k in ("train", "val") for s in splits.get(k, [])})
+    if seen or sorted(splits.get("test", [])) != sorted(TEST_SESSIONS):
+        raise SystemExit(f"{source}: its team tactic model's test sessions are "
+                         f"{', '.join(splits.get('test', [])) or 'unknown'} (trained on "
+                         f"{', '.join(seen) or 'none of ours'}), not the held-out "
+                         f"{', '.join(TEST_SESSIONS)}")
+    model = work / "model"
+    if not (model / "footcoach_model.json").is_file():
+        raise SystemExit(f"{model}: no trained network there (run the train stage first)")
+    for old in model.glob("team_tactic*"):
+        old.unlink()
+    copied = []
+    for path in sorted(source.glob("team_tactic*")):
+        shutil.copy2(path, model / path.name)
+        copied.append(path.name)
+    return copied
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,8 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--team-sessions", type=int, default=TEAM_SESSIONS,
                     help=f"sessions of the team tactic model's dataset (default {TEAM_SESSIONS}; "
                          f"{N_SESSIONS} or fewer: the network's own)")
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="networks trained at a time (default 2; each with --threads threads)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads for training (default 1, as the bundled model)")
+    ap.add_argument("--team-from", type=Path, default=None, metavar="DIR",
+                    help="team stage: copy DIR's team tactic model (e.g. models, trained by this "
+                         "recipe) instead of training it, then choose the fusion power again")
     args = ap.parse_args(argv)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -390,7 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         train_members(work, args)
         train_s = time.perf_counter() - t0
     if first <= 3 <= last:
-        train_team_models(work, team_data, args.threads)
+        if args.team_from is not None:
+            print(f"team tactic model from {args.team_from}: "
+                  + ", ".join(reuse_team_model(args.team_from, work)), flush=True)
+        else:
+            train_team_models(work, team_data, args.threads)
         fusion_power(work, args.minutes, args.context)
     if last < 4:
         return 0

@@ -1,0 +1,77 @@
+"""benchmarks/train_bundled.py's helpers: trainings run ``--jobs`` at a time with a log each,
+and ``--team-from`` reuses a held-out team tactic model (hashes checked, test sessions
+compared) instead of training one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import train_bundled  # noqa: E402
+
+from footcoach.analysis.team_tactic import load_team_model  # noqa: E402
+
+pytest.importorskip("torch")
+
+
+def test_groups_run_with_a_log_each_and_name_the_failed_log(tmp_path: Path) -> None:
+    runs = {tmp_path / f"run-{i}.log": ["simulate", "--help"] for i in range(3)}
+    train_bundled.fc_in_groups(runs, size=2)
+    for log in runs:
+        assert "--seed" in log.read_text()  # each run wrote its own help text into its log
+    bad = {tmp_path / "ok.log": ["simulate", "--help"],
+           tmp_path / "bad.log": ["simulate", "--no-such-option"]}
+    with pytest.raises(SystemExit, match=r"bad\.log") as err:
+        train_bundled.fc_in_groups(bad, size=3)
+    assert "ok.log" not in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def team_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A team tactic model trained on 3 short simulated sessions, s2 held out."""
+    from footcoach.app.dataset import BuildSettings, run_build
+    from footcoach.ml.team_train import TeamTrainSettings, train_team_model
+    from footcoach.synth.simulate import simulate_session
+
+    root = tmp_path_factory.mktemp("bundle-team")
+    folders = [simulate_session(root / f"s{i}", seed=60 + i, n_players=6, minutes=0.5,
+                                video=False) for i in range(3)]
+    data = root / "data.h5"
+    run_build(folders, data, BuildSettings(seed=0, test_sessions=("s2",)))
+    out = root / "team"
+    train_team_model(data, out, TeamTrainSettings(epochs=1, seed=0, hidden=8, channels=8,
+                                                   crop_steps=40, threads=1), progress=None)
+    return out
+
+
+def test_team_from_copies_a_held_out_team_model(team_folder: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(train_bundled, "TEST_SESSIONS", ("s2",))
+    work = tmp_path / "work"
+    with pytest.raises(SystemExit, match="no trained network"):
+        train_bundled.reuse_team_model(team_folder, work)
+    (work / "model").mkdir(parents=True)
+    (work / "model" / "footcoach_model.json").write_text("{}")
+    (work / "model" / "team_tactic_9.safetensors").write_text("stale")  # an older member
+    copied = train_bundled.reuse_team_model(team_folder, work)
+    assert copied == ["team_tactic.json", "team_tactic.safetensors"]
+    assert not (work / "model" / "team_tactic_9.safetensors").exists()
+    reused, original = load_team_model(work / "model"), load_team_model(team_folder)
+    assert reused is not None and original is not None
+    assert reused.doc["sha256"] == original.doc["sha256"]
+
+
+def test_team_from_refuses_a_model_that_saw_the_test_sessions(
+        team_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "footcoach_model.json").write_text("{}")
+    monkeypatch.setattr(train_bundled, "TEST_SESSIONS", ("s1", "s2"))
+    with pytest.raises(SystemExit, match=r"trained on s1\), not the held-out s1, s2"):
+        train_bundled.reuse_team_model(team_folder, tmp_path)
+    with pytest.raises(SystemExit, match="no team tactic model"):
+        train_bundled.reuse_team_model(tmp_path / "model", tmp_path)
