@@ -300,23 +300,41 @@ def context_of(features: tuple[str, ...]) -> str:
 
 
 
+def member_command(data: Path, seed: int, out: Path, args: argparse.Namespace
+                   ) -> list[str] | None:
+    """The ``footcoach train`` arguments of the network with ``seed`` into ``out``: None when
+    it is trained (its model JSON is written only at the end), ``--resume`` when a stopped run
+    left a checkpoint (it goes on with the checkpoint's settings), else a new run."""
+    if (out / "footcoach_model.json").is_file():
+        return None
+    if (out / "checkpoint" / "state.json").is_file():
+        return ["train", str(data), "--out", str(out), "--resume", "--epochs", str(args.epochs),
+                "--max-minutes", str(args.max_minutes), "--threads", str(args.threads)]
+    return ["train", str(data), "--out", str(out), "--modalities", args.modalities, "--epochs",
+            str(args.epochs), "--batch", "64", "--patience", "6", "--max-minutes",
+            str(args.max_minutes), "--seed", str(seed), "--device", args.device,
+            "--loss-weights", args.loss_weights, "--context-bins", str(args.context_bins),
+            "--threads", str(args.threads)]
+
+
 def train_members(work: Path, args: argparse.Namespace) -> None:
     """``footcoach train`` with seeds 0 .. members - 1, ``args.jobs`` at a time, into
     ``work/member-<seed>`` and ``footcoach ensemble`` of them into ``work/model`` (one member:
-    straight into it)."""
-    def command(seed: int, out: Path) -> list[str]:
-        return ["train", str(work / "data.h5"), "--out", str(out), "--modalities",
-                args.modalities, "--epochs", str(args.epochs), "--batch", "64", "--patience",
-                "6", "--max-minutes", str(args.max_minutes), "--seed", str(seed), "--device",
-                args.device, "--loss-weights", args.loss_weights, "--context-bins",
-                str(args.context_bins), "--threads", str(args.threads)]
-
+    straight into it). Run again, it skips the trained networks and resumes the stopped ones
+    from their checkpoints (``member_command``)."""
     if args.members == 1:
-        fc(*command(0, work / "model"))
+        cmd = member_command(work / "data.h5", 0, work / "model", args)
+        if cmd is not None:
+            fc(*cmd)
         return
     outs = [work / f"member-{seed}" for seed in range(args.members)]
-    fc_in_groups({work / f"train-member-{seed}.log": command(seed, outs[seed])
-                  for seed in range(args.members)}, args.jobs)
+    todo = {}
+    for seed, out in enumerate(outs):
+        cmd = member_command(work / "data.h5", seed, out, args)
+        if cmd is not None:
+            resumed = "-resumed" if "--resume" in cmd else ""
+            todo[work / f"train-member-{seed}{resumed}.log"] = cmd
+    fc_in_groups(todo, args.jobs)
     model = work / "model"  # a fresh folder: the team stage writes its model into it next
     if model.is_symlink() or model.is_file():
         model.unlink()

@@ -75,3 +75,20 @@ def test_team_from_refuses_a_model_that_saw_the_test_sessions(
         train_bundled.reuse_team_model(team_folder, tmp_path)
     with pytest.raises(SystemExit, match="no team tactic model"):
         train_bundled.reuse_team_model(tmp_path / "model", tmp_path)
+
+
+def test_members_are_skipped_when_trained_and_resumed_when_stopped(tmp_path: Path) -> None:
+    args = train_bundled.argparse.Namespace(
+        epochs=40, max_minutes=120.0, threads=1, modalities="imu,context", device="cpu",
+        loss_weights="quality=10,tactic=0.5", context_bins=16)
+    data, out = tmp_path / "data.h5", tmp_path / "member-1"
+    new = train_bundled.member_command(data, 1, out, args)
+    assert new is not None and "--resume" not in new
+    assert new[new.index("--seed") + 1] == "1"
+    assert new[new.index("--loss-weights") + 1] == "quality=10,tactic=0.5"
+    (out / "checkpoint").mkdir(parents=True)
+    (out / "checkpoint" / "state.json").write_text("{}")
+    resumed = train_bundled.member_command(data, 1, out, args)
+    assert resumed is not None and "--resume" in resumed and "--seed" not in resumed
+    (out / "footcoach_model.json").write_text("{}")
+    assert train_bundled.member_command(data, 1, out, args) is None
