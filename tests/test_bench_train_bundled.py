@@ -92,3 +92,11 @@ def test_members_are_skipped_when_trained_and_resumed_when_stopped(tmp_path: Pat
     assert resumed is not None and "--resume" in resumed and "--seed" not in resumed
     (out / "footcoach_model.json").write_text("{}")
     assert train_bundled.member_command(data, 1, out, args) is None
+
+
+def test_the_card_explains_a_tactic_weight_below_one() -> None:
+    from bundled_card import tactic_weight_text
+
+    assert tactic_weight_text({"action": 1.0, "tactic": 1.0, "quality": 10.0}) == ""
+    text = tactic_weight_text({"action": 1.0, "tactic": 0.5, "quality": 10.0})
+    assert "weighed 0.5, not 1" in text and "The weight of the tactic term" in text
