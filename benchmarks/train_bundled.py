@@ -11,8 +11,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
 2. ``dataset``: ``footcoach dataset build`` of them (seed 0; all context features; the test
    split is the whole sessions ``TEST_SESSIONS``, so test players are never seen in training);
 3. ``train``: ``footcoach train`` (defaults below: IMU + position/context encoders, batch 64,
-   loss weights ``LOSS_WEIGHTS``, up to 40 epochs, early stopping patience 6, 120 minutes of
-   wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, ``--jobs`` (2) at a
+   loss weights ``LOSS_WEIGHTS``, up to 40 epochs, early stopping patience 6, ``MAX_MINUTES``
+   of wall time at most, one torch thread) with seeds 0 .. ``MEMBERS`` - 1, ``--jobs`` (2) at a
    time, then ``footcoach ensemble`` of them;
 4. ``team``: ``footcoach train-team`` (``TEAM_EPOCHS`` epochs, with the features'
    changes over a team step, ``TEAM_DELTAS``) with each of ``TEAM_SEEDS``, the first into the
@@ -79,7 +79,16 @@ _OTHER_DRILLS = ("small_sided_game", "shooting", "pressing", "passing_pattern", 
 #: The quality term (an MSE on the 0-1 scale) is ~10x smaller than the cross-entropies; at
 #: weight 1 the quality head under-fits (training MAE 10.5, no better than validation), at 10
 #: the validation MAE drops by ~0.5 points with the same accuracies (docs/ablation.md).
-LOSS_WEIGHTS = "quality=10"
+#: The tactic term at 0.5 (since session 25): the app shows the tactic fused with the team
+#: tactic model, which the network's own tactic hardly moves, and the lighter tactic term gave
+#: the networks +0.4 to +1.0 points of action accuracy and 0.2-0.3 points less quality error
+#: with the full budget on the 96 sessions (docs/ablation.md, "The bundled recipe with tactic
+#: weight 0.5").
+LOSS_WEIGHTS = "quality=10,tactic=0.5"
+#: Wall-time limit of one network's training (minutes): high enough that the epochs and early
+#: stopping decide, not the machine's speed (session 24's machine: 195-225 s per epoch, so 40
+#: epochs take up to 150 minutes with two trainings at a time).
+MAX_MINUTES = 300.0
 #: Tracking errors given to the exact simulated ball for the card's "realistic ball" figures:
 #: (position error sd in m, share of the track in gaps); docs/ablation.md.
 BALL_ERRORS = (1.5, 0.3)
@@ -406,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--video", metavar="WxH", default=None,
                     help="also render the sessions' video at this size (not read by the model)")
     ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--max-minutes", type=float, default=120.0,
-                    help="training wall-time limit")
+    ap.add_argument("--max-minutes", type=float, default=MAX_MINUTES,
+                    help=f"training wall-time limit per network (default {MAX_MINUTES:g})")
     ap.add_argument("--modalities", default="imu,context")
     ap.add_argument("--context", default="ball", help="dataset build --context (default ball)")
     ap.add_argument("--loss-weights", default=LOSS_WEIGHTS,

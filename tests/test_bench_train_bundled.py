@@ -100,3 +100,20 @@ def test_the_card_explains_a_tactic_weight_below_one() -> None:
     assert tactic_weight_text({"action": 1.0, "tactic": 1.0, "quality": 10.0}) == ""
     text = tactic_weight_text({"action": 1.0, "tactic": 0.5, "quality": 10.0})
     assert "weighed 0.5, not 1" in text and "The weight of the tactic term" in text
+
+
+def test_the_card_compares_the_ensemble_with_the_baseline_it_measured() -> None:
+    from bundled_card import BASELINE, baseline_text
+
+    ahead = baseline_text(0.937, 0.925, 0.843, 0.811, 9.94, 10.31)
+    assert ahead.startswith("- A classical model is behind this ensemble on actions")
+    assert "0.4 points less than this ensemble with the ball and 0.9 points less without" in ahead
+    assert "1.8 points below and 3.4 points below the ensemble" in ahead
+    assert "2.1 points worse with the ball" in ahead
+    level = baseline_text(BASELINE["action"][0] - 0.001, BASELINE["action"][1] + 0.002,
+                          0.8, 0.8, 13.0, 13.0)
+    assert "is level with this ensemble on actions" in level
+    assert "0.1 points more than this ensemble with the ball and 0.2 points less" in level
+    assert "1.0 points better with the ball" in level
+    behind = baseline_text(0.90, 0.90, 0.8, 0.8, 12.0, 12.4)
+    assert "is ahead of this ensemble on actions" in behind
