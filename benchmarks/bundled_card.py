@@ -242,10 +242,15 @@ def baseline_text(action: float, action_nb: float, tactic: float, tactic_nb: flo
     def signed(points: float, more: str, less: str) -> str:
         return f"{abs(points):.1f} points {more if points >= 0 else less}"
 
-    lead = ("level with this ensemble on actions" if max(abs(action - ba), abs(action_nb - ba_nb))
-            < 0.005 else "behind this ensemble on actions" if min(action - ba, action_nb - ba_nb)
-            >= 0 else "ahead of this ensemble on actions" if max(action - ba, action_nb - ba_nb)
-            <= 0 else "mixed against this ensemble on actions")
+    gaps = (action - ba, action_nb - ba_nb)  # the ensemble's lead, with and without the ball
+    if max(abs(g) for g in gaps) < 0.005:
+        lead = "level with this ensemble on actions"
+    elif min(gaps) >= 0:
+        lead = "behind this ensemble on actions"
+    elif max(gaps) <= 0:
+        lead = "ahead of this ensemble on actions"
+    else:
+        lead = "mixed against this ensemble on actions"
     return (f"- A classical model is {lead}: `footcoach benchmark baseline data.h5 --model "
             "models` fits gradient boosting on each window's context features and handcrafted "
             f"IMU features of the same training windows. On the same test windows it scored "

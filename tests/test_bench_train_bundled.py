@@ -115,5 +115,7 @@ def test_the_card_compares_the_ensemble_with_the_baseline_it_measured() -> None:
     assert "is level with this ensemble on actions" in level
     assert "0.1 points more than this ensemble with the ball and 0.2 points less" in level
     assert "1.0 points better with the ball" in level
-    behind = baseline_text(0.90, 0.90, 0.8, 0.8, 12.0, 12.4)
-    assert "is ahead of this ensemble on actions" in behind
+    weaker = baseline_text(0.90, 0.90, 0.8, 0.8, 12.0, 12.4)
+    assert "is ahead of this ensemble on actions" in weaker
+    mixed = baseline_text(0.95, 0.90, 0.8, 0.8, 12.0, 12.4)
+    assert "is mixed against this ensemble on actions" in mixed
