@@ -32,7 +32,8 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    second test set of ``FRESH_TEST_SEEDS`` sessions of the rotation (``metrics/fresh-test/``);
    copy the team tactic model and score the app's analysis of the test sessions with and
    without it (``footcoach benchmark labelled``'s figures, with the exact ball and without a
-   ball track).
+   ball track); score it zero-shot on the real Expert-Novice recordings (``footcoach benchmark
+   expert-novice``, when the shared data folder is there) for the card's first limit.
 """
 
 from __future__ import annotations
@@ -231,12 +232,32 @@ def package(work: Path, models: Path, train_seconds: float | None, minutes: floa
                 "app": app_scores(models, work)}
     card = model_card(m, nb, info, cfg.to_dict(), worst, train_seconds, md,
                       constant_quality_mae(data), be, team, second, FRESH_TEST_SEEDS,
-                      BALL_ERRORS)
+                      BALL_ERRORS, real_data_zero_shot(models))
     (models / "MODEL_CARD.md").write_text(card)
     print(f"models/ written; test action {m['action']['accuracy']:.1%}, tactic "
           f"{m['tactic']['accuracy']:.1%}, quality MAE {m['quality']['mae']:.2f} (without the "
           f"ball: {nb['action']['accuracy']:.1%}, {nb['tactic']['accuracy']:.1%}, "
           f"{nb['quality']['mae']:.2f})")
+
+
+def real_data_zero_shot(models: Path) -> dict[str, float] | None:
+    """The model's zero-shot figures on the real Expert-Novice recordings (``footcoach
+    benchmark expert-novice --quick``, whose zero-shot rows are the full run's: about 15 s), or
+    None without the shared data folder."""
+    from footcoach.bench.expert_novice_bench import BenchConfig, default_train_path, run
+    from footcoach.errors import FootcoachError
+
+    try:
+        train = default_train_path()
+    except FootcoachError as e:
+        print(f"no real-data zero-shot figures for the card: {e}", flush=True)
+        return None
+    res = run(BenchConfig(train=train, quick=True, model_dir=models))
+    real = {"shot_dribble": res.mean("bundled", "shot_dribble_acc"),
+            "top1": res.mean("bundled", "top1"), "players": float(len(res.folds))}
+    print(f"real data (Expert-Novice), zero-shot: shot/dribble {real['shot_dribble']:.1%}, "
+          f"top-1 {real['top1']:.1%}", flush=True)
+    return real
 
 
 def app_scores(models: Path, work: Path) -> dict[str, dict[str, float]]:

@@ -119,3 +119,14 @@ def test_the_card_compares_the_ensemble_with_the_baseline_it_measured() -> None:
     assert "is ahead of this ensemble on actions" in weaker
     mixed = baseline_text(0.95, 0.90, 0.8, 0.8, 12.0, 12.4)
     assert "is mixed against this ensemble on actions" in mixed
+
+
+def test_the_card_gives_the_real_data_check_or_says_it_was_not_run() -> None:
+    from bundled_card import real_data_text
+
+    missing = real_data_text(None)
+    assert missing.startswith("- Synthetic only")
+    assert "not run when this card was written" in missing
+    text = real_data_text({"shot_dribble": 0.770, "top1": 0.335, "players": 6.0})
+    assert "(6 players" in text and "shots from dribbles 77.0% of the time" in text
+    assert "12 actions 33.5% of the time" in text
