@@ -82,7 +82,7 @@ _OTHER_DRILLS = ("small_sided_game", "shooting", "pressing", "passing_pattern", 
 #: the validation MAE drops by ~0.5 points with the same accuracies (docs/ablation.md).
 #: The tactic term at 0.5 (since session 25): the app shows the tactic fused with the team
 #: tactic model, which the network's own tactic hardly moves, and the lighter tactic term gave
-#: the networks +0.4 to +1.0 points of action accuracy and 0.2-0.3 points less quality error
+#: the networks +0.4 to +1.0 points of action accuracy and 0.2-0.4 points less quality error
 #: with the full budget on the 96 sessions (docs/ablation.md, "The bundled recipe with tactic
 #: weight 0.5").
 LOSS_WEIGHTS = "quality=10,tactic=0.5"
