@@ -10,6 +10,7 @@ import json
 import h5py
 import numpy as np
 import pytest
+import torch
 from ml_data_fixtures import write_tiny_dataset
 from PIL import Image
 
@@ -23,7 +24,8 @@ from footcoach.analysis.classification import (
     regression_errors,
     task_report,
 )
-from footcoach.ml.config import ModelConfig
+from footcoach.errors import FootcoachError
+from footcoach.ml.config import MODALITIES, ModelConfig
 from footcoach.ml.evaluate import (
     Predictions,
     data_description,
@@ -205,3 +207,38 @@ def test_data_description_names_simulated_ball_errors(tmp_path):
     assert data_description(plain, "test")["text"].endswith("with a ball track")
     hidden = data_description(noisy, "test", without_ball=True)
     assert hidden["ball_errors"] is None and hidden["text"].endswith("ball track (hidden)")
+
+
+def test_hidden_modalities_are_masked_out_at_every_step(trained, tmp_path):
+    """``hide`` masks a modality as in a session recorded without it: it gets no attention,
+    its values no longer matter, and the outputs are those of the network fed without it."""
+    data, model_dir = trained
+    model, cfg = load_model(model_dir)
+    both = predict(model, data, "test")
+    no_imu = predict(model, data, "test", hide=["imu"])
+    assert np.all(no_imu.modality[:, MODALITIES.index("imu")] == 0)
+    assert not np.allclose(both.quality_pred, no_imu.quality_pred)
+    from footcoach.ml.data import WindowDataset
+    ds = WindowDataset(data, "test", video="video" in cfg.modalities)
+    items = [ds[i] for i in range(len(ds))]
+    ds.close()
+    video, context, mask = (torch.stack([it[k] for it in items])
+                            for k in ("video", "context", "mask"))
+    mask[..., MODALITIES.index("imu")] = False
+    with torch.no_grad():
+        direct = model.eval()(video if video.shape[-1] else None, None, context, mask)
+    np.testing.assert_allclose(no_imu.quality_pred, direct.quality.numpy(), rtol=1e-5, atol=1e-4)
+    m = evaluate(model_dir, data, split="test", out=tmp_path, device="cpu", hide=["context"])
+    assert m["data"]["hidden_modalities"] == ["context"]
+    assert m["data"]["text"].endswith("the positions (GPS/tracking) hidden")
+    assert "tactic_with_team_model" not in m
+    assert "No team tactic model applied" in (tmp_path / "metrics.md").read_text()
+
+
+def test_hiding_an_unknown_or_every_modality_is_a_clear_error(trained):
+    data, model_dir = trained
+    model, cfg = load_model(model_dir)
+    with pytest.raises(FootcoachError, match="unknown modality gps"):
+        predict(model, data, "test", hide=["gps"])
+    with pytest.raises(FootcoachError, match="leaves nothing the model reads"):
+        predict(model, data, "test", hide=list(cfg.modalities))

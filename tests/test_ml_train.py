@@ -162,6 +162,11 @@ def test_cli_train_then_evaluate(data, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "| action (12 classes) |" in text and "Data: synthetic test split" in text
     assert (tmp_path / "ev" / "confusion_action.png").is_file()
+    assert main(["evaluate", str(out), str(data), "--out", str(tmp_path / "ev2"),
+                 "--hide", "imu"]) == 0
+    assert "the vests (IMU) hidden" in capsys.readouterr().out
+    assert main(["evaluate", str(out), str(data), "--hide", "imu,context"]) == 2
+    assert "leaves nothing the model reads" in capsys.readouterr().err
     assert main(["train", str(data), "--out", str(out), "--modalities", "sound"]) == 2
 
 

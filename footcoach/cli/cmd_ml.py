@@ -147,6 +147,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     e.add_argument("--without-ball", action="store_true",
                    help="hide the ball-relative context features (the scores of sessions "
                         "without a ball track)")
+    e.add_argument("--hide", default="", metavar="MODALITIES",
+                   help="comma-separated modalities to mask out at every step, as in sessions "
+                        "recorded without them: imu (no vests), context (no positions; the "
+                        "team tactic model is then not applied), video")
     e.set_defaults(func=cmd_evaluate)
 
 
@@ -367,7 +371,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from footcoach.ml.evaluate import evaluate, summary_markdown
 
     m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device,
-                 without_ball=args.without_ball)
+                 without_ball=args.without_ball,
+                 hide=[m.strip() for m in args.hide.split(",") if m.strip()])
     print(summary_markdown(m), end="")
     out = args.out or args.model / "metrics"
     print(f"\nmetrics written to {out} (metrics.json, metrics.md, confusion_*.csv/png)")

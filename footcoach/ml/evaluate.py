@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -71,14 +72,31 @@ class Predictions:
     who: np.ndarray | None = None  # (N, 3) session index, player index, centre time in ms
 
 
+def hidden_modality_indices(hide: Sequence[str], cfg: ModelConfig) -> list[int]:
+    """Indices (into :data:`MODALITIES`) of the modalities named in ``hide``; raises
+    :class:`FootcoachError` for an unknown name or when nothing the model reads would be left."""
+    unknown = sorted(set(hide) - set(MODALITIES))
+    if unknown:
+        raise FootcoachError(f"unknown modality {', '.join(unknown)} to hide (choose from "
+                             f"{', '.join(MODALITIES)})")
+    if set(cfg.modalities) <= set(hide):
+        raise FootcoachError(f"hiding {', '.join(sorted(set(hide)))} leaves nothing the model "
+                             f"reads (it reads {', '.join(cfg.modalities)})")
+    return [MODALITIES.index(m) for m in MODALITIES if m in hide]
+
+
 @torch.no_grad()
 def predict(model: Network, data: str | Path, split: str = "test", *, batch: int = 64,
-            device: str | torch.device = "cpu", without_ball: bool = False) -> Predictions:
+            device: str | torch.device = "cpu", without_ball: bool = False,
+            hide: Sequence[str] = ()) -> Predictions:
     """Run ``model`` (eval mode) over every window of ``split``; ``without_ball`` hides the
-    ball-relative context features (scores as for sessions without a ball track)."""
+    ball-relative context features (scores as for sessions without a ball track); ``hide``
+    names whole modalities (``MODALITIES``) masked out at every step, as in a session
+    recorded without them (``"imu"``: no vests; ``"context"``: no positions)."""
     from footcoach.ml.data import WindowDataset
 
     cfg = model.config
+    hidden_modalities = hidden_modality_indices(hide, cfg)
     ds = WindowDataset(data, split, video="video" in cfg.modalities)
     if len(ds) == 0:
         raise FootcoachError(f"the {split} split has no windows", data)
@@ -92,7 +110,9 @@ def predict(model: Network, data: str | Path, split: str = "test", *, batch: int
     for b in DataLoader(ds, batch_size=batch, shuffle=False, num_workers=0):
         video = b["video"].to(device) if b["video"].shape[-1] > 0 else None
         context = hide_features(b["context"].to(device), hidden, 1.0)
-        out = model(video, b["imu"].to(device), context, b["mask"].to(device))
+        mask = b["mask"].to(device)
+        mask[..., hidden_modalities] = False
+        out = model(video, b["imu"].to(device), context, mask)
         mod = (out.time_weights.unsqueeze(-1) * out.modality_weights).sum(1)
         mod = mod / mod.sum(-1, keepdim=True).clamp_min(1e-12)
         probs = torch.softmax(out.action_logits, -1)
@@ -245,10 +265,10 @@ def score(p: Predictions, cfg: ModelConfig, quality_medians: np.ndarray | None =
                 "by_tactic": attention_table(p, list(cfg.tactic_labels), "tactic")}}
 
 
-def data_description(data: str | Path, split: str, without_ball: bool = False
-                     ) -> dict[str, Any]:
-    """Which data the figures come from (sessions of the split, synthetic or real, and
-    whether the ball features were there)."""
+def data_description(data: str | Path, split: str, without_ball: bool = False,
+                     hide: Sequence[str] = ()) -> dict[str, Any]:
+    """Which data the figures come from (sessions of the split, synthetic or real, whether
+    the ball features were there, which modalities were hidden)."""
     with DatasetFile(data) as ds:
         idx = ds.window_indices(split)
         starts = ds.windows["start"][idx]
@@ -265,12 +285,21 @@ def data_description(data: str | Path, split: str, without_ball: bool = False
     note = (" (hidden)" if has_ball and without_ball else
             f" with simulated tracking errors ({errors['noise_m']:g} m noise, "
             f"{errors['gap_share']:.0%} gaps)" if ball and errors else "")
+    hidden = [m for m in MODALITIES if m in hide]
+    hidden_note = (f"; {' and '.join(MODALITY_NAMES[m] for m in hidden)} hidden"
+                   if hidden else "")
     return {"dataset": str(Path(data).resolve()), "split": split, "sessions": names,
             "synthetic": synthetic, "ball_track": ball, "ball_errors": errors if ball else None,
+            "hidden_modalities": hidden,
             "text": f"{'synthetic' if synthetic else 'real/mixed'} {split} split of "
                     f"{Path(data).name}: {idx.size} windows from sessions "
                     f"{', '.join(names) or '-'}; "
-                    f"{'with' if ball else 'without'} a ball track{note}"}
+                    f"{'with' if ball else 'without'} a ball track{note}{hidden_note}"}
+
+
+#: How :func:`data_description` names a hidden modality.
+MODALITY_NAMES = {"video": "the video", "imu": "the vests (IMU)",
+                  "context": "the positions (GPS/tracking)"}
 
 
 # ---- drawing ---------------------------------------------------------------------------------
@@ -365,6 +394,8 @@ def summary_markdown(m: dict[str, Any]) -> str:
                   + f" times its team's from team_tactic.json, as the app shows them): accuracy "
                   f"{tw['accuracy']:.1%}, macro-F1 {tw['macro_f1']:.3f}; team vote "
                   f"{tw['team_vote']['accuracy']:.1%}.", ""]
+    elif "context" in m["data"].get("hidden_modalities", ()):
+        lines += ["No team tactic model applied: it reads the positions, which were hidden.", ""]
     if "weighted_accuracy" in a:
         lines += [f"Accuracy with the natural class frequencies (windows weighted by 1 / keep-"
                   f"probability): action {a['weighted_accuracy']:.1%}, tactic "
@@ -403,20 +434,22 @@ def quality_markdown(q: dict[str, Any]) -> list[str]:
 
 def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
              out: str | Path | None = None, device: str = "auto", batch: int = 64,
-             without_ball: bool = False) -> dict[str, Any]:
+             without_ball: bool = False, hide: Sequence[str] = ()) -> dict[str, Any]:
     """Evaluate a model folder on ``split`` of ``data``; writes the files of the module
     docstring to ``out`` (default ``model_dir/metrics``) and returns the metrics dict.
-    ``without_ball`` hides the ball-relative features (as for a session without ball track)."""
+    ``without_ball`` hides the ball-relative features (as for a session without ball track);
+    ``hide`` whole modalities (see :func:`predict`). The team tactic model reads the
+    positions, so with ``"context"`` hidden it is not applied (as in the app)."""
     torch.set_num_threads(available_cores())
     meta = read_model_json(model_dir)
     model, cfg = load_model(model_dir, device=resolve_device(device))
     preds = predict(model, data, split, batch=batch, device=resolve_device(device),
-                    without_ball=without_ball)
+                    without_ball=without_ball, hide=hide)
     m = score(preds, cfg, training_quality_medians(data, len(cfg.action_labels)))
     team = load_team_model(model_dir)
-    if team is not None and preds.who is not None:
+    if team is not None and preds.who is not None and "context" not in hide:
         m["tactic_with_team_model"] = with_team_model(preds, cfg, team, data, without_ball)
-    m["data"] = data_description(data, split, without_ball)
+    m["data"] = data_description(data, split, without_ball, hide)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
                   "ablation": cfg.ablation, "modalities": list(cfg.modalities),
                   "members": cfg.members}

@@ -1,0 +1,147 @@
+"""How models hold up when a session lacks a modality: the test split scored with the vests,
+the positions or the ball track taken away.
+
+    .venv/bin/python benchmarks/modality_robustness.py DATA.h5 \\
+        --group "CNN + LSTM=DIR_S0,DIR_S1,DIR_S2" --group "+ attention=DIR_S0,DIR_S1,DIR_S2"
+
+Accuracy, not speed. Each ``--group NAME=DIR[,DIR...]`` is one configuration trained with
+several seeds (or one model folder). Every folder is scored on the test windows of
+``DATA.h5`` (``footcoach evaluate``'s windows and figures: action and tactic accuracy of the
+network, quality MAE in points) under each condition:
+
+- **all**: every modality the model reads, as recorded;
+- **no ball track**: the ball-relative context features hidden (``--without-ball``);
+- **no vests**: the IMU masked out at every step (``--hide imu``), as in a session recorded
+  with GPS only;
+- **no positions**: the context masked out at every step (``--hide context``), as in a
+  session recorded with vests only.
+
+A masked modality is what a session without it gives the network (the app's analysis builds
+the same masks), and the network was trained with modality dropout, so it has seen windows
+without either. The table gives mean +/- sample std over a group's folders, and the share of
+the modality attention the vests get where the model has modality attention (the masked mean
+of the ablations without attention weighs the available modalities equally). The last line is
+``modality robustness: <group> <action>% without vests, <action>% without positions; ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+#: (label, without_ball, hidden modalities) of each scoring condition, in table order.
+CONDITIONS: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
+    ("all", False, ()),
+    ("no ball track", True, ()),
+    ("no vests", False, ("imu",)),
+    ("no positions", False, ("context",)),
+)
+
+
+def parse_group(text: str) -> tuple[str, list[Path]]:
+    """``"NAME=DIR[,DIR...]"`` -> (name, folders); raises ValueError on a malformed group."""
+    name, sep, dirs = text.partition("=")
+    folders = [Path(d) for d in dirs.split(",") if d.strip()]
+    if not sep or not name.strip() or not folders:
+        raise ValueError(f"--group {text!r}: expected NAME=DIR[,DIR...]")
+    return name.strip(), folders
+
+
+def score_folder(folder: Path, data: Path) -> dict[str, dict[str, float]]:
+    """Per condition label: action/tactic accuracy (0-1), quality MAE (points), the vests'
+    share of the modality attention (0-1)."""
+    from footcoach.ml.config import MODALITIES
+    from footcoach.ml.evaluate import predict
+    from footcoach.ml.weights import load_model
+
+    model, _ = load_model(folder)
+    out: dict[str, dict[str, float]] = {}
+    for label, without_ball, hide in CONDITIONS:
+        p = predict(model, data, "test", without_ball=without_ball, hide=hide)
+        a, t = p.action_true >= 0, p.tactic_true >= 0
+        q = np.isfinite(p.quality_true)
+        out[label] = {"action": float(np.mean(p.action_pred[a] == p.action_true[a])),
+                      "tactic": float(np.mean(p.tactic_pred[t] == p.tactic_true[t])),
+                      "quality": float(np.mean(np.abs(p.quality_pred[q] - p.quality_true[q]))),
+                      "imu_share": float(np.mean(p.modality[:, MODALITIES.index("imu")]))}
+    return out
+
+
+def mean_sd(values: list[float], pct: bool) -> str:
+    """``"m +/- sd"`` (sample std; no std for one value); percentages for 0-1 values."""
+    v = np.asarray(values, np.float64) * (100.0 if pct else 1.0)
+    unit = "%" if pct else ""
+    if v.size < 2:
+        return f"{v.mean():.1f}{unit}" if pct else f"{v.mean():.2f}"
+    return (f"{v.mean():.1f}{unit} +/- {v.std(ddof=1):.1f}" if pct
+            else f"{v.mean():.2f} +/- {v.std(ddof=1):.2f}")
+
+
+def table(results: dict[str, list[dict[str, dict[str, float]]]]) -> str:
+    """Markdown: one row per group and condition."""
+    lines = ["| configuration | condition | action acc. | tactic acc. | quality MAE | "
+             "vests' attention share |", "|---|---|---|---|---|---|"]
+    for name, runs in results.items():
+        for label, _, _ in CONDITIONS:
+            rows = [r[label] for r in runs]
+            lines.append(
+                f"| {name} | {label} | {mean_sd([r['action'] for r in rows], True)} | "
+                f"{mean_sd([r['tactic'] for r in rows], True)} | "
+                f"{mean_sd([r['quality'] for r in rows], False)} | "
+                f"{mean_sd([r['imu_share'] for r in rows], False)} |")
+    return "\n".join(lines)
+
+
+def last_line(results: dict[str, list[dict[str, dict[str, float]]]]) -> str:
+    parts = []
+    for name, runs in results.items():
+        nv = np.mean([r["no vests"]["action"] for r in runs])
+        npos = np.mean([r["no positions"]["action"] for r in runs])
+        parts.append(f"{name} {100 * nv:.1f}% without vests, {100 * npos:.1f}% without positions")
+    return "modality robustness: " + "; ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("data", type=Path, metavar="DATA.h5")
+    ap.add_argument("--group", action="append", required=True, metavar="NAME=DIR[,DIR...]",
+                    help="a configuration's model folders (one per seed); repeat per group")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
+    args = ap.parse_args(argv)
+    try:
+        groups = [parse_group(g) for g in args.group]
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    import torch
+
+    from footcoach.errors import FootcoachError
+    from footcoach.ml.evaluate import data_description
+    from footcoach.ml.train import available_cores
+
+    torch.set_num_threads(args.threads or available_cores())
+    results: dict[str, list[dict[str, dict[str, float]]]] = {}
+    try:
+        for name, folders in groups:
+            results[name] = []
+            for folder in folders:
+                print(f"scoring {name}: {folder}", file=sys.stderr, flush=True)
+                results[name].append(score_folder(folder, args.data))
+        print(f"Data: {data_description(args.data, 'test')['text']}.\n")
+    except FootcoachError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(table(results))
+    print()
+    print(last_line(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
