@@ -282,6 +282,38 @@ def real_data_text(real: dict[str, float] | None) -> str:
             "docs/expert-novice.md, which also shows how much this moves between training runs).")
 
 
+def missing_modality_text(nb: dict[str, Any],
+                          missing: tuple[dict[str, Any], dict[str, Any]] | None) -> str:
+    """The card's limit on sessions recorded without vests or without positions: ``nb`` the
+    evaluation without a ball track, ``missing`` those with the vests and with the positions
+    hidden as well (``footcoach evaluate --without-ball --hide imu|context``), or None when
+    they were not measured (the bullet is then left out)."""
+    if missing is None:
+        return ""
+    no_vests, no_positions = missing
+
+    def app_tactic(e: dict[str, Any]) -> str:
+        tw = e.get("tactic_with_team_model")
+        return f", tactic as the app shows it {tw['accuracy']:.1%}" if tw else ""
+
+    def figures(e: dict[str, Any]) -> str:
+        return (f"action {e['action']['accuracy']:.1%}, the network's tactic "
+                f"{e['tactic']['accuracy']:.1%}{app_tactic(e)}, quality MAE "
+                f"{e['quality']['mae']:.2f}")
+
+    return ("- Sessions recorded without vests or without positions: the network reads what "
+            "there is (it was trained with modality dropout, so it has seen windows without "
+            "either). On the test windows without a ball track: with both, "
+            f"{figures(nb)}; GPS only (the vests masked out, `footcoach evaluate --without-ball "
+            f"--hide imu`; `metrics/without-vests/`), {figures(no_vests)}; vests only (the "
+            "positions masked out, `--hide context`; `metrics/without-positions/`), "
+            f"{figures(no_positions)}. Without positions there is no team tactic model (it "
+            "reads the positions), so the tactic is the network's alone: the team behaviours "
+            "of game-like drills need the positions. The app's analysis of these sessions "
+            "with the vests or the positions left out of the session: README, \"Sessions "
+            "without vests or without positions\".\n")
+
+
 def tactic_weight_text(loss: dict[str, Any]) -> str:
     """The card's sentence on a tactic term weighed below 1 (empty at 1): what it was measured
     to do on smaller sets of the recipe's sessions (docs/ablation.md, session 23)."""
@@ -306,13 +338,15 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
                const_mae: float, be: dict[str, Any], team: dict[str, Any] | None = None,
                second: tuple[dict[str, Any], dict[str, Any]] | None = None,
                fresh_seeds: tuple[int, ...] = (), ball_errors: tuple[float, float] = (1.5, 0.3),
-               real: dict[str, float] | None = None) -> str:
+               real: dict[str, float] | None = None,
+               missing: tuple[dict[str, Any], dict[str, Any]] | None = None) -> str:
     """models/MODEL_CARD.md from the measured figures: the test evaluations with the ball
     ``m``, without it ``nb`` and with tracking errors ``be`` (``ball_errors``: metres, share in
     gaps), the training info and config, the ONNX ``parity``, the metrics markdown ``md``, the
     constant-prediction quality MAE, the team tactic model's document and app scores, and the
-    second test set's evaluations (``second``, sessions of ``fresh_seeds``) and the real-data
-    zero-shot figures (``real``, :func:`real_data_text`)."""
+    second test set's evaluations (``second``, sessions of ``fresh_seeds``), the real-data
+    zero-shot figures (``real``, :func:`real_data_text`) and the evaluations without vests
+    and without positions (``missing``, :func:`missing_modality_text`)."""
     a, t, q = m["action"], m["tactic"], m["quality"]
     na, nt, nq = nb["action"], nb["tactic"], nb["quality"]
     tv, ntv = m["tactic_team_vote"], nb["tactic_team_vote"]
@@ -322,6 +356,7 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
     sessions = info.get("dataset_sessions", [])
     secs = info.get("seconds", train_seconds or 0.0)
     att = m["modality_attention"]["overall"]
+    missing_text = missing_modality_text(nb, missing)
     wps = ", ".join(f"{k} {v}" for k, v in {**info["windows_per_split"],
                                             "test": m["n_windows"]}.items())
     return f"""# footcoach bundled model
@@ -452,9 +487,9 @@ the point a pass or shot was aimed at) at that reference (docs/ablation.md, "Qua
   {be['quality']['mae']:.2f} (`metrics/ball-errors/`; docs/ablation.md, "A ball track with
   tracking errors"); a real provider's track was not tried. Where a session has no ball track,
   the "without" figures apply.
-- Test set: {a['n']} windows from {len(m['data']['sessions'])} whole session(s); the rare
-  classes (shooting, sliding) have the fewest windows, so their per-class figures are the least
-  certain.
+{missing_text}- Test set: {a['n']} windows from {len(m['data']['sessions'])} whole
+  session(s); the rare classes (shooting, sliding) have the fewest windows, so their per-class
+  figures are the least certain.
 - Labels are the simulator's; the quality score is the simulator's execution score.
 - Tactics are reliable in scripted drills and weaker in drills played as a game: on the test
   sessions with the simulator's ball (`footcoach benchmark labelled ... --ball-from-labels`,

@@ -29,7 +29,9 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    with tracking errors given to the ball, ``BALL_ERRORS``), copy the best weights to
    ``models/`` with the test metrics in the JSON, export ONNX and check parity, write
    ``models/metrics/`` and ``models/MODEL_CARD.md`` from the measured figures; evaluate on a
-   second test set of ``FRESH_TEST_SEEDS`` sessions of the rotation (``metrics/fresh-test/``);
+   second test set of ``FRESH_TEST_SEEDS`` sessions of the rotation (``metrics/fresh-test/``)
+   and the test split without vests and without positions (``metrics/without-vests/``,
+   ``metrics/without-positions/``, both without a ball track);
    copy the team tactic model and score the app's analysis of the test sessions with and
    without it (``footcoach benchmark labelled``'s figures, with the exact ball and without a
    ball track); score it zero-shot on the real Expert-Novice recordings (``footcoach benchmark
@@ -222,6 +224,10 @@ def package(work: Path, models: Path, train_seconds: float | None, minutes: floa
                        device="cpu"),
               evaluate(model_dir, fresh, split="test", device="cpu", without_ball=True,
                        out=models / "metrics" / "fresh-test" / "without-ball"))
+    missing = (evaluate(model_dir, data, split="test", device="cpu", without_ball=True,
+                        hide=("imu",), out=models / "metrics" / "without-vests"),
+               evaluate(model_dir, data, split="test", device="cpu", without_ball=True,
+                        hide=("context",), out=models / "metrics" / "without-positions"))
     team = None
     if (model_dir / "team_tactic.json").is_file():
         for old in models.glob("team_tactic*"):
@@ -232,7 +238,7 @@ def package(work: Path, models: Path, train_seconds: float | None, minutes: floa
                 "app": app_scores(models, work)}
     card = model_card(m, nb, info, cfg.to_dict(), worst, train_seconds, md,
                       constant_quality_mae(data), be, team, second, FRESH_TEST_SEEDS,
-                      BALL_ERRORS, real_data_zero_shot(models))
+                      BALL_ERRORS, real_data_zero_shot(models), missing)
     (models / "MODEL_CARD.md").write_text(card)
     print(f"models/ written; test action {m['action']['accuracy']:.1%}, tactic "
           f"{m['tactic']['accuracy']:.1%}, quality MAE {m['quality']['mae']:.2f} (without the "

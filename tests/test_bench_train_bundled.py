@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,25 @@ def test_the_card_gives_the_real_data_check_or_says_it_was_not_run() -> None:
     text = real_data_text({"shot_dribble": 0.770, "top1": 0.335, "players": 6.0})
     assert "(6 players" in text and "shots from dribbles 77.0% of the time" in text
     assert "12 actions 33.5% of the time" in text
+
+
+def test_the_card_gives_the_figures_without_vests_and_without_positions() -> None:
+    from bundled_card import missing_modality_text
+
+    def ev(action: float, tactic: float, mae: float, app: float | None) -> dict[str, Any]:
+        e: dict[str, Any] = {"action": {"accuracy": action}, "tactic": {"accuracy": tactic},
+                             "quality": {"mae": mae}}
+        if app is not None:
+            e["tactic_with_team_model"] = {"accuracy": app}
+        return e
+
+    assert missing_modality_text(ev(0.9, 0.8, 10.0, 0.9), None) == ""
+    text = missing_modality_text(ev(0.925, 0.811, 10.31, 0.901),
+                                 (ev(0.873, 0.79, 11.9, 0.899), ev(0.86, 0.676, 11.26, None)))
+    assert text.startswith("- Sessions recorded without vests") and text.endswith(".\n")
+    both, rest = text.split("; GPS only", 1)
+    gps, vests = rest.split("; vests only", 1)
+    assert "action 92.5%" in both and "tactic as the app shows it 90.1%" in both
+    assert "action 87.3%" in gps and "quality MAE 11.90" in gps and "89.9%" in gps
+    assert "action 86.0%, the network's tactic 67.6%, quality MAE 11.26" in vests
+    assert "as the app shows it" not in vests.split(".")[0]

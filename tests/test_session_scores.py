@@ -127,3 +127,57 @@ def test_cli_labelled_benchmark_with_the_simulated_ball(tmp_path, capsys):
     (folder / "labels.json").write_text(json.dumps(doc))
     assert main(["benchmark", "labelled", str(folder), "--ball-from-labels"]) == 2
     assert "no ball track in labels.json" in capsys.readouterr().err
+
+
+def test_session_copies_without_vests_or_positions(tmp_path):
+    """``without_streams`` leaves the dropped files out of the copy's manifest, links the rest
+    and the labels, and never touches the original."""
+    from footcoach.bench.labelled_bench import without_streams
+    from footcoach.errors import FootcoachError
+    from footcoach.io.manifest import read_manifest
+    from footcoach.synth.simulate import simulate_session
+
+    folder = simulate_session(tmp_path / "s", seed=6, n_players=4, minutes=0.34, video=False)
+    before = (folder / "session.toml").read_text()
+    no_imu = read_manifest(without_streams(folder, tmp_path / "a", ["imu"]))
+    assert no_imu.root == (tmp_path / "a" / "s")
+    assert all(p.imu is None and p.gps for p in no_imu.players)
+    assert (no_imu.root / "labels.json").read_text() == (folder / "labels.json").read_text()
+    assert not (no_imu.root / "imu").exists()
+    no_gps = read_manifest(without_streams(folder, tmp_path / "b", ["positions"]))
+    assert all(p.gps is None and p.imu for p in no_gps.players)
+    assert no_gps.tracking is None and no_gps.modalities == ("imu",)
+    assert (folder / "session.toml").read_text() == before
+    with pytest.raises(FootcoachError, match="no player has a sensor left"):
+        without_streams(folder, tmp_path / "c", ["imu", "positions"])
+    with pytest.raises(FootcoachError, match="cannot drop video"):
+        without_streams(folder, tmp_path / "d", ["video"])
+
+
+def test_cli_labelled_benchmark_without_vests_or_positions(tmp_path, capsys):
+    if not (REPO / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model")
+    from footcoach.synth.simulate import simulate_session
+
+    folder = simulate_session(tmp_path / "s", seed=6, n_players=4, minutes=0.5, video=False)
+
+    def run(*extra: str) -> tuple[list[str], str]:
+        assert main(["benchmark", "labelled", str(folder), "--engine", "onnx", *extra]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        return lines, next(x for x in lines if "**pooled**" in x)
+
+    _, plain = run()
+    cached = sorted((folder / ANALYSIS_DIR).iterdir())
+    lines, gps_only = run("--without-vests")
+    assert lines[1] == ("Sessions analysed without the vests (copies of them whose manifest "
+                        "leaves those files out).")
+    lines, vests_only = run("--without-positions")
+    assert "without positions" in lines[1]
+    # the vests cover every analysed step; the simulated GPS has dropouts that leave some out
+    steps = [int(row.split("|")[2]) for row in (plain, gps_only, vests_only)]
+    assert steps[2] == steps[0] and 0.9 * steps[0] < steps[1] <= steps[0]
+    assert len({plain, gps_only, vests_only}) == 3
+    assert sorted((folder / ANALYSIS_DIR).iterdir()) == cached
+    assert main(["benchmark", "labelled", str(folder), "--without-vests",
+                 "--without-positions"]) == 2
+    assert "no player has a sensor left" in capsys.readouterr().err

@@ -10,12 +10,17 @@ at the step times. The table has one row per session and the pooled figures, the
 simulated sessions, whose ``labels.json`` lists its drills) the pooled figures per drill kind;
 the last line is
 ``labelled: action <a>%, tactic <t>% (team vote <v>%, phases <p>%), quality MAE <q>``.
+``drop`` analyses copies of the sessions recorded without the vests (``"imu"``) or without
+positions (``"positions"``: the GPS units and any tracking data): :func:`without_streams`.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +31,8 @@ from footcoach.app.analyze import run_analysis
 from footcoach.domain.labels import TACTICS
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
-from footcoach.io.labels import read_label_tracks
+from footcoach.io.labels import ANNOTATIONS_FILE, read_label_tracks
+from footcoach.io.manifest import read_manifest, write_manifest
 from footcoach.synth.labels_io import LABELS_FILE, read_labels
 from footcoach.synth.tracking_error import degrade_ball
 
@@ -86,6 +92,45 @@ class LabelBall:
         return labels.ball
 
 
+#: What :func:`without_streams` can leave out of a session.
+DROPPABLE = ("imu", "positions")
+
+
+def without_streams(folder: Path, into: Path, drop: Sequence[str]) -> Path:
+    """A copy of session ``folder`` in ``into/<folder name>`` as if it had been recorded without
+    ``drop``: ``"imu"`` removes the players' vests from the manifest, ``"positions"`` their GPS
+    units and the session's tracking data (and so its ball track). The files the copy still
+    names, its labels and annotations are symbolic links (copies where links fail); its
+    analysis cache is its own. Returns the copy's folder."""
+    unknown = sorted(set(drop) - set(DROPPABLE))
+    if unknown:
+        raise FootcoachError(f"cannot drop {', '.join(unknown)} (choose from "
+                             f"{', '.join(DROPPABLE)})")
+    session = read_manifest(folder)
+    players = [replace(p, imu=None if "imu" in drop else p.imu,
+                       gps=None if "positions" in drop else p.gps) for p in session.players]
+    if not any(p.imu or p.gps for p in players):
+        raise FootcoachError(f"without {' and '.join(drop)} no player has a sensor left",
+                             folder)
+    copy = replace(session, players=players, root=into / Path(folder).name,
+                   tracking=None if "positions" in drop else session.tracking)
+    named = [f for p in players for f in (p.imu, p.gps) if f]
+    named += [copy.video.file] if copy.video is not None else []
+    named += list(copy.tracking.files.values()) if copy.tracking is not None else []
+    for rel in [*named, LABELS_FILE, ANNOTATIONS_FILE]:
+        source = session.path(rel)
+        if not source.is_file():
+            continue
+        target = copy.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.symlink(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+    write_manifest(copy, copy.root)
+    return copy.root
+
+
 def drill_spans(folder: Path) -> list[tuple[str, float, float]]:
     """``(kind, start_s, end_s)`` of the drills a simulated session's ``labels.json`` lists
     (none for a coach's annotations)."""
@@ -125,11 +170,23 @@ def _row(name: str, s: SessionScores) -> str:
 
 def run(folders: Sequence[Path], *, model_dir: Path | None = None, engine: str = "auto",
         tolerance_s: float = 1.0, progress: Progress | None = None,
-        label_ball: LabelBall | None = None, team_model: bool = True) -> str:
+        label_ball: LabelBall | None = None, team_model: bool = True,
+        drop: Sequence[str] = ()) -> str:
     """Score every session; the report as markdown text (module docstring);
-    ``team_model=False`` votes the team tactic without the model folder's team tactic model."""
+    ``team_model=False`` votes the team tactic without the model folder's team tactic model;
+    ``drop`` scores copies of the sessions without those streams (:func:`without_streams`)."""
     if not folders:
         raise FootcoachError("give at least one labelled session folder")
+    if drop:
+        with tempfile.TemporaryDirectory(prefix="footcoach-labelled-") as tmp:
+            copies = [without_streams(Path(f), Path(tmp) / str(i), drop)
+                      for i, f in enumerate(folders)]
+            text = run(copies, model_dir=model_dir, engine=engine, tolerance_s=tolerance_s,
+                       progress=progress, label_ball=label_ball, team_model=team_model)
+        what = " and ".join("the vests" if d == "imu" else "positions" for d in DROPPABLE
+                            if d in drop)
+        return text.replace("\n", f"\nSessions analysed without {what} (copies of "
+                            "them whose manifest leaves those files out).\n", 1)
     total = SessionScores()
     rows = []
     by_drill: dict[str, SessionScores] = {}

@@ -71,6 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      help="with --ball-from-labels: share of the ball samples hidden (0..1)")
     lab.add_argument("--no-team-model", action="store_true",
                      help="vote the team tactic without the model folder's team tactic model")
+    lab.add_argument("--without-vests", action="store_true",
+                     help="analyse copies of the sessions without their IMU vests (as if "
+                          "recorded with GPS only)")
+    lab.add_argument("--without-positions", action="store_true",
+                     help="analyse copies of the sessions without their GPS units and tracking "
+                          "data (as if recorded with vests only)")
     lab.set_defaults(func=_labelled)
     bl = bsub.add_parser("baseline", help="gradient boosting on a dataset file's windows "
                                           "(context steps + IMU features), beside the network")
@@ -144,7 +150,9 @@ def _labelled(args: argparse.Namespace) -> int:
     try:
         text = run(args.sessions, model_dir=args.model, engine=args.engine,
                    tolerance_s=args.tolerance, progress=bar, label_ball=label_ball,
-                   team_model=not args.no_team_model)
+                   team_model=not args.no_team_model,
+                   drop=[d for d, on in (("imu", args.without_vests),
+                                         ("positions", args.without_positions)) if on])
     finally:
         bar.close()
     print(text)
