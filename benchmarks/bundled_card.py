@@ -3,6 +3,7 @@ figures it measures (evaluations, the team tactic model's document, the app's sc
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 
@@ -301,7 +302,7 @@ def missing_modality_text(nb: dict[str, Any],
                 f"{e['tactic']['accuracy']:.1%}{app_tactic(e)}, quality MAE "
                 f"{e['quality']['mae']:.2f}")
 
-    return ("- Sessions recorded without vests or without positions: the network reads what "
+    text = ("- Sessions recorded without vests or without positions: the network reads what "
             "there is (it was trained with modality dropout, so it has seen windows without "
             "either). On the test windows without a ball track: with both, "
             f"{figures(nb)}; GPS only (the vests masked out, `footcoach evaluate --without-ball "
@@ -311,7 +312,8 @@ def missing_modality_text(nb: dict[str, Any],
             "reads the positions), so the tactic is the network's alone: the team behaviours "
             "of game-like drills need the positions. The app's analysis of these sessions "
             "with the vests or the positions left out of the session: README, \"Sessions "
-            "without vests or without positions\".\n")
+            "without vests or without positions\".")
+    return textwrap.fill(text, width=96, subsequent_indent="  ", break_on_hyphens=False) + "\n"
 
 
 def tactic_weight_text(loss: dict[str, Any]) -> str:

@@ -147,6 +147,9 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
     text = missing_modality_text(ev(0.925, 0.811, 10.31, 0.901),
                                  (ev(0.873, 0.79, 11.9, 0.899), ev(0.86, 0.676, 11.26, None)))
     assert text.startswith("- Sessions recorded without vests") and text.endswith(".\n")
+    lines = text.splitlines()
+    assert all(len(line) <= 96 for line in lines) and all(x.startswith("  ") for x in lines[1:])
+    text = " ".join(line.strip() for line in lines)
     both, rest = text.split("; GPS only", 1)
     gps, vests = rest.split("; vests only", 1)
     assert "action 92.5%" in both and "tactic as the app shows it 90.1%" in both
