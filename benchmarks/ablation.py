@@ -55,7 +55,8 @@ def run_one(data: Path, work: Path, ablation: str, task: str | None, seed: int,
                       select=args.select, threads=args.threads)
     # loss weights only matter for the joint models (single-task ones use LossWeights.single)
     config = ModelConfig(loss=LossWeights(**parse_loss_weights(args.loss_weights)),
-                         context_bins=args.context_bins)
+                         context_bins=args.context_bins,
+                         modality_corruption=args.modality_corruption)
     from footcoach.ml.config import read_model_json
     from footcoach.ml.weights import load_model
 
@@ -112,7 +113,9 @@ def table(results: dict[str, list[dict[str, float]]], args: argparse.Namespace,
               + (f", validation on {args.max_val_windows} windows" if args.max_val_windows
                  else ""))
     reduced = args.reduced_note
-    recipe = f"Joint-loss weights {args.loss_weights}; context bins {args.context_bins}. "
+    recipe = (f"Joint-loss weights {args.loss_weights}; context bins {args.context_bins}"
+              + (f"; modality corruption {args.modality_corruption:g}"
+                 if args.modality_corruption else "") + ". ")
     lines = [
         "# Ablation (synthetic held-out data)", "",
         f"Data: {data_text}. Encoders built: {args.modalities}. " + recipe + "Seeds: "
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                          "model: quality=10)")
     ap.add_argument("--context-bins", type=int, default=0,
                     help="as footcoach train --context-bins (the bundled model: 16)")
+    ap.add_argument("--modality-corruption", type=float, default=0.0, metavar="P",
+                    help="as footcoach train --modality-corruption (default 0)")
     ap.add_argument("--select", choices=("loss", "score"), default="loss",
                     help="best-epoch selection (the checked-in table used the validation loss)")
     ap.add_argument("--reuse", action="store_true",

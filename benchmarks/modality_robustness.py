@@ -14,14 +14,21 @@ network, quality MAE in points) under each condition:
 - **no vests**: the IMU masked out at every step (``--hide imu``), as in a session recorded
   with GPS only;
 - **no positions**: the context masked out at every step (``--hide context``), as in a
-  session recorded with vests only.
+  session recorded with vests only;
+- **vests give noise** / **positions give noise**: the IMU (or the context) of every window
+  that has both replaced by noise with the model's training statistics while still marked
+  present, as from a vest that slipped or a GPS unit with multipath
+  (:func:`~footcoach.ml.network.corrupt_modalities`, drawn with a fixed seed).
 
 A masked modality is what a session without it gives the network (the app's analysis builds
 the same masks), and the network was trained with modality dropout, so it has seen windows
-without either. The table gives mean +/- sample std over a group's folders, and the share of
+without either. A noisy modality is announced by nothing but its data: a network trained
+with ``footcoach train --modality-corruption P`` has seen such windows, others have not.
+The table gives mean +/- sample std over a group's folders, and the share of
 the modality attention the vests get where the model has modality attention (the masked mean
 of the ablations without attention weighs the available modalities equally). The last line is
-``modality robustness: <group> <action>% without vests, <action>% without positions; ...``.
+``modality robustness: <group> <a>% without vests, <a>% without positions, <a>% with noisy
+vests; ...`` (action accuracies).
 """
 
 from __future__ import annotations
@@ -35,12 +42,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: (label, without_ball, hidden modalities) of each scoring condition, in table order.
-CONDITIONS: tuple[tuple[str, bool, tuple[str, ...]], ...] = (
-    ("all", False, ()),
-    ("no ball track", True, ()),
-    ("no vests", False, ("imu",)),
-    ("no positions", False, ("context",)),
+#: (label, without_ball, hidden modalities, corrupted modalities) of each scoring condition,
+#: in table order.
+CONDITIONS: tuple[tuple[str, bool, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("all", False, (), ()),
+    ("no ball track", True, (), ()),
+    ("no vests", False, ("imu",), ()),
+    ("no positions", False, ("context",), ()),
+    ("vests give noise", False, (), ("imu",)),
+    ("positions give noise", False, (), ("context",)),
 )
 
 
@@ -62,8 +72,8 @@ def score_folder(folder: Path, data: Path) -> dict[str, dict[str, float]]:
 
     model, _ = load_model(folder)
     out: dict[str, dict[str, float]] = {}
-    for label, without_ball, hide in CONDITIONS:
-        p = predict(model, data, "test", without_ball=without_ball, hide=hide)
+    for label, without_ball, hide, corrupt in CONDITIONS:
+        p = predict(model, data, "test", without_ball=without_ball, hide=hide, corrupt=corrupt)
         a, t = p.action_true >= 0, p.tactic_true >= 0
         q = np.isfinite(p.quality_true)
         out[label] = {"action": float(np.mean(p.action_pred[a] == p.action_true[a])),
@@ -88,7 +98,7 @@ def table(results: dict[str, list[dict[str, dict[str, float]]]]) -> str:
     lines = ["| configuration | condition | action acc. | tactic acc. | quality MAE | "
              "vests' attention share |", "|---|---|---|---|---|---|"]
     for name, runs in results.items():
-        for label, _, _ in CONDITIONS:
+        for label, *_ in CONDITIONS:
             rows = [r[label] for r in runs]
             lines.append(
                 f"| {name} | {label} | {mean_sd([r['action'] for r in rows], True)} | "
@@ -103,7 +113,9 @@ def last_line(results: dict[str, list[dict[str, dict[str, float]]]]) -> str:
     for name, runs in results.items():
         nv = np.mean([r["no vests"]["action"] for r in runs])
         npos = np.mean([r["no positions"]["action"] for r in runs])
-        parts.append(f"{name} {100 * nv:.1f}% without vests, {100 * npos:.1f}% without positions")
+        noisy = np.mean([r["vests give noise"]["action"] for r in runs])
+        parts.append(f"{name} {100 * nv:.1f}% without vests, {100 * npos:.1f}% without "
+                     f"positions, {100 * noisy:.1f}% with noisy vests")
     return "modality robustness: " + "; ".join(parts)
 
 

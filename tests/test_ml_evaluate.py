@@ -242,3 +242,21 @@ def test_hiding_an_unknown_or_every_modality_is_a_clear_error(trained):
         predict(model, data, "test", hide=["gps"])
     with pytest.raises(FootcoachError, match="leaves nothing the model reads"):
         predict(model, data, "test", hide=list(cfg.modalities))
+
+
+def test_corrupted_modalities_stay_present_but_carry_noise(trained):
+    """``corrupt`` feeds noise with the model's statistics in place of a modality that stays
+    marked present: it still gets attention, the outputs change, a seed repeats them."""
+    data, model_dir = trained
+    model, _ = load_model(model_dir)
+    clean = predict(model, data, "test")
+    noisy = predict(model, data, "test", corrupt=["imu"], seed=3)
+    again = predict(model, data, "test", corrupt=["imu"], seed=3)
+    other = predict(model, data, "test", corrupt=["imu"], seed=4)
+    imu = MODALITIES.index("imu")
+    assert np.all(noisy.modality[:, imu] > 0)
+    assert not np.allclose(clean.quality_pred, noisy.quality_pred)
+    np.testing.assert_array_equal(noisy.quality_pred, again.quality_pred)
+    assert not np.allclose(noisy.quality_pred, other.quality_pred)
+    with pytest.raises(FootcoachError, match="only imu and context can be corrupted"):
+        predict(model, data, "test", corrupt=["video"])

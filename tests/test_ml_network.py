@@ -23,6 +23,7 @@ from footcoach.ml.encoders import VideoEncoder, augment_steps, masked_softmax, v
 from footcoach.ml.losses import JointLoss, joint_loss
 from footcoach.ml.network import (
     FootcoachNet,
+    corrupt_modalities,
     hide_features,
     modality_dropout,
     parameter_count,
@@ -242,6 +243,62 @@ def test_modality_dropout_never_hides_everything() -> None:
     hidden = (~mid[1000:, 0, :]).float().mean()
     assert 0.1 < float(hidden) < 0.3
     assert torch.equal(modality_dropout(mask, 0.0), mask)
+
+
+def test_corrupt_modalities_swaps_one_present_modality_for_noise() -> None:
+    """A share ``p`` of the windows with two modalities gets one of them (never both, and
+    never a lone one) replaced by noise of the normalisation's statistics; hidden context
+    features stay NaN; the mask is left alone."""
+    g = torch.Generator().manual_seed(0)
+    imu, ctx = torch.zeros(4000, 4, 10, 9), torch.zeros(4000, 4, 6)
+    ctx[:, :, 2] = float("nan")
+    mask = torch.ones(4000, 4, 3, dtype=torch.bool)
+    mask[..., VIDEO] = False
+    mask[:500, :, CONTEXT] = False  # IMU alone: never corrupted
+    norm = NormStats(imu_mean=(1.0,) * 9, imu_std=(2.0,) * 9, context_mean=(3.0,) * 6,
+                     context_std=(0.5,) * 6)
+    new_imu, new_ctx = corrupt_modalities(imu, ctx, mask, 0.3, norm, g)
+    assert new_imu is not None and new_ctx is not None
+    hit_imu = (new_imu != 0).flatten(1).any(1)
+    hit_ctx = (new_ctx.nan_to_num(0) != 0).flatten(1).any(1)
+    assert not bool((hit_imu & hit_ctx).any()) and not bool(hit_imu[:500].any())
+    assert 0.25 < float((hit_imu | hit_ctx)[500:].float().mean()) < 0.35
+    assert 0.4 < float(hit_imu[500:].float().sum() / (hit_imu | hit_ctx)[500:].sum()) < 0.6
+    noise = new_imu[hit_imu]
+    assert abs(float(noise.mean()) - 1.0) < 0.05 and abs(float(noise.std()) - 2.0) < 0.05
+    assert torch.isnan(new_ctx[:, :, 2]).all()
+    assert abs(float(new_ctx[hit_ctx][:, :, 3].mean()) - 3.0) < 0.05
+    assert torch.equal(imu, torch.zeros_like(imu))  # the inputs themselves are untouched
+    only_imu, same_ctx = corrupt_modalities(imu, ctx, mask, 1.0, norm, g, candidates=("imu",))
+    assert only_imu is not None and bool((only_imu != 0).flatten(1).any(1)[500:].all())
+    assert same_ctx is ctx
+    assert corrupt_modalities(imu, ctx, mask, 0.0, norm) == (imu, ctx)
+
+
+def test_training_with_modality_corruption_changes_the_inputs_only_in_training(
+        tiny: ModelConfig) -> None:
+    cfg = replace(tiny, modality_corruption=0.9, modality_dropout=0.0,
+                  modalities=("imu", "context"), cnn_dropout=0.0, lstm_dropout=0.0,
+                  head_dropout=0.0)  # so that training mode is random only by corruption
+    assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    old = {k: v for k, v in cfg.to_dict().items() if k != "modality_corruption"}
+    assert ModelConfig.from_dict(old).modality_corruption == 0.0  # older descriptions
+    with pytest.raises(FootcoachError, match="modality_corruption"):
+        replace(cfg, modality_corruption=1.0)
+    torch.manual_seed(0)
+    model = FootcoachNet(cfg)
+    clean = FootcoachNet(replace(cfg, modality_corruption=0.0))
+    clean.load_state_dict(model.state_dict())
+    _, imu, context = inputs(cfg, 6)
+    with torch.no_grad():
+        model.eval()
+        clean.eval()
+        assert torch.equal(model(None, imu, context).quality, clean(None, imu, context).quality)
+        model.train()
+        clean.train()  # BatchNorm then uses the batch statistics in both
+        reference = clean(None, imu, context).quality
+        assert torch.equal(clean(None, imu, context).quality, reference)
+        assert not torch.allclose(model(None, imu, context).quality, reference)
 
 
 def test_hide_features_hides_whole_windows_and_only_those_columns() -> None:

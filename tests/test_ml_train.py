@@ -259,3 +259,20 @@ def test_cli_video_stride_reaches_the_stored_config(data, tmp_path, capsys):
     assert ">= 1" in capsys.readouterr().err
     assert main(["train", str(data), "--out", str(out), "--resume", "--video-stride", "1"]) == 2
     assert "own stride is kept" in capsys.readouterr().err
+
+
+def test_cli_modality_corruption_is_stored_and_only_for_a_new_run(data, tmp_path, capsys):
+    out = tmp_path / "corrupt"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+                 "--modalities", "imu,context", "--workers", "0", "--threads", "1",
+                 "--modality-corruption", "0.3"]) == 0
+    assert json.loads((out / "footcoach_model.json").read_text())["config"][
+        "modality_corruption"] == 0.3
+    assert load_model(out)[1].modality_corruption == 0.3
+    capsys.readouterr()
+    assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
+                 "--modality-corruption", "0.1"]) == 2
+    assert "setting of a new run" in capsys.readouterr().err
+    assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--epochs", "1",
+                 "--modality-corruption", "1"]) == 2
+    assert "must be in 0..1" in capsys.readouterr().err

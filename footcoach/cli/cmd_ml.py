@@ -71,6 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--lstm-bidirectional", action="store_true",
                    help="run each LSTM layer in both directions (the paper's is one-way); a "
                         "new run only")
+    p.add_argument("--modality-corruption", type=float, default=None, metavar="P",
+                   help="probability per training window that one of its IMU and position "
+                        "inputs is replaced by noise while still marked present, so that the "
+                        "network learns to discount a sensor giving wrong data (default 0); a "
+                        "new run only")
     p.add_argument("--time-prior", action="store_true",
                    help="add a learned bias per window step (from the window centre) to the "
                         "temporal attention (the paper's attention reads content only); a new "
@@ -258,6 +263,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         _check_new_run_size(args, "--time-prior", 1, 1, "shapes the temporal attention",
                             "attention")
         config = replace(config or ModelConfig(), time_prior=True)
+
+    if args.modality_corruption is not None:
+        if args.resume or args.init:
+            raise FootcoachError("--modality-corruption is a setting of a new run; with "
+                                 "--resume or --init the model's own is kept")
+        if not 0.0 <= args.modality_corruption < 1.0:
+            raise FootcoachError(f"--modality-corruption must be in 0..1 (below 1), got "
+                                 f"{args.modality_corruption:g}")
+        config = replace(config or ModelConfig(), modality_corruption=args.modality_corruption)
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,

@@ -132,7 +132,11 @@ class ModelConfig:
     that are built (a subset of :data:`MODALITIES`); a modality not built is always treated as
     missing. ``modality_dropout`` is the probability,
     per training window and modality, that an available modality is hidden (never all of
-    them). ``norm=None`` means identity IMU/context scaling sized to this config (fill in real
+    them); ``modality_corruption`` the probability per training window that one of its
+    available IMU and context modalities is replaced by noise while its mask stays on
+    (``network.corrupt_modalities``: a sensor delivering wrong data; 0, the default and every
+    description written before the setting: never).
+    ``norm=None`` means identity IMU/context scaling sized to this config (fill in real
     statistics before training). ``context_bins`` > 0 adds a piecewise-linear encoding of each
     context feature over that many training-split quantile bins (``NormStats.context_edges``) to
     the context encoder's input; 0 (the default, and every description written before the
@@ -170,6 +174,7 @@ class ModelConfig:
     ablation: str = "full"
     modalities: tuple[str, ...] = MODALITIES
     modality_dropout: float = 0.2
+    modality_corruption: float = 0.0
     norm: NormStats | None = None
     loss: LossWeights = field(default_factory=LossWeights)
     action_labels: tuple[str, ...] = tuple(a.label for a in ACTIONS)
@@ -239,8 +244,9 @@ class ModelConfig:
             problems.append("latent_dim, lstm_hidden, lstm_layers and head_hidden must be >= 1")
         if not 0.0 <= self.loss.tactic_shared <= 1.0:
             problems.append(f"loss.tactic_shared {self.loss.tactic_shared} not in [0, 1]")
-        if not 0.0 <= self.modality_dropout < 1.0:
-            problems.append(f"modality_dropout {self.modality_dropout} not in [0, 1)")
+        problems += [f"{name} {value} not in [0, 1)" for name, value in (
+            ("modality_dropout", self.modality_dropout),
+            ("modality_corruption", self.modality_corruption)) if not 0.0 <= value < 1.0]
         n = self.norm_stats
         if len(n.imu_mean) != self.imu_in_channels or len(n.imu_std) != self.imu_in_channels:
             problems.append(f"norm.imu_mean/std need {self.imu_in_channels} entries")

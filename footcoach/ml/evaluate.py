@@ -45,7 +45,7 @@ from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_bytes, atomic_write_text
 from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
-from footcoach.ml.network import Network, hide_features
+from footcoach.ml.network import Network, corrupt_modalities, hide_features
 from footcoach.ml.team_train import window_team_probabilities
 from footcoach.ml.train import available_cores, ball_columns, resolve_device
 from footcoach.ml.weights import load_model
@@ -88,15 +88,24 @@ def hidden_modality_indices(hide: Sequence[str], cfg: ModelConfig) -> list[int]:
 @torch.no_grad()
 def predict(model: Network, data: str | Path, split: str = "test", *, batch: int = 64,
             device: str | torch.device = "cpu", without_ball: bool = False,
-            hide: Sequence[str] = ()) -> Predictions:
+            hide: Sequence[str] = (), corrupt: Sequence[str] = (), seed: int = 0
+            ) -> Predictions:
     """Run ``model`` (eval mode) over every window of ``split``; ``without_ball`` hides the
     ball-relative context features (scores as for sessions without a ball track); ``hide``
     names whole modalities (``MODALITIES``) masked out at every step, as in a session
-    recorded without them (``"imu"``: no vests; ``"context"``: no positions)."""
+    recorded without them (``"imu"``: no vests; ``"context"``: no positions); ``corrupt``
+    names modalities given noise in every window while still marked present, as from a sensor
+    delivering wrong data (:func:`~footcoach.ml.network.corrupt_modalities` with the model's
+    normalisation; one of them per window, drawn with ``seed``)."""
     from footcoach.ml.data import WindowDataset
 
     cfg = model.config
     hidden_modalities = hidden_modality_indices(hide, cfg)
+    if set(corrupt) - {"imu", "context"}:
+        raise FootcoachError(f"only imu and context can be corrupted, not "
+                             f"{', '.join(sorted(set(corrupt) - {'imu', 'context'}))}")
+    built = torch.tensor([m in cfg.modalities for m in MODALITIES])
+    generator = torch.Generator(device=device).manual_seed(seed)
     ds = WindowDataset(data, split, video="video" in cfg.modalities)
     if len(ds) == 0:
         raise FootcoachError(f"the {split} split has no windows", data)
@@ -112,7 +121,11 @@ def predict(model: Network, data: str | Path, split: str = "test", *, batch: int
         context = hide_features(b["context"].to(device), hidden, 1.0)
         mask = b["mask"].to(device)
         mask[..., hidden_modalities] = False
-        out = model(video, b["imu"].to(device), context, mask)
+        imu = b["imu"].to(device)
+        if corrupt:
+            imu, context = corrupt_modalities(imu, context, mask & built.to(device), 1.0,
+                                              cfg.norm_stats, generator, corrupt)
+        out = model(video, imu, context, mask)
         mod = (out.time_weights.unsqueeze(-1) * out.modality_weights).sum(1)
         mod = mod / mod.sum(-1, keepdim=True).clamp_min(1e-12)
         probs = torch.softmax(out.action_logits, -1)

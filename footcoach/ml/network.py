@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from footcoach.ml.config import MODALITIES, ModelConfig
+from footcoach.ml.config import MODALITIES, ModelConfig, NormStats
 from footcoach.ml.encoders import (
     AdditiveAttention,
     ContextEncoder,
@@ -315,6 +315,49 @@ def modality_dropout(mask: Tensor, p: float, generator: torch.Generator | None =
     return mask & keep.unsqueeze(1)
 
 
+def corrupt_modalities(imu: Tensor | None, context: Tensor | None, mask: Tensor, p: float,
+                       norm: NormStats, generator: torch.Generator | None = None,
+                       candidates: Sequence[str] = ("imu", "context")
+                       ) -> tuple[Tensor | None, Tensor | None]:
+    """Give a sensor wrong data: training augmentation (config ``modality_corruption``) and the
+    corrupted conditions of ``benchmarks/modality_robustness.py``.
+
+    With probability ``p`` per window, one of the window's available modalities among
+    ``candidates`` (IMU and context; drawn at random when both are there) is replaced at every
+    step by noise with the training statistics (``mean + std * N(0, 1)`` per channel of
+    ``norm``) while its mask stays True, as from a vest that slipped or a GPS unit with
+    multipath: only the data can tell the network that it is wrong. A window with fewer than
+    two available modalities keeps its data (nothing right would be left to read). Context
+    features that are NaN (hidden) stay NaN. ``imu`` (B, S, T, C), ``context`` (B, S, F),
+    ``mask`` (B, S, M) bool -> ``(imu, context)``, new tensors where changed.
+    """
+    if p <= 0.0 or (imu is None and context is None):
+        return imu, context
+    b, device = mask.shape[0], mask.device
+    available = mask.any(dim=1)  # (B, M)
+    none = torch.zeros(b, dtype=torch.bool, device=device)
+    have_imu = (available[:, MODALITIES.index("imu")]
+                if imu is not None and "imu" in candidates else none)
+    have_ctx = (available[:, MODALITIES.index("context")]
+                if context is not None and "context" in candidates else none)
+    hit = (torch.rand(b, generator=generator, device=device) < p) & (available.sum(-1) >= 2)
+    pick_imu = torch.rand(b, generator=generator, device=device) < 0.5
+    do_imu = hit & have_imu & (pick_imu | ~have_ctx)
+    do_ctx = hit & have_ctx & ~do_imu
+
+    def noise(x: Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> Tensor:
+        m = torch.tensor(mean, dtype=x.dtype, device=x.device)
+        sd = torch.tensor(std, dtype=x.dtype, device=x.device)
+        return m + sd * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+    if imu is not None and bool(do_imu.any()):
+        imu = torch.where(do_imu.view(-1, 1, 1, 1), noise(imu, norm.imu_mean, norm.imu_std), imu)
+    if context is not None and bool(do_ctx.any()):
+        swap = do_ctx.view(-1, 1, 1) & ~torch.isnan(context)
+        context = torch.where(swap, noise(context, norm.context_mean, norm.context_std), context)
+    return imu, context
+
+
 def hide_features(context: Tensor, columns: Sequence[int], p: float,
                   generator: torch.Generator | None = None) -> Tensor:
     """Hide the context ``columns`` of each window with probability ``p`` (all steps of the
@@ -377,10 +420,15 @@ class FootcoachNet(nn.Module):
     def forward(self, video: Tensor | None = None, imu: Tensor | None = None,
                 context: Tensor | None = None, mask: Tensor | None = None) -> FootcoachOutput:
         """Windows (B, S, ...) -> :class:`FootcoachOutput`. In training mode, modalities are
-        hidden at random per window (config ``modality_dropout``)."""
-        if self.training and self.config.modality_dropout > 0:
+        hidden at random per window (config ``modality_dropout``), then one of a window's
+        remaining ones may be given noise (config ``modality_corruption``)."""
+        cfg = self.config
+        if self.training and (cfg.modality_dropout > 0 or cfg.modality_corruption > 0):
             mask = self.encoder.resolve_mask(video, imu, context, mask)
-            mask = modality_dropout(mask, self.config.modality_dropout)
+            mask = modality_dropout(mask, cfg.modality_dropout)
+            norm = cfg.norm or NormStats.identity(cfg.imu_in_channels,
+                                                  len(cfg.window.context_features))
+            imu, context = corrupt_modalities(imu, context, mask, cfg.modality_corruption, norm)
         steps = self.encode_steps(video, imu, context, mask)
         return self.head(steps.features, steps.step_mask, steps.modality_weights)
 
