@@ -284,14 +284,15 @@ def real_data_text(real: dict[str, float] | None) -> str:
 
 
 def missing_modality_text(nb: dict[str, Any],
-                          missing: tuple[dict[str, Any], dict[str, Any]] | None) -> str:
-    """The card's limit on sessions recorded without vests or without positions: ``nb`` the
-    evaluation without a ball track, ``missing`` those with the vests and with the positions
-    hidden as well (``footcoach evaluate --without-ball --hide imu|context``), or None when
-    they were not measured (the bullet is then left out)."""
+                          missing: tuple[dict[str, Any], ...] | None) -> str:
+    """The card's limit on sessions recorded without vests or without positions, and on vests
+    giving wrong data: ``nb`` the evaluation without a ball track, ``missing`` those with the
+    vests and with the positions hidden as well (``footcoach evaluate --without-ball --hide
+    imu|context``) and with the vests giving noise (``--corrupt imu``), or None when they were
+    not measured (the bullet is then left out)."""
     if missing is None:
         return ""
-    no_vests, no_positions = missing
+    no_vests, no_positions, noisy_vests = missing
 
     def app_tactic(e: dict[str, Any]) -> str:
         tw = e.get("tactic_with_team_model")
@@ -312,7 +313,12 @@ def missing_modality_text(nb: dict[str, Any],
             "reads the positions), so the tactic is the network's alone: the team behaviours "
             "of game-like drills need the positions. The app's analysis of these sessions "
             "with the vests or the positions left out of the session: README, \"Sessions "
-            "without vests or without positions\".")
+            "without vests or without positions\". A sensor that gives wrong data while "
+            "present is not recognised: with the vests giving noise (`--corrupt imu`; "
+            f"`metrics/noisy-vests/`), {figures(noisy_vests)}, well below the figures without "
+            "them. Networks trained with `footcoach train --modality-corruption 0.3` learnt "
+            "to turn such a sensor down (docs/ablation.md, \"A sensor giving wrong data\"); "
+            "this one was not.")
     return textwrap.fill(text, width=96, subsequent_indent="  ", break_on_hyphens=False) + "\n"
 
 
@@ -341,7 +347,7 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
                second: tuple[dict[str, Any], dict[str, Any]] | None = None,
                fresh_seeds: tuple[int, ...] = (), ball_errors: tuple[float, float] = (1.5, 0.3),
                real: dict[str, float] | None = None,
-               missing: tuple[dict[str, Any], dict[str, Any]] | None = None) -> str:
+               missing: tuple[dict[str, Any], ...] | None = None) -> str:
     """models/MODEL_CARD.md from the measured figures: the test evaluations with the ball
     ``m``, without it ``nb`` and with tracking errors ``be`` (``ball_errors``: metres, share in
     gaps), the training info and config, the ONNX ``parity``, the metrics markdown ``md``, the

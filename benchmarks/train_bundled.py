@@ -30,8 +30,9 @@ Stages (``--from-stage`` skips the earlier ones when their outputs exist in ``--
    ``models/`` with the test metrics in the JSON, export ONNX and check parity, write
    ``models/metrics/`` and ``models/MODEL_CARD.md`` from the measured figures; evaluate on a
    second test set of ``FRESH_TEST_SEEDS`` sessions of the rotation (``metrics/fresh-test/``)
-   and the test split without vests and without positions (``metrics/without-vests/``,
-   ``metrics/without-positions/``, both without a ball track);
+   and the test split without vests, without positions and with the vests giving noise
+   (``metrics/without-vests/``, ``metrics/without-positions/``, ``metrics/noisy-vests/``, all
+   without a ball track);
    copy the team tactic model and score the app's analysis of the test sessions with and
    without it (``footcoach benchmark labelled``'s figures, with the exact ball and without a
    ball track); score it zero-shot on the real Expert-Novice recordings (``footcoach benchmark
@@ -227,7 +228,9 @@ def package(work: Path, models: Path, train_seconds: float | None, minutes: floa
     missing = (evaluate(model_dir, data, split="test", device="cpu", without_ball=True,
                         hide=("imu",), out=models / "metrics" / "without-vests"),
                evaluate(model_dir, data, split="test", device="cpu", without_ball=True,
-                        hide=("context",), out=models / "metrics" / "without-positions"))
+                        hide=("context",), out=models / "metrics" / "without-positions"),
+               evaluate(model_dir, data, split="test", device="cpu", without_ball=True,
+                        corrupt=("imu",), out=models / "metrics" / "noisy-vests"))
     team = None
     if (model_dir / "team_tactic.json").is_file():
         for old in models.glob("team_tactic*"):

@@ -145,7 +145,8 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
 
     assert missing_modality_text(ev(0.9, 0.8, 10.0, 0.9), None) == ""
     text = missing_modality_text(ev(0.925, 0.811, 10.31, 0.901),
-                                 (ev(0.873, 0.79, 11.9, 0.899), ev(0.86, 0.676, 11.26, None)))
+                                 (ev(0.873, 0.79, 11.9, 0.899), ev(0.86, 0.676, 11.26, None),
+                                  ev(0.667, 0.777, 15.71, 0.85)))
     assert text.startswith("- Sessions recorded without vests") and text.endswith(".\n")
     lines = text.splitlines()
     assert all(len(line) <= 96 for line in lines) and all(x.startswith("  ") for x in lines[1:])
@@ -156,3 +157,6 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
     assert "action 87.3%" in gps and "quality MAE 11.90" in gps and "89.9%" in gps
     assert "action 86.0%, the network's tactic 67.6%, quality MAE 11.26" in vests
     assert "as the app shows it" not in vests.split(".")[0]
+    noisy = vests.split("A sensor that gives wrong data", 1)[1]
+    assert "action 66.7%" in noisy and "tactic as the app shows it 85.0%" in noisy
+    assert "--modality-corruption 0.3" in noisy

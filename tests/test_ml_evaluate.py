@@ -244,7 +244,7 @@ def test_hiding_an_unknown_or_every_modality_is_a_clear_error(trained):
         predict(model, data, "test", hide=list(cfg.modalities))
 
 
-def test_corrupted_modalities_stay_present_but_carry_noise(trained):
+def test_corrupted_modalities_stay_present_but_carry_noise(trained, tmp_path):
     """``corrupt`` feeds noise with the model's statistics in place of a modality that stays
     marked present: it still gets attention, the outputs change, a seed repeats them."""
     data, model_dir = trained
@@ -260,3 +260,9 @@ def test_corrupted_modalities_stay_present_but_carry_noise(trained):
     assert not np.allclose(noisy.quality_pred, other.quality_pred)
     with pytest.raises(FootcoachError, match="only imu and context can be corrupted"):
         predict(model, data, "test", corrupt=["video"])
+    m = evaluate(model_dir, data, split="test", out=tmp_path, device="cpu", corrupt=["imu"])
+    assert m["data"]["noisy_modalities"] == ["imu"] and m["data"]["hidden_modalities"] == []
+    assert m["data"]["text"].endswith("the vests (IMU) giving noise while marked present")
+    assert m["quality"]["mae"] == pytest.approx(
+        np.mean(np.abs(noisy.quality_true - predict(model, data, "test", corrupt=["imu"])
+                       .quality_pred)), rel=1e-5)

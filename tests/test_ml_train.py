@@ -165,6 +165,9 @@ def test_cli_train_then_evaluate(data, tmp_path, capsys):
     assert main(["evaluate", str(out), str(data), "--out", str(tmp_path / "ev2"),
                  "--hide", "imu"]) == 0
     assert "the vests (IMU) hidden" in capsys.readouterr().out
+    assert main(["evaluate", str(out), str(data), "--out", str(tmp_path / "ev3"),
+                 "--corrupt", "imu"]) == 0
+    assert "the vests (IMU) giving noise while marked present" in capsys.readouterr().out
     assert main(["evaluate", str(out), str(data), "--hide", "imu,context"]) == 2
     assert "leaves nothing the model reads" in capsys.readouterr().err
     assert main(["train", str(data), "--out", str(out), "--modalities", "sound"]) == 2

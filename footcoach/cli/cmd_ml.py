@@ -156,6 +156,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="comma-separated modalities to mask out at every step, as in sessions "
                         "recorded without them: imu (no vests), context (no positions; the "
                         "team tactic model is then not applied), video")
+    e.add_argument("--corrupt", default="", metavar="MODALITIES",
+                   help="comma-separated modalities (imu, context) replaced by noise with the "
+                        "training statistics while still marked present, as from a sensor "
+                        "giving wrong data (one of them per window that has both)")
     e.set_defaults(func=cmd_evaluate)
 
 
@@ -386,7 +390,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device,
                  without_ball=args.without_ball,
-                 hide=[m.strip() for m in args.hide.split(",") if m.strip()])
+                 hide=[m.strip() for m in args.hide.split(",") if m.strip()],
+                 corrupt=[m.strip() for m in args.corrupt.split(",") if m.strip()])
     print(summary_markdown(m), end="")
     out = args.out or args.model / "metrics"
     print(f"\nmetrics written to {out} (metrics.json, metrics.md, confusion_*.csv/png)")

@@ -279,9 +279,9 @@ def score(p: Predictions, cfg: ModelConfig, quality_medians: np.ndarray | None =
 
 
 def data_description(data: str | Path, split: str, without_ball: bool = False,
-                     hide: Sequence[str] = ()) -> dict[str, Any]:
+                     hide: Sequence[str] = (), corrupt: Sequence[str] = ()) -> dict[str, Any]:
     """Which data the figures come from (sessions of the split, synthetic or real, whether
-    the ball features were there, which modalities were hidden)."""
+    the ball features were there, which modalities were hidden or given noise)."""
     with DatasetFile(data) as ds:
         idx = ds.window_indices(split)
         starts = ds.windows["start"][idx]
@@ -299,11 +299,14 @@ def data_description(data: str | Path, split: str, without_ball: bool = False,
             f" with simulated tracking errors ({errors['noise_m']:g} m noise, "
             f"{errors['gap_share']:.0%} gaps)" if ball and errors else "")
     hidden = [m for m in MODALITIES if m in hide]
+    noisy = [m for m in MODALITIES if m in corrupt]
     hidden_note = (f"; {' and '.join(MODALITY_NAMES[m] for m in hidden)} hidden"
                    if hidden else "")
+    hidden_note += (f"; {' or '.join(MODALITY_NAMES[m] for m in noisy)} giving noise while "
+                    "marked present" if noisy else "")
     return {"dataset": str(Path(data).resolve()), "split": split, "sessions": names,
             "synthetic": synthetic, "ball_track": ball, "ball_errors": errors if ball else None,
-            "hidden_modalities": hidden,
+            "hidden_modalities": hidden, "noisy_modalities": noisy,
             "text": f"{'synthetic' if synthetic else 'real/mixed'} {split} split of "
                     f"{Path(data).name}: {idx.size} windows from sessions "
                     f"{', '.join(names) or '-'}; "
@@ -447,22 +450,25 @@ def quality_markdown(q: dict[str, Any]) -> list[str]:
 
 def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
              out: str | Path | None = None, device: str = "auto", batch: int = 64,
-             without_ball: bool = False, hide: Sequence[str] = ()) -> dict[str, Any]:
+             without_ball: bool = False, hide: Sequence[str] = (),
+             corrupt: Sequence[str] = ()) -> dict[str, Any]:
     """Evaluate a model folder on ``split`` of ``data``; writes the files of the module
     docstring to ``out`` (default ``model_dir/metrics``) and returns the metrics dict.
     ``without_ball`` hides the ball-relative features (as for a session without ball track);
-    ``hide`` whole modalities (see :func:`predict`). The team tactic model reads the
-    positions, so with ``"context"`` hidden it is not applied (as in the app)."""
+    ``hide`` whole modalities and ``corrupt`` gives them noise (see :func:`predict`). The
+    team tactic model reads the positions, so with ``"context"`` hidden it is not applied (as
+    in the app); with noisy positions it reads the true ones (the noise reaches the network
+    only)."""
     torch.set_num_threads(available_cores())
     meta = read_model_json(model_dir)
     model, cfg = load_model(model_dir, device=resolve_device(device))
     preds = predict(model, data, split, batch=batch, device=resolve_device(device),
-                    without_ball=without_ball, hide=hide)
+                    without_ball=without_ball, hide=hide, corrupt=corrupt)
     m = score(preds, cfg, training_quality_medians(data, len(cfg.action_labels)))
     team = load_team_model(model_dir)
     if team is not None and preds.who is not None and "context" not in hide:
         m["tactic_with_team_model"] = with_team_model(preds, cfg, team, data, without_ball)
-    m["data"] = data_description(data, split, without_ball, hide)
+    m["data"] = data_description(data, split, without_ball, hide, corrupt)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
                   "ablation": cfg.ablation, "modalities": list(cfg.modalities),
                   "members": cfg.members}
