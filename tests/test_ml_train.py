@@ -279,3 +279,9 @@ def test_cli_modality_corruption_is_stored_and_only_for_a_new_run(data, tmp_path
     assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--epochs", "1",
                  "--modality-corruption", "1"]) == 2
     assert "must be in 0..1" in capsys.readouterr().err
+    # fine-tuning: the flag sets it, without it the --init model's is kept
+    for flag, expected in ((["--modality-corruption", "0.2"], 0.2), ([], 0.3)):
+        tuned = tmp_path / f"tuned{len(flag)}"
+        assert main(["train", str(data), "--out", str(tuned), "--init", str(out), "--epochs",
+                     "1", "--batch", "8", "--workers", "0", "--threads", "1", *flag]) == 0
+        assert load_model(tuned)[1].modality_corruption == expected

@@ -74,8 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--modality-corruption", type=float, default=None, metavar="P",
                    help="probability per training window that one of its IMU and position "
                         "inputs is replaced by noise while still marked present, so that the "
-                        "network learns to discount a sensor giving wrong data (default 0); a "
-                        "new run only")
+                        "network learns to discount a sensor giving wrong data (default 0, or "
+                        "the --init model's); not with --resume")
     p.add_argument("--time-prior", action="store_true",
                    help="add a learned bias per window step (from the window centre) to the "
                         "temporal attention (the paper's attention reads content only); a new "
@@ -268,14 +268,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                             "attention")
         config = replace(config or ModelConfig(), time_prior=True)
 
-    if args.modality_corruption is not None:
-        if args.resume or args.init:
-            raise FootcoachError("--modality-corruption is a setting of a new run; with "
-                                 "--resume or --init the model's own is kept")
-        if not 0.0 <= args.modality_corruption < 1.0:
-            raise FootcoachError(f"--modality-corruption must be in 0..1 (below 1), got "
-                                 f"{args.modality_corruption:g}")
-        config = replace(config or ModelConfig(), modality_corruption=args.modality_corruption)
+    if args.modality_corruption is not None and args.resume:
+        raise FootcoachError("--modality-corruption is a setting of a new run (or of a "
+                             "fine-tuning run with --init); --resume keeps the checkpoint's")
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,
@@ -284,6 +279,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                              threads=args.threads, ball_dropout=args.ball_dropout,
                              select=args.select, lr=args.lr,
                              init=tuple(map(str, args.init or ())),
+                             modality_corruption=args.modality_corruption,
                              modalities=_modalities(args.modalities))
     if args.resume and args.init:
         raise FootcoachError("--init starts a new run; --resume continues the checkpoint's "

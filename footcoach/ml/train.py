@@ -75,7 +75,10 @@ class TrainSettings:
     the validation loss (the choice before ``select`` existed). ``init``: model folders to
     start from (fine-tuning, :mod:`footcoach.ml.finetune`): the first one's sizes, labels,
     normalisation and weights are kept, a later one gives the encoders the earlier ones lack,
-    encoders none has start fresh.
+    encoders none has start fresh. ``modality_corruption``: the config's
+    ``modality_corruption`` for this run (None: the given config's, or the first ``init``
+    model's), so that a fine-tuning run can teach a trained model to discount a sensor giving
+    wrong data.
     """
 
     epochs: int = 30
@@ -103,6 +106,7 @@ class TrainSettings:
     ball_dropout: float = 0.5
     select: str = "score"
     init: tuple[str, ...] = ()
+    modality_corruption: float | None = None
 
     def check(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -127,6 +131,9 @@ class TrainSettings:
                                  f"got {self.select!r}")
         if not 0.0 <= self.ball_dropout <= 1.0:
             raise FootcoachError(f"ball_dropout must be in 0..1, got {self.ball_dropout}")
+        if self.modality_corruption is not None and not 0.0 <= self.modality_corruption < 1.0:
+            raise FootcoachError(f"modality_corruption must be in 0..1 (below 1), got "
+                                 f"{self.modality_corruption:g}")
         if self.patience is not None and self.patience < 1:
             raise FootcoachError(f"the early stopping patience must be >= 1 epoch, got "
                                  f"{self.patience}")
@@ -248,12 +255,17 @@ def new_run_config(data: Path, s: TrainSettings, config: ModelConfig | None) -> 
     if s.init:
         base = fine_tune_config(s.init, spec, modalities=s.modalities, ablation=s.ablation,
                                 action_names=actions, tactic_names=tactics)
-        return replace(base, loss=loss_weights(config or base, s))
+        return replace(base, loss=loss_weights(config or base, s),
+                       modality_corruption=_corruption(s, base))
     base = config or ModelConfig()
     return replace(base, window=spec, ablation=s.ablation,
                    modalities=s.modalities or base.modalities,
                    norm=norm_stats(data, "train", seed=s.seed, context_bins=base.context_bins),
-                   loss=loss_weights(base, s))
+                   loss=loss_weights(base, s), modality_corruption=_corruption(s, base))
+
+
+def _corruption(s: TrainSettings, base: ModelConfig) -> float:
+    return base.modality_corruption if s.modality_corruption is None else s.modality_corruption
 
 
 # ---- one pass ----------------------------------------------------------------------------------
