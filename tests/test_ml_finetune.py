@@ -79,7 +79,19 @@ def test_fine_tuning_starts_where_the_model_left_off(data, imu_model, tmp_path):
     _model, cfg = load_model(tmp_path / "tuned")
     assert cfg.modalities == ("video", "imu", "context")
     assert cfg.norm == read_model_json(imu_model).config.norm  # not recomputed
-    assert read_model_json(tmp_path / "tuned").training["settings"]["init"] == [str(imu_model)]
+    training = read_model_json(tmp_path / "tuned").training
+    assert training["settings"]["init"] == [str(imu_model)]
+    base = read_model_json(imu_model)
+    (origin,) = training["init_from"]  # the provenance of the starting model travels along
+    assert origin["folder"] == str(imu_model.resolve()) and origin["sha256"] == base.sha256
+    assert origin["epochs_run"] == base.training["epochs_run"] and "init_from" not in origin
+    assert origin["seed"] == base.training["settings"]["seed"]
+    again = train(data, tmp_path / "again", TrainSettings(epochs=1, lr=1e-4,
+                  init=(str(tmp_path / "tuned"),), **FAST), log=None)
+    assert again.best_epoch == 1
+    chain = read_model_json(tmp_path / "again").training["init_from"][0]
+    assert chain["init_from"][0]["sha256"] == base.sha256  # a chain stays traceable
+    assert "init_from" not in read_model_json(imu_model).training
 
 
 @pytest.fixture(scope="module")

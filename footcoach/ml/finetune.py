@@ -137,3 +137,24 @@ def initial_weights(model: FootcoachNet, init_dirs: Sequence[str | Path]) -> dic
     names = [str(d) if cfg.members == 1 else f"{d} (first of its {cfg.members} members)"
              for d, (_m, cfg) in zip(init_dirs, loaded, strict=True)]
     return {m: names[sources[m]] if m in sources else "new" for m in model.config.modalities}
+
+
+#: What :func:`init_provenance` keeps of each starting model's ``training`` block.
+_PROVENANCE_KEYS = ("epochs_run", "best_epoch", "stopped", "seconds", "members", "init_from")
+
+
+def init_provenance(init_dirs: Sequence[str | Path]) -> list[dict[str, object]]:
+    """Where a fine-tuned model came from, for its ``training.init_from``: per starting
+    folder, its path, weights sha256, the settings it was trained with (seed, loss weights are
+    in the config) and its budget (epochs, best epoch, seconds, its ensemble members' budgets,
+    and its own ``init_from`` when it was fine-tuned too), so that a chain of runs stays
+    traceable from the model JSON alone."""
+    out: list[dict[str, object]] = []
+    for folder in init_dirs:
+        meta = read_model_json(folder)
+        t = meta.training
+        entry: dict[str, object] = {"folder": str(Path(folder).resolve()), "sha256": meta.sha256,
+                                    "seed": t.get("settings", {}).get("seed")}
+        entry.update({k: t[k] for k in _PROVENANCE_KEYS if k in t})
+        out.append(entry)
+    return out

@@ -44,7 +44,7 @@ from footcoach.io.manifest import atomic_write_text
 from footcoach.ml.config import ABLATIONS, MODALITIES, TASKS, LossWeights, ModelConfig
 from footcoach.ml.data import Item, WindowDataset
 from footcoach.ml.encoders import augment_steps, video_augment
-from footcoach.ml.finetune import fine_tune_config, initial_weights
+from footcoach.ml.finetune import fine_tune_config, init_provenance, initial_weights
 from footcoach.ml.losses import JointLoss
 from footcoach.ml.network import FootcoachNet, hide_features, parameter_count
 from footcoach.ml.norm import norm_stats
@@ -560,7 +560,7 @@ def training_info(data: Path, s: TrainSettings, history: list[EpochStats], best_
                   seconds: float, device: torch.device, stopped: str, *,
                   learned_weights: dict[str, float] | None = None) -> dict[str, Any]:
     """The ``training`` block of the model JSON: data, settings, budget, history (and, with
-    learned loss weights, their values at the best epoch)."""
+    learned loss weights, their values at the best epoch; fine-tuned, what it started from)."""
     with DatasetFile(data) as ds:
         sessions = [{k: d.get(k) for k in ("name", "synthetic", "n_players", "duration_s",
                                            "video")} for d in ds.sessions]
@@ -572,4 +572,5 @@ def training_info(data: Path, s: TrainSettings, history: list[EpochStats], best_
             "stopped": stopped, "seconds": round(seconds, 1), "device": str(device),
             "threads": torch.get_num_threads(),
             "history": [asdict(h) for h in history],
+            **({"init_from": init_provenance(s.init)} if s.init else {}),
             **({"learned_loss_weights": learned_weights} if learned_weights else {})}
