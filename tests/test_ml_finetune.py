@@ -92,6 +92,12 @@ def test_fine_tuning_starts_where_the_model_left_off(data, imu_model, tmp_path):
     chain = read_model_json(tmp_path / "again").training["init_from"][0]
     assert chain["init_from"][0]["sha256"] == base.sha256  # a chain stays traceable
     assert "init_from" not in read_model_json(imu_model).training
+    from footcoach.ml.weights import combine_models
+
+    combine_models([tmp_path / "tuned", tmp_path / "again"], tmp_path / "ens")
+    members = read_model_json(tmp_path / "ens").training["members"]  # an ensemble keeps it
+    assert members[0]["init_from"][0]["sha256"] == base.sha256
+    assert members[1]["init_from"][0]["init_from"][0]["sha256"] == base.sha256
 
 
 @pytest.fixture(scope="module")

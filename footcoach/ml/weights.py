@@ -122,7 +122,8 @@ def load_model(dir_or_json: str | Path, *, device: str | torch.device = "cpu"
 
 
 #: Per-member provenance kept in an ensemble's ``training["members"]``.
-_MEMBER_KEYS = ("seed", "epochs_run", "best_epoch", "stopped", "seconds", "device", "threads")
+_MEMBER_KEYS = ("seed", "epochs_run", "best_epoch", "stopped", "seconds", "device", "threads",
+                "init_from")
 
 
 def _config_differences(a: ModelConfig, b: ModelConfig) -> list[str]:
