@@ -199,10 +199,53 @@ def _seeds_text(info: dict[str, Any]) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(seeds)} (one per network)"
 
 
+def _base_run(member: dict[str, Any]) -> dict[str, Any] | None:
+    """The run a fine-tuned network started from (its ``init_from``), or None."""
+    return (member.get("init_from") or [None])[0]
+
+
+def _one_run(m: dict[str, Any]) -> str:
+    return (f"{m['epochs_run']} epochs (best epoch {m['best_epoch']}; stopped by: {m['stopped']})"
+            + (f" in {m['seconds'] / 60:.1f} minutes" if "seconds" in m else ""))
+
+
+def _run_text(m: dict[str, Any]) -> str:
+    base = _base_run(m)
+    if base is None:
+        return _one_run(m)
+    return f"{_one_run(base)}, then was fine-tuned {_one_run(m)}"
+
+
+def training_settings(info: dict[str, Any]) -> dict[str, Any]:
+    """The settings of the networks' training: those of the runs they were fine-tuned from,
+    if they were (``init_from``), else their own."""
+    base = _base_run(_members(info)[0])
+    return dict(base["settings"]) if base is not None and "settings" in base else info["settings"]
+
+
+def training_seconds(info: dict[str, Any], fallback: float | None) -> float:
+    """Training wall time of all networks (seconds), their fine-tuning included."""
+    own = float(info.get("seconds", fallback or 0.0))
+    return own + sum(float((_base_run(m) or {}).get("seconds", 0.0)) for m in _members(info))
+
+
+def finetune_text(info: dict[str, Any]) -> str:
+    """The card's sentence on a fine-tuning of the networks (empty when they were not)."""
+    if _base_run(_members(info)[0]) is None:
+        return ""
+    s = info["settings"]
+    corruption = s.get("modality_corruption")
+    wrong = (f" with wrong sensors (`--modality-corruption {corruption:g}`: in that share of "
+             "the windows one of the vest and the positions is replaced by noise)"
+             if corruption else "")
+    return (f"\n- Then each network was fine-tuned from its trained weights{wrong}: Adam lr "
+            f"{s['lr']}, at most {s['epochs']} epochs of {s.get('max_train_windows') or 'all'} "
+            f"training windows, the same seed (`python benchmarks/train_bundled.py --robust`; "
+            "docs/ablation.md, \"Fine-tuning a bundled network with wrong sensors\").")
+
+
 def _runs_text(info: dict[str, Any], selected: str) -> str:
-    runs = [f"{m['epochs_run']} epochs (best epoch {m['best_epoch']}; stopped by: {m['stopped']})"
-            + (f" in {m['seconds'] / 60:.1f} minutes" if "seconds" in m else "")
-            for m in _members(info)]
+    runs = [_run_text(m) for m in _members(info)]
     if len(runs) == 1:
         return f"Ran {runs[0]}, the epoch chosen and early-stopped by the validation {selected}:"
     return ("Each network's epoch was chosen and early-stopped by the validation " + selected
@@ -359,10 +402,10 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
     na, nt, nq = nb["action"], nb["tactic"], nb["quality"]
     tv, ntv = m["tactic_team_vote"], nb["tactic_team_vote"]
     selected = ("scores (mean of action accuracy, tactic accuracy and 1 - quality MAE / 100)"
-                if info["settings"].get("select", "loss") == "score" else "loss")
-    s = info["settings"]
+                if training_settings(info).get("select", "loss") == "score" else "loss")
+    s = training_settings(info)
     sessions = info.get("dataset_sessions", [])
-    secs = info.get("seconds", train_seconds or 0.0)
+    secs = training_seconds(info, train_seconds)
     att = m["modality_attention"]["overall"]
     missing_text = missing_modality_text(nb, missing)
     wps = ", ".join(f"{k} {v}" for k, v in {**info["windows_per_split"],
@@ -427,7 +470,7 @@ metrics.json/md).
   {s['class_weight_power']}, modality dropout {cfg['modality_dropout']}, {_seeds_text(info)},
   {_limit_text(s['max_minutes'])}; joint loss weights quality
   {cfg['loss']['quality']:g} (an MSE on the 0-1 scale), tactic {cfg['loss']['tactic']:g},
-  action {cfg['loss']['action']:g}.
+  action {cfg['loss']['action']:g}.{finetune_text(info)}
 - {_runs_text(info, selected)} **{secs / 60:.1f} minutes of CPU training** in all (the
   runs' wall clocks added up; {info['threads']} torch thread(s) per run on a 2-core machine,
   which other jobs may have shared), ball dropout {s.get('ball_dropout', 0.0)}.

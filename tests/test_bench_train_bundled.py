@@ -95,6 +95,20 @@ def test_members_are_skipped_when_trained_and_resumed_when_stopped(tmp_path: Pat
     assert train_bundled.member_command(data, 1, out, args) is None
 
 
+def test_robust_fine_tuning_starts_from_each_member_and_restarts_a_stopped_run(
+        tmp_path: Path) -> None:
+    data, member, out = tmp_path / "data.h5", tmp_path / "member-2", tmp_path / "member-2-robust"
+    cmd = train_bundled.robust_command(data, 2, member, out, 1)
+    assert cmd is not None and cmd[cmd.index("--init") + 1] == str(member)
+    assert cmd[cmd.index("--seed") + 1] == "2"
+    assert cmd[cmd.index("--modality-corruption") + 1] == "0.3"
+    (out / "checkpoint").mkdir(parents=True)  # stopped: no model JSON
+    assert train_bundled.robust_command(data, 2, member, out, 1) == cmd and not out.exists()
+    out.mkdir()
+    (out / "footcoach_model.json").write_text("{}")
+    assert train_bundled.robust_command(data, 2, member, out, 1) is None
+
+
 def test_the_card_explains_a_tactic_weight_below_one() -> None:
     from bundled_card import tactic_weight_text
 
@@ -160,3 +174,31 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
     noisy = vests.split("A sensor that gives wrong data", 1)[1]
     assert "action 66.7%" in noisy and "tactic as the app shows it 85.0%" in noisy
     assert "--modality-corruption 0.3" in noisy
+
+
+def test_the_card_describes_networks_fine_tuned_from_trained_ones() -> None:
+    from bundled_card import _runs_text, finetune_text, training_seconds, training_settings
+
+    base_settings = {"lr": 5e-4, "epochs": 40, "select": "score", "seed": 0}
+    tune_settings = {"lr": 2e-4, "epochs": 6, "max_train_windows": 20000, "seed": 0,
+                     "modality_corruption": 0.3}
+    plain = {"settings": base_settings, "seconds": 9000.0,
+             "members": [{"seed": 0, "epochs_run": 40, "best_epoch": 35, "stopped": "epochs",
+                          "seconds": 9000.0}]}
+    assert finetune_text(plain) == "" and training_settings(plain) is base_settings
+    assert training_seconds(plain, None) == 9000.0
+    assert "seed 0 ran 40 epochs (best epoch 35" not in _runs_text(plain, "scores")  # one run
+    assert _runs_text(plain, "scores").startswith("Ran 40 epochs (best epoch 35; stopped by: "
+                                                  "epochs) in 150.0 minutes")
+    tuned = {"settings": tune_settings, "seconds": 600.0, "members": [
+        {"seed": s, "epochs_run": 6, "best_epoch": 5, "stopped": "epochs", "seconds": 300.0,
+         "init_from": [{"seed": s, "epochs_run": 40, "best_epoch": 35, "stopped": "epochs",
+                        "seconds": 9000.0, "settings": base_settings}]} for s in (0, 1)]}
+    assert training_settings(tuned) == base_settings
+    assert training_seconds(tuned, None) == 600.0 + 18000.0
+    runs = _runs_text(tuned, "scores")
+    assert ("seed 1 ran 40 epochs (best epoch 35; stopped by: epochs) in 150.0 minutes, then "
+            "was fine-tuned 6 epochs (best epoch 5; stopped by: epochs) in 5.0 minutes") in runs
+    text = finetune_text(tuned)
+    assert "`--modality-corruption 0.3`" in text and "at most 6 epochs of 20000" in text
+    assert "lr 0.0002" in text

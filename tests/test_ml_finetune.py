@@ -86,6 +86,7 @@ def test_fine_tuning_starts_where_the_model_left_off(data, imu_model, tmp_path):
     assert origin["folder"] == str(imu_model.resolve()) and origin["sha256"] == base.sha256
     assert origin["epochs_run"] == base.training["epochs_run"] and "init_from" not in origin
     assert origin["seed"] == base.training["settings"]["seed"]
+    assert origin["settings"] == base.training["settings"]
     again = train(data, tmp_path / "again", TrainSettings(epochs=1, lr=1e-4,
                   init=(str(tmp_path / "tuned"),), **FAST), log=None)
     assert again.best_epoch == 1

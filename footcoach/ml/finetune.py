@@ -145,16 +145,17 @@ _PROVENANCE_KEYS = ("epochs_run", "best_epoch", "stopped", "seconds", "members",
 
 def init_provenance(init_dirs: Sequence[str | Path]) -> list[dict[str, object]]:
     """Where a fine-tuned model came from, for its ``training.init_from``: per starting
-    folder, its path, weights sha256, the settings it was trained with (seed, loss weights are
-    in the config) and its budget (epochs, best epoch, seconds, its ensemble members' budgets,
-    and its own ``init_from`` when it was fine-tuned too), so that a chain of runs stays
-    traceable from the model JSON alone."""
+    folder, its path, weights sha256, seed, the training settings it was trained with and its
+    budget (epochs, best epoch, seconds, its ensemble members' budgets, and its own
+    ``init_from`` when it was fine-tuned too), so that a chain of runs stays traceable from
+    the model JSON alone."""
     out: list[dict[str, object]] = []
     for folder in init_dirs:
         meta = read_model_json(folder)
         t = meta.training
         entry: dict[str, object] = {"folder": str(Path(folder).resolve()), "sha256": meta.sha256,
-                                    "seed": t.get("settings", {}).get("seed")}
+                                    "seed": t.get("settings", {}).get("seed"),
+                                    "settings": t.get("settings", {})}
         entry.update({k: t[k] for k in _PROVENANCE_KEYS if k in t})
         out.append(entry)
     return out
