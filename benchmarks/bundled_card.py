@@ -327,12 +327,14 @@ def real_data_text(real: dict[str, float] | None) -> str:
 
 
 def missing_modality_text(nb: dict[str, Any],
-                          missing: tuple[dict[str, Any], ...] | None) -> str:
+                          missing: tuple[dict[str, Any], ...] | None,
+                          corruption: float = 0.0) -> str:
     """The card's limit on sessions recorded without vests or without positions, and on vests
     giving wrong data: ``nb`` the evaluation without a ball track, ``missing`` those with the
     vests and with the positions hidden as well (``footcoach evaluate --without-ball --hide
     imu|context``) and with the vests giving noise (``--corrupt imu``), or None when they were
-    not measured (the bullet is then left out)."""
+    not measured (the bullet is then left out); ``corruption`` the networks'
+    ``modality_corruption`` (trained with wrong sensors when above 0)."""
     if missing is None:
         return ""
     no_vests, no_positions, noisy_vests = missing
@@ -356,13 +358,23 @@ def missing_modality_text(nb: dict[str, Any],
             "reads the positions), so the tactic is the network's alone: the team behaviours "
             "of game-like drills need the positions. The app's analysis of these sessions "
             "with the vests or the positions left out of the session: README, \"Sessions "
-            "without vests or without positions\". A sensor that gives wrong data while "
-            "present is not recognised: with the vests giving noise (`--corrupt imu`; "
-            f"`metrics/noisy-vests/`), {figures(noisy_vests)}, well below the figures without "
-            "them. Networks trained with `footcoach train --modality-corruption 0.3` learnt "
-            "to turn such a sensor down (docs/ablation.md, \"A sensor giving wrong data\"); "
-            "this one was not.")
+            "without vests or without positions\". " + noisy_text(noisy_vests, corruption,
+                                                                   figures(noisy_vests)))
     return textwrap.fill(text, width=96, subsequent_indent="  ", break_on_hyphens=False) + "\n"
+
+
+def noisy_text(noisy_vests: dict[str, Any], corruption: float, figures: str) -> str:
+    """The card's sentence on vests giving wrong data (noise while marked present), for
+    networks trained with wrong sensors (``corruption`` > 0) or not."""
+    where = f"with the vests giving noise (`--corrupt imu`; `metrics/noisy-vests/`), {figures}"
+    if corruption > 0:
+        return (f"Trained with wrong sensors (`--modality-corruption {corruption:g}`), the "
+                f"networks turn a sensor giving wrong data down: {where}, about as without "
+                "the vests (docs/ablation.md, \"A sensor giving wrong data\").")
+    return (f"A sensor that gives wrong data while present is not recognised: {where}, well "
+            "below the figures without them. Networks trained with `footcoach train "
+            "--modality-corruption 0.3` learnt to turn such a sensor down (docs/ablation.md, "
+            "\"A sensor giving wrong data\"); this one was not.")
 
 
 def tactic_weight_text(loss: dict[str, Any]) -> str:
@@ -407,7 +419,8 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
     sessions = info.get("dataset_sessions", [])
     secs = training_seconds(info, train_seconds)
     att = m["modality_attention"]["overall"]
-    missing_text = missing_modality_text(nb, missing)
+    missing_text = missing_modality_text(nb, missing, float(cfg.get("modality_corruption", 0)))
+    robust = " --robust" if finetune_text(info) else ""
     wps = ", ".join(f"{k} {v}" for k, v in {**info["windows_per_split"],
                                             "test": m["n_windows"]}.items())
     return f"""# footcoach bundled model
@@ -474,7 +487,8 @@ metrics.json/md).
 - {_runs_text(info, selected)} **{secs / 60:.1f} minutes of CPU training** in all (the
   runs' wall clocks added up; {info['threads']} torch thread(s) per run on a 2-core machine,
   which other jobs may have shared), ball dropout {s.get('ball_dropout', 0.0)}.
-- Reproduce: `python benchmarks/train_bundled.py` (simulation + dataset + training + packaging).
+- Reproduce: `python benchmarks/train_bundled.py{robust}` (simulation + dataset + training +
+  packaging).
 
 ## Held-out results (synthetic test sessions)
 | task | with the ball track: accuracy | macro-F1 | without a ball track: accuracy | macro-F1 |

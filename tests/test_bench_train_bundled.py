@@ -173,7 +173,13 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
     assert "as the app shows it" not in vests.split(".")[0]
     noisy = vests.split("A sensor that gives wrong data", 1)[1]
     assert "action 66.7%" in noisy and "tactic as the app shows it 85.0%" in noisy
-    assert "--modality-corruption 0.3" in noisy
+    assert "--modality-corruption 0.3" in noisy and "is not recognised" in text
+    robust = " ".join(line.strip() for line in missing_modality_text(
+        ev(0.925, 0.811, 10.31, 0.901), (ev(0.873, 0.79, 11.9, 0.899),
+                                         ev(0.86, 0.676, 11.26, None),
+                                         ev(0.871, 0.78, 12.0, 0.89)), 0.3).splitlines())
+    assert "Trained with wrong sensors (`--modality-corruption 0.3`)" in robust
+    assert "action 87.1%" in robust and "not recognised" not in robust
 
 
 def test_the_card_describes_networks_fine_tuned_from_trained_ones() -> None:
