@@ -1,5 +1,5 @@
-"""How models hold up when a session lacks a modality: the test split scored with the vests,
-the positions or the ball track taken away.
+"""How models hold up when a session lacks a modality or a sensor gives wrong data: the test
+split scored with the vests, the positions or the ball track taken away, given noise or turned.
 
     .venv/bin/python benchmarks/modality_robustness.py DATA.h5 \\
         --group "CNN + LSTM=DIR_S0,DIR_S1,DIR_S2" --group "+ attention=DIR_S0,DIR_S1,DIR_S2"
@@ -18,7 +18,10 @@ network, quality MAE in points) under each condition:
 - **vests give noise** / **positions give noise**: the IMU (or the context) of every window
   that has both replaced by noise with the model's training statistics while still marked
   present, as from a vest that slipped or a GPS unit with multipath
-  (:func:`~footcoach.ml.network.corrupt_modalities`, drawn with a fixed seed).
+  (:func:`~footcoach.ml.network.corrupt_modalities`, drawn with a fixed seed);
+- **vests turned 20 / 45 degrees**: each window's IMU turned by that angle about a random
+  axis (``--vest-rotation``; :func:`~footcoach.ml.network.rotate_vests`), as from a vest worn
+  or slipped at another angle: real motion in the wrong axes, not noise.
 
 A masked modality is what a session without it gives the network (the app's analysis builds
 the same masks), and the network was trained with modality dropout, so it has seen windows
@@ -28,7 +31,7 @@ The table gives mean +/- sample std over a group's folders, and the share of
 the modality attention the vests get where the model has modality attention (the masked mean
 of the ablations without attention weighs the available modalities equally). The last line is
 ``modality robustness: <group> <a>% without vests, <a>% without positions, <a>% with noisy
-vests; ...`` (action accuracies).
+vests, <a>% with vests turned 45 degrees; ...`` (action accuracies).
 """
 
 from __future__ import annotations
@@ -42,15 +45,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: (label, without_ball, hidden modalities, corrupted modalities) of each scoring condition,
-#: in table order.
-CONDITIONS: tuple[tuple[str, bool, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("all", False, (), ()),
-    ("no ball track", True, (), ()),
-    ("no vests", False, ("imu",), ()),
-    ("no positions", False, ("context",), ()),
-    ("vests give noise", False, (), ("imu",)),
-    ("positions give noise", False, (), ("context",)),
+#: (label, without_ball, hidden modalities, corrupted modalities, vest rotation in degrees) of
+#: each scoring condition, in table order.
+CONDITIONS: tuple[tuple[str, bool, tuple[str, ...], tuple[str, ...], float], ...] = (
+    ("all", False, (), (), 0.0),
+    ("no ball track", True, (), (), 0.0),
+    ("no vests", False, ("imu",), (), 0.0),
+    ("no positions", False, ("context",), (), 0.0),
+    ("vests give noise", False, (), ("imu",), 0.0),
+    ("positions give noise", False, (), ("context",), 0.0),
+    ("vests turned 20 degrees", False, (), (), 20.0),
+    ("vests turned 45 degrees", False, (), (), 45.0),
 )
 
 
@@ -72,8 +77,9 @@ def score_folder(folder: Path, data: Path) -> dict[str, dict[str, float]]:
 
     model, _ = load_model(folder)
     out: dict[str, dict[str, float]] = {}
-    for label, without_ball, hide, corrupt in CONDITIONS:
-        p = predict(model, data, "test", without_ball=without_ball, hide=hide, corrupt=corrupt)
+    for label, without_ball, hide, corrupt, turn in CONDITIONS:
+        p = predict(model, data, "test", without_ball=without_ball, hide=hide, corrupt=corrupt,
+                    vest_rotation=turn)
         a, t = p.action_true >= 0, p.tactic_true >= 0
         q = np.isfinite(p.quality_true)
         out[label] = {"action": float(np.mean(p.action_pred[a] == p.action_true[a])),
@@ -114,8 +120,10 @@ def last_line(results: dict[str, list[dict[str, dict[str, float]]]]) -> str:
         nv = np.mean([r["no vests"]["action"] for r in runs])
         npos = np.mean([r["no positions"]["action"] for r in runs])
         noisy = np.mean([r["vests give noise"]["action"] for r in runs])
+        turned = np.mean([r["vests turned 45 degrees"]["action"] for r in runs])
         parts.append(f"{name} {100 * nv:.1f}% without vests, {100 * npos:.1f}% without "
-                     f"positions, {100 * noisy:.1f}% with noisy vests")
+                     f"positions, {100 * noisy:.1f}% with noisy vests, {100 * turned:.1f}% "
+                     "with vests turned 45 degrees")
     return "modality robustness: " + "; ".join(parts)
 
 

@@ -58,6 +58,9 @@ def test_end_to_end_on_tiny_models(tmp_path: Path, capsys: pytest.CaptureFixture
     acc = 100 * np.mean(p.action_pred == p.action_true)
     assert lines[-1].startswith("modality robustness: attention ")
     assert f"{acc:.1f}% without positions" in lines[-1]
+    turned = predict(model, data, "test", vest_rotation=45.0)
+    acc = 100 * np.mean(turned.action_pred == turned.action_true)
+    assert f"{acc:.1f}% with vests turned 45 degrees; masked mean " in lines[-1]
     rows = [line for line in lines if line.startswith("| masked mean |")]
     assert [r.split(" | ")[1] for r in rows] == [c[0] for c in mr.CONDITIONS]
     # the same folder twice: sd 0. Without attention the available modalities weigh the

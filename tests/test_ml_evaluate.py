@@ -24,6 +24,7 @@ from footcoach.analysis.classification import (
     regression_errors,
     task_report,
 )
+from footcoach.cli.main import main
 from footcoach.errors import FootcoachError
 from footcoach.ml.config import MODALITIES, ModelConfig
 from footcoach.ml.evaluate import (
@@ -266,3 +267,27 @@ def test_corrupted_modalities_stay_present_but_carry_noise(trained, tmp_path):
     assert m["quality"]["mae"] == pytest.approx(
         np.mean(np.abs(noisy.quality_true - predict(model, data, "test", corrupt=["imu"])
                        .quality_pred)), rel=1e-5)
+
+
+def test_turned_vests_keep_their_attention_and_change_the_outputs(trained, tmp_path, capsys):
+    """``vest_rotation`` turns each window's vest about a seeded random axis: the modality
+    stays present, the outputs change, the same seed repeats them, 0 changes nothing."""
+    data, model_dir = trained
+    model, _ = load_model(model_dir)
+    clean = predict(model, data, "test")
+    turned = predict(model, data, "test", vest_rotation=90.0, seed=1)
+    np.testing.assert_array_equal(
+        turned.quality_pred, predict(model, data, "test", vest_rotation=90.0, seed=1).quality_pred)
+    assert not np.allclose(clean.quality_pred, turned.quality_pred)
+    np.testing.assert_array_equal(clean.quality_pred,
+                                  predict(model, data, "test", vest_rotation=0.0).quality_pred)
+    assert np.all(turned.modality[:, MODALITIES.index("imu")] > 0)
+    m = evaluate(model_dir, data, split="test", out=tmp_path, device="cpu", vest_rotation=45.0)
+    assert m["data"]["vest_rotation_deg"] == 45.0
+    assert m["data"]["text"].endswith("each vest turned by 45 degrees about a random axis")
+    capsys.readouterr()
+    assert main(["evaluate", str(model_dir), str(data), "--out", str(tmp_path / "cli"),
+                 "--vest-rotation", "45"]) == 0
+    assert "each vest turned by 45 degrees" in capsys.readouterr().out
+    assert main(["evaluate", str(model_dir), str(data), "--vest-rotation", "-5"]) == 2
+    assert "0-180 degrees" in capsys.readouterr().err

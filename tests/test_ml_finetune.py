@@ -187,3 +187,40 @@ def test_an_ensemble_is_fine_tuned_from_its_first_member_and_evaluated_as_one(
     m = evaluate(tmp_path / "ens", data, split="val", out=tmp_path / "metrics", device="cpu")
     assert m["model"]["members"] == 2
     assert "an ensemble of 2 networks" in (tmp_path / "metrics" / "metrics.md").read_text()
+
+
+def test_train_only_the_modality_attention_keeps_the_rest_as_it_was(data, imu_model, tmp_path,
+                                                                    capsys):
+    """``--train-only modality-attention``: the modality attention learns (here with wrong
+    sensors), every other weight and BatchNorm statistic stays the starting model's, and the
+    saved model is whole (its size counts every parameter)."""
+    start, _ = load_model(imu_model)
+    lines: list[str] = []
+    train(data, tmp_path / "att", TrainSettings(
+        epochs=2, lr=1e-2, init=(str(imu_model),), train_only="modality-attention",
+        modality_corruption=0.5, **FAST), log=lines.append)
+    assert "training only its modality-attention" in lines[1]
+    tuned, cfg = load_model(tmp_path / "att")
+    assert cfg.modality_corruption == 0.5
+    before, after = start.state_dict(), tuned.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and all(k.startswith("encoder.fusion.") for k in moved), moved
+    assert any("running_mean" in k for k in before)  # BatchNorm statistics were compared too
+    doc = read_model_json(tmp_path / "att")
+    assert doc.parameter_count == sum(p.numel() for p in start.parameters())
+    with pytest.raises(FootcoachError, match="needs a model to start from"):
+        TrainSettings(train_only="modality-attention").check()
+    with pytest.raises(FootcoachError, match="train_only must be one of"):
+        TrainSettings(train_only="heads", init=(str(imu_model),)).check()
+    plain = tmp_path / "plain"  # no modality attention to train
+    train(data, plain, TrainSettings(epochs=1, ablation="cnn_lstm",
+                                     modalities=("imu", "context"), **FAST),
+          config=ModelConfig.tiny(), log=None)
+    with pytest.raises(FootcoachError, match="has none"):
+        train(data, tmp_path / "plain-tuned", TrainSettings(
+            epochs=1, init=(str(plain),), train_only="modality-attention",
+            ablation="cnn_lstm", **FAST), log=None)
+    capsys.readouterr()
+    assert main(["train", str(data), "--out", str(tmp_path / "x"),
+                 "--train-only", "modality-attention"]) == 2
+    assert "give the model to start from with --init" in capsys.readouterr().err

@@ -27,6 +27,7 @@ from footcoach.ml.network import (
     hide_features,
     modality_dropout,
     parameter_count,
+    rotate_vests,
     sliding_windows,
 )
 
@@ -507,3 +508,56 @@ def test_training_encodes_only_available_steps(tiny: ModelConfig) -> None:
                    for net in (model, twin))
     for stat in ("running_mean", "running_var"):
         assert torch.allclose(getattr(bn, stat), getattr(bn_twin, stat), atol=1e-6)
+
+
+def test_rotate_vests_turns_every_sensor_of_a_window_by_one_rotation() -> None:
+    """Each window gets one proper rotation by the given angle, shared by its steps and by the
+    accelerometer, gyroscope and magnetometer triads (what a vest worn at another angle
+    measures); lengths stay, 0 degrees changes nothing, NaN stays NaN."""
+    b, s, t = 200, 3, 4
+    eye = torch.eye(3)
+    imu = eye.reshape(1, 1, 1, 9).expand(b, s, t, 9).clone()  # triads e_x, e_y, e_z
+    g = torch.Generator().manual_seed(0)
+    out = rotate_vests(imu, 60.0, g)
+    rot = out.reshape(b, s, t, 3, 3)  # row k: the image of e_k, i.e. R transposed
+    assert torch.allclose(rot, rot[:, :1, :1].expand_as(rot))  # one rotation per window
+    r = rot[:, 0, 0]
+    assert torch.allclose(r @ r.transpose(1, 2), eye.expand(b, 3, 3), atol=1e-5)
+    assert torch.allclose(torch.linalg.det(r), torch.ones(b), atol=1e-5)
+    angle = torch.rad2deg(torch.arccos(((r.diagonal(dim1=1, dim2=2).sum(-1) - 1) / 2)
+                                       .clamp(-1, 1)))
+    assert torch.allclose(angle, torch.full((b,), 60.0), atol=0.05)
+    assert not torch.allclose(r[0], r[1])  # the axis differs between windows
+    per_window = rotate_vests(imu, torch.tensor([0.0, 90.0]).repeat(b // 2), g)
+    assert torch.equal(per_window[0], imu[0]) and not torch.allclose(per_window[1], imu[1])
+    x = torch.randn(5, 2, 3, 9)
+    assert torch.allclose(rotate_vests(x, 135.0).reshape(5, 2, 3, 3, 3).norm(dim=-1),
+                          x.reshape(5, 2, 3, 3, 3).norm(dim=-1), atol=1e-5)
+    x[0, 0, 0, 4] = float("nan")
+    assert torch.isnan(rotate_vests(x, 30.0)[0, 0, 0, 3:6]).all()
+    with pytest.raises(ValueError, match="triads"):
+        rotate_vests(torch.zeros(2, 1, 1, 8), 10.0)
+
+
+def test_training_with_imu_rotation_turns_the_vests_only_in_training(tiny: ModelConfig) -> None:
+    cfg = replace(tiny, imu_rotation=90.0, modality_dropout=0.0, modalities=("imu", "context"),
+                  cnn_dropout=0.0, lstm_dropout=0.0, head_dropout=0.0)
+    assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    old = {k: v for k, v in cfg.to_dict().items() if k != "imu_rotation"}
+    assert ModelConfig.from_dict(old).imu_rotation == 0.0  # older descriptions
+    with pytest.raises(FootcoachError, match="imu_rotation"):
+        replace(cfg, imu_rotation=200.0)
+    torch.manual_seed(0)
+    model = FootcoachNet(cfg)
+    plain = FootcoachNet(replace(cfg, imu_rotation=0.0))
+    plain.load_state_dict(model.state_dict())
+    _, imu, context = inputs(cfg, 6)
+    with torch.no_grad():
+        model.eval()
+        plain.eval()
+        assert torch.equal(model(None, imu, context).quality, plain(None, imu, context).quality)
+        model.train()
+        plain.train()
+        reference = plain(None, imu, context).quality
+        assert torch.equal(plain(None, imu, context).quality, reference)
+        assert not torch.allclose(model(None, imu, context).quality, reference)

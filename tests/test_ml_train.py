@@ -285,3 +285,23 @@ def test_cli_modality_corruption_is_stored_and_only_for_a_new_run(data, tmp_path
         assert main(["train", str(data), "--out", str(tuned), "--init", str(out), "--epochs",
                      "1", "--batch", "8", "--workers", "0", "--threads", "1", *flag]) == 0
         assert load_model(tuned)[1].modality_corruption == expected
+
+
+def test_cli_imu_rotation_is_stored_and_only_for_a_new_run(data, tmp_path, capsys):
+    out = tmp_path / "turned"
+    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
+                 "--modalities", "imu,context", "--workers", "0", "--threads", "1",
+                 "--imu-rotation", "30"]) == 0
+    assert load_model(out)[1].imu_rotation == 30.0
+    capsys.readouterr()
+    assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
+                 "--imu-rotation", "10"]) == 2
+    assert "--imu-rotation is a setting of a new run" in capsys.readouterr().err
+    assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--epochs", "1",
+                 "--imu-rotation", "190"]) == 2
+    assert "0-180 degrees" in capsys.readouterr().err
+    for flag, expected in ((["--imu-rotation", "0"], 0.0), ([], 30.0)):
+        tuned = tmp_path / f"tuned{len(flag)}"
+        assert main(["train", str(data), "--out", str(tuned), "--init", str(out), "--epochs",
+                     "1", "--batch", "8", "--workers", "0", "--threads", "1", *flag]) == 0
+        assert load_model(tuned)[1].imu_rotation == expected

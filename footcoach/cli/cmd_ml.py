@@ -11,6 +11,8 @@ from typing import Any
 from footcoach.errors import FootcoachError
 
 _ABLATIONS = ("full", "cnn", "cnn_lstm", "cnn_lstm_attn")
+#: footcoach.ml.finetune.TRAIN_ONLY (the CLI does not import torch to build its parser)
+TRAIN_ONLY_PARTS = ("modality-attention",)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -76,6 +78,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                         "inputs is replaced by noise while still marked present, so that the "
                         "network learns to discount a sensor giving wrong data (default 0, or "
                         "the --init model's); not with --resume")
+    p.add_argument("--imu-rotation", type=float, default=None, metavar="DEG",
+                   help="turn each training window's vest by a random angle up to DEG degrees "
+                        "about a random axis, as a vest worn or slipped at another angle "
+                        "(default 0, or the --init model's); not with --resume")
+    p.add_argument("--train-only", choices=TRAIN_ONLY_PARTS, default=None,
+                   help="with --init: train only this part of the network and keep the rest's "
+                        "weights (modality-attention: the weights of the vest, the positions "
+                        "and the video of each step; with --modality-corruption, to teach a "
+                        "trained model to turn a sensor giving wrong data down)")
     p.add_argument("--time-prior", action="store_true",
                    help="add a learned bias per window step (from the window centre) to the "
                         "temporal attention (the paper's attention reads content only); a new "
@@ -160,6 +171,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="comma-separated modalities (imu, context) replaced by noise with the "
                         "training statistics while still marked present, as from a sensor "
                         "giving wrong data (one of them per window that has both)")
+    e.add_argument("--vest-rotation", type=float, default=0.0, metavar="DEG",
+                   help="turn each window's vest by DEG degrees about a random axis, as a vest "
+                        "worn or slipped at another angle (0-180)")
     e.set_defaults(func=cmd_evaluate)
 
 
@@ -268,9 +282,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                             "attention")
         config = replace(config or ModelConfig(), time_prior=True)
 
-    if args.modality_corruption is not None and args.resume:
-        raise FootcoachError("--modality-corruption is a setting of a new run (or of a "
-                             "fine-tuning run with --init); --resume keeps the checkpoint's")
+    if args.train_only is not None and not args.init:
+        raise FootcoachError(f"--train-only {args.train_only} trains part of a trained network: "
+                             "give the model to start from with --init")
+    for flag, value in (("--modality-corruption", args.modality_corruption),
+                        ("--imu-rotation", args.imu_rotation)):
+        if value is not None and args.resume:
+            raise FootcoachError(f"{flag} is a setting of a new run (or of a fine-tuning run "
+                                 "with --init); --resume keeps the checkpoint's")
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch, seed=args.seed,
                              device=args.device, ablation=args.ablation, task=args.task,
@@ -280,6 +299,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                              select=args.select, lr=args.lr,
                              init=tuple(map(str, args.init or ())),
                              modality_corruption=args.modality_corruption,
+                             train_only=args.train_only, imu_rotation=args.imu_rotation,
                              modalities=_modalities(args.modalities))
     if args.resume and args.init:
         raise FootcoachError("--init starts a new run; --resume continues the checkpoint's "
@@ -384,10 +404,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _require_torch("evaluate")
     from footcoach.ml.evaluate import evaluate, summary_markdown
 
+    if not 0.0 <= args.vest_rotation <= 180.0:
+        raise FootcoachError(f"--vest-rotation must be 0-180 degrees, got {args.vest_rotation:g}")
     m = evaluate(args.model, args.data, split=args.split, out=args.out, device=args.device,
                  without_ball=args.without_ball,
                  hide=[m.strip() for m in args.hide.split(",") if m.strip()],
-                 corrupt=[m.strip() for m in args.corrupt.split(",") if m.strip()])
+                 corrupt=[m.strip() for m in args.corrupt.split(",") if m.strip()],
+                 vest_rotation=args.vest_rotation)
     print(summary_markdown(m), end="")
     out = args.out or args.model / "metrics"
     print(f"\nmetrics written to {out} (metrics.json, metrics.md, confusion_*.csv/png)")

@@ -135,6 +135,9 @@ class ModelConfig:
     them); ``modality_corruption`` the probability per training window that one of its
     available IMU and context modalities is replaced by noise while its mask stays on
     (``network.corrupt_modalities``: a sensor delivering wrong data; 0, the default and every
+    description written before the setting: never); ``imu_rotation`` the largest angle
+    (degrees) by which a training window's vest is turned, about an axis drawn at random
+    (``network.rotate_vests``: a vest worn or slipped at another angle; 0, the default and every
     description written before the setting: never).
     ``norm=None`` means identity IMU/context scaling sized to this config (fill in real
     statistics before training). ``context_bins`` > 0 adds a piecewise-linear encoding of each
@@ -175,6 +178,7 @@ class ModelConfig:
     modalities: tuple[str, ...] = MODALITIES
     modality_dropout: float = 0.2
     modality_corruption: float = 0.0
+    imu_rotation: float = 0.0
     norm: NormStats | None = None
     loss: LossWeights = field(default_factory=LossWeights)
     action_labels: tuple[str, ...] = tuple(a.label for a in ACTIONS)
@@ -247,6 +251,8 @@ class ModelConfig:
         problems += [f"{name} {value} not in [0, 1)" for name, value in (
             ("modality_dropout", self.modality_dropout),
             ("modality_corruption", self.modality_corruption)) if not 0.0 <= value < 1.0]
+        if not 0.0 <= self.imu_rotation <= 180.0:
+            problems.append(f"imu_rotation {self.imu_rotation} not in [0, 180] degrees")
         n = self.norm_stats
         if len(n.imu_mean) != self.imu_in_channels or len(n.imu_std) != self.imu_in_channels:
             problems.append(f"norm.imu_mean/std need {self.imu_in_channels} entries")

@@ -45,7 +45,7 @@ from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_bytes, atomic_write_text
 from footcoach.ml.config import MODALITIES, ModelConfig, read_model_json
-from footcoach.ml.network import Network, corrupt_modalities, hide_features
+from footcoach.ml.network import Network, corrupt_modalities, hide_features, rotate_vests
 from footcoach.ml.team_train import window_team_probabilities
 from footcoach.ml.train import available_cores, ball_columns, resolve_device
 from footcoach.ml.weights import load_model
@@ -88,15 +88,17 @@ def hidden_modality_indices(hide: Sequence[str], cfg: ModelConfig) -> list[int]:
 @torch.no_grad()
 def predict(model: Network, data: str | Path, split: str = "test", *, batch: int = 64,
             device: str | torch.device = "cpu", without_ball: bool = False,
-            hide: Sequence[str] = (), corrupt: Sequence[str] = (), seed: int = 0
-            ) -> Predictions:
+            hide: Sequence[str] = (), corrupt: Sequence[str] = (), seed: int = 0,
+            vest_rotation: float = 0.0) -> Predictions:
     """Run ``model`` (eval mode) over every window of ``split``; ``without_ball`` hides the
     ball-relative context features (scores as for sessions without a ball track); ``hide``
     names whole modalities (``MODALITIES``) masked out at every step, as in a session
     recorded without them (``"imu"``: no vests; ``"context"``: no positions); ``corrupt``
     names modalities given noise in every window while still marked present, as from a sensor
     delivering wrong data (:func:`~footcoach.ml.network.corrupt_modalities` with the model's
-    normalisation; one of them per window, drawn with ``seed``)."""
+    normalisation; one of them per window, drawn with ``seed``); ``vest_rotation`` turns each
+    window's vest by that many degrees about an axis drawn with ``seed``
+    (:func:`~footcoach.ml.network.rotate_vests`: a vest worn or slipped at another angle)."""
     from footcoach.ml.data import WindowDataset
 
     cfg = model.config
@@ -122,6 +124,8 @@ def predict(model: Network, data: str | Path, split: str = "test", *, batch: int
         mask = b["mask"].to(device)
         mask[..., hidden_modalities] = False
         imu = b["imu"].to(device)
+        if vest_rotation:
+            imu = rotate_vests(imu, vest_rotation, generator)
         if corrupt:
             imu, context = corrupt_modalities(imu, context, mask & built.to(device), 1.0,
                                               cfg.norm_stats, generator, corrupt)
@@ -279,9 +283,10 @@ def score(p: Predictions, cfg: ModelConfig, quality_medians: np.ndarray | None =
 
 
 def data_description(data: str | Path, split: str, without_ball: bool = False,
-                     hide: Sequence[str] = (), corrupt: Sequence[str] = ()) -> dict[str, Any]:
+                     hide: Sequence[str] = (), corrupt: Sequence[str] = (),
+                     vest_rotation: float = 0.0) -> dict[str, Any]:
     """Which data the figures come from (sessions of the split, synthetic or real, whether
-    the ball features were there, which modalities were hidden or given noise)."""
+    the ball features were there, which modalities were hidden, given noise or turned)."""
     with DatasetFile(data) as ds:
         idx = ds.window_indices(split)
         starts = ds.windows["start"][idx]
@@ -304,9 +309,12 @@ def data_description(data: str | Path, split: str, without_ball: bool = False,
                    if hidden else "")
     hidden_note += (f"; {' or '.join(MODALITY_NAMES[m] for m in noisy)} giving noise while "
                     "marked present" if noisy else "")
+    hidden_note += (f"; each vest turned by {vest_rotation:g} degrees about a random axis"
+                    if vest_rotation else "")
     return {"dataset": str(Path(data).resolve()), "split": split, "sessions": names,
             "synthetic": synthetic, "ball_track": ball, "ball_errors": errors if ball else None,
             "hidden_modalities": hidden, "noisy_modalities": noisy,
+            "vest_rotation_deg": vest_rotation,
             "text": f"{'synthetic' if synthetic else 'real/mixed'} {split} split of "
                     f"{Path(data).name}: {idx.size} windows from sessions "
                     f"{', '.join(names) or '-'}; "
@@ -451,11 +459,12 @@ def quality_markdown(q: dict[str, Any]) -> list[str]:
 def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
              out: str | Path | None = None, device: str = "auto", batch: int = 64,
              without_ball: bool = False, hide: Sequence[str] = (),
-             corrupt: Sequence[str] = ()) -> dict[str, Any]:
+             corrupt: Sequence[str] = (), vest_rotation: float = 0.0) -> dict[str, Any]:
     """Evaluate a model folder on ``split`` of ``data``; writes the files of the module
     docstring to ``out`` (default ``model_dir/metrics``) and returns the metrics dict.
     ``without_ball`` hides the ball-relative features (as for a session without ball track);
-    ``hide`` whole modalities and ``corrupt`` gives them noise (see :func:`predict`). The
+    ``hide`` whole modalities, ``corrupt`` gives them noise and ``vest_rotation`` turns the
+    vests (see :func:`predict`). The
     team tactic model reads the positions, so with ``"context"`` hidden it is not applied (as
     in the app); with noisy positions it reads the true ones (the noise reaches the network
     only)."""
@@ -463,12 +472,13 @@ def evaluate(model_dir: str | Path, data: str | Path, *, split: str = "test",
     meta = read_model_json(model_dir)
     model, cfg = load_model(model_dir, device=resolve_device(device))
     preds = predict(model, data, split, batch=batch, device=resolve_device(device),
-                    without_ball=without_ball, hide=hide, corrupt=corrupt)
+                    without_ball=without_ball, hide=hide, corrupt=corrupt,
+                    vest_rotation=vest_rotation)
     m = score(preds, cfg, training_quality_medians(data, len(cfg.action_labels)))
     team = load_team_model(model_dir)
     if team is not None and preds.who is not None and "context" not in hide:
         m["tactic_with_team_model"] = with_team_model(preds, cfg, team, data, without_ball)
-    m["data"] = data_description(data, split, without_ball, hide, corrupt)
+    m["data"] = data_description(data, split, without_ball, hide, corrupt, vest_rotation)
     m["model"] = {"folder": str(Path(model_dir).resolve()), "sha256": meta.sha256,
                   "ablation": cfg.ablation, "modalities": list(cfg.modalities),
                   "members": cfg.members}

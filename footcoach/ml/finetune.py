@@ -159,3 +159,42 @@ def init_provenance(init_dirs: Sequence[str | Path]) -> list[dict[str, object]]:
         entry.update({k: t[k] for k in _PROVENANCE_KEYS if k in t})
         out.append(entry)
     return out
+
+
+#: Parts of a network that ``footcoach train --init ... --train-only PART`` may train alone.
+#: ``modality-attention``: the scores that weigh the vest, the positions and the video of each
+#: step (``encoder.fusion``); encoders, LSTM, temporal attention and heads keep their weights
+#: and run as in inference (BatchNorm statistics and dropout frozen).
+TRAIN_ONLY = ("modality-attention",)
+_TRAIN_ONLY_PREFIX = {"modality-attention": "encoder.fusion."}
+
+
+def freeze_except(model: FootcoachNet, part: str) -> int:
+    """Make only ``part`` (one of ``TRAIN_ONLY``) of ``model`` trainable; returns how many
+    parameters stay trainable. FootcoachError when the model has no such part (a model
+    without modality attention: the ``cnn`` and ``cnn_lstm`` ablations)."""
+    if part not in _TRAIN_ONLY_PREFIX:
+        raise FootcoachError(f"--train-only must be one of {', '.join(TRAIN_ONLY)}, got {part!r}")
+    prefix = _TRAIN_ONLY_PREFIX[part]
+    kept = 0
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(prefix))
+        kept += p.numel() if p.requires_grad else 0
+    if kept == 0:
+        raise FootcoachError(f"--train-only {part}: this network has none (ablation "
+                             f"{model.config.ablation}; modality attention is in cnn_lstm_attn "
+                             "and full)")
+    return kept
+
+
+def train_mode(model: FootcoachNet, part: str | None) -> None:
+    """Put ``model`` in training mode; with ``part`` (``TRAIN_ONLY``), only that part trains
+    and the frozen rest runs as in inference. The network itself stays in training mode, so
+    the modality dropout and corruption of its config still apply to the inputs."""
+    model.train()
+    if part is None:
+        return
+    prefix = _TRAIN_ONLY_PREFIX[part].rstrip(".")
+    for name, module in model.named_modules():
+        if name and not name.startswith(prefix) and not prefix.startswith(name + "."):
+            module.eval()

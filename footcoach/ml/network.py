@@ -358,6 +358,34 @@ def corrupt_modalities(imu: Tensor | None, context: Tensor | None, mask: Tensor,
     return imu, context
 
 
+def rotate_vests(imu: Tensor, degrees: float | Tensor, generator: torch.Generator | None = None
+                 ) -> Tensor:
+    """Turn each window's vest by ``degrees`` about an axis drawn uniformly on the sphere: the
+    same motion measured by a vest worn or slipped at another angle (training augmentation,
+    config ``imu_rotation``, and ``footcoach evaluate --vest-rotation``).
+
+    ``imu`` (B, S, T, C) in the vest frame, C a multiple of 3 (the x, y, z of the
+    accelerometer, the gyroscope and the magnetometer, ``IMU_CHANNELS``); ``degrees`` a float
+    or (B,) per window. Every step and every sensor of a window gets the same rotation.
+    Returns a rotated copy (NaN samples stay NaN).
+    """
+    b, c = imu.shape[0], imu.shape[-1]
+    if c % 3:
+        raise ValueError(f"rotate_vests needs x/y/z channel triads, got {c} channels")
+    axis = torch.randn(b, 3, generator=generator, device=imu.device)
+    axis = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    angle = torch.deg2rad(torch.as_tensor(degrees, dtype=torch.float32, device=imu.device)
+                          ).expand(b)
+    k = torch.zeros(b, 3, 3, device=imu.device)  # cross-product matrix of the axis
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k = k - k.transpose(1, 2)
+    eye = torch.eye(3, device=imu.device).expand(b, 3, 3)
+    rot = (eye + torch.sin(angle)[:, None, None] * k
+           + (1 - torch.cos(angle))[:, None, None] * (k @ k))  # Rodrigues: (B, 3, 3)
+    triads = imu.float().reshape(*imu.shape[:-1], c // 3, 3)
+    return torch.einsum("bij,bstkj->bstki", rot, triads).reshape(imu.shape).to(imu.dtype)
+
+
 def hide_features(context: Tensor, columns: Sequence[int], p: float,
                   generator: torch.Generator | None = None) -> Tensor:
     """Hide the context ``columns`` of each window with probability ``p`` (all steps of the
@@ -421,8 +449,12 @@ class FootcoachNet(nn.Module):
                 context: Tensor | None = None, mask: Tensor | None = None) -> FootcoachOutput:
         """Windows (B, S, ...) -> :class:`FootcoachOutput`. In training mode, modalities are
         hidden at random per window (config ``modality_dropout``), then one of a window's
-        remaining ones may be given noise (config ``modality_corruption``)."""
+        remaining ones may be given noise (config ``modality_corruption``), and each window's
+        vest is turned by up to ``imu_rotation`` degrees."""
         cfg = self.config
+        if self.training and cfg.imu_rotation > 0 and imu is not None:
+            imu = rotate_vests(imu, torch.rand(imu.shape[0], device=imu.device)
+                               * cfg.imu_rotation)
         if self.training and (cfg.modality_dropout > 0 or cfg.modality_corruption > 0):
             mask = self.encoder.resolve_mask(video, imu, context, mask)
             mask = modality_dropout(mask, cfg.modality_dropout)
@@ -502,5 +534,5 @@ def build_network(config: ModelConfig) -> Network:
 
 
 def parameter_count(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Number of parameters (the model's size, whether or not a run trains them all)."""
+    return sum(p.numel() for p in model.parameters())

@@ -44,7 +44,14 @@ from footcoach.io.manifest import atomic_write_text
 from footcoach.ml.config import ABLATIONS, MODALITIES, TASKS, LossWeights, ModelConfig
 from footcoach.ml.data import Item, WindowDataset
 from footcoach.ml.encoders import augment_steps, video_augment
-from footcoach.ml.finetune import fine_tune_config, init_provenance, initial_weights
+from footcoach.ml.finetune import (
+    TRAIN_ONLY,
+    fine_tune_config,
+    freeze_except,
+    init_provenance,
+    initial_weights,
+    train_mode,
+)
 from footcoach.ml.losses import JointLoss
 from footcoach.ml.network import FootcoachNet, hide_features, parameter_count
 from footcoach.ml.norm import norm_stats
@@ -78,7 +85,9 @@ class TrainSettings:
     encoders none has start fresh. ``modality_corruption``: the config's
     ``modality_corruption`` for this run (None: the given config's, or the first ``init``
     model's), so that a fine-tuning run can teach a trained model to discount a sensor giving
-    wrong data.
+    wrong data; ``imu_rotation`` likewise for the config's ``imu_rotation`` (degrees: a vest
+    worn or slipped at another angle). ``train_only``: with ``init``, train only that part of
+    the network (:data:`~footcoach.ml.finetune.TRAIN_ONLY`, e.g. ``"modality-attention"``).
     """
 
     epochs: int = 30
@@ -107,6 +116,8 @@ class TrainSettings:
     select: str = "score"
     init: tuple[str, ...] = ()
     modality_corruption: float | None = None
+    train_only: str | None = None
+    imu_rotation: float | None = None
 
     def check(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -134,6 +145,11 @@ class TrainSettings:
         if self.modality_corruption is not None and not 0.0 <= self.modality_corruption < 1.0:
             raise FootcoachError(f"modality_corruption must be in 0..1 (below 1), got "
                                  f"{self.modality_corruption:g}")
+        if self.imu_rotation is not None and not 0.0 <= self.imu_rotation <= 180.0:
+            raise FootcoachError(f"imu_rotation must be 0-180 degrees, got {self.imu_rotation:g}")
+        if self.train_only is not None and (self.train_only not in TRAIN_ONLY or not self.init):
+            raise FootcoachError(f"train_only must be one of {', '.join(TRAIN_ONLY)} and needs "
+                                 f"a model to start from (--init), got {self.train_only!r}")
         if self.patience is not None and self.patience < 1:
             raise FootcoachError(f"the early stopping patience must be >= 1 epoch, got "
                                  f"{self.patience}")
@@ -255,17 +271,18 @@ def new_run_config(data: Path, s: TrainSettings, config: ModelConfig | None) -> 
     if s.init:
         base = fine_tune_config(s.init, spec, modalities=s.modalities, ablation=s.ablation,
                                 action_names=actions, tactic_names=tactics)
-        return replace(base, loss=loss_weights(config or base, s),
-                       modality_corruption=_corruption(s, base))
+        return replace(base, loss=loss_weights(config or base, s), **_augmentation(s, base))
     base = config or ModelConfig()
     return replace(base, window=spec, ablation=s.ablation,
                    modalities=s.modalities or base.modalities,
                    norm=norm_stats(data, "train", seed=s.seed, context_bins=base.context_bins),
-                   loss=loss_weights(base, s), modality_corruption=_corruption(s, base))
+                   loss=loss_weights(base, s), **_augmentation(s, base))
 
 
-def _corruption(s: TrainSettings, base: ModelConfig) -> float:
-    return base.modality_corruption if s.modality_corruption is None else s.modality_corruption
+def _augmentation(s: TrainSettings, base: ModelConfig) -> dict[str, float]:
+    """The run's wrong-sensor augmentation: the settings' where given, else the config's."""
+    return {k: getattr(base, k) if getattr(s, k) is None else getattr(s, k)
+            for k in ("modality_corruption", "imu_rotation")}
 
 
 # ---- one pass ----------------------------------------------------------------------------------
@@ -286,11 +303,13 @@ def ball_columns(config: ModelConfig) -> list[int]:
 
 def train_epoch(model: FootcoachNet, loader: DataLoader[Item], loss_fn: JointLoss,
                 opt: torch.optim.Optimizer, device: torch.device, clip_norm: float,
-                ball_dropout: float = 0.0) -> tuple[float, float, float, float]:
+                ball_dropout: float = 0.0, train_only: str | None = None
+                ) -> tuple[float, float, float, float]:
     """One pass over ``loader``; mean (total, action, tactic, quality) loss per window.
     ``ball_dropout``: probability per window of hiding the ball features (:func:`hide_features`).
+    ``train_only``: the one part that trains (:func:`~footcoach.ml.finetune.train_mode`).
     """
-    model.train()
+    train_mode(model, train_only)
     sums = np.zeros(4)
     n = 0
     hidden = ball_columns(model.config)
@@ -344,7 +363,8 @@ def _optimizer(model: FootcoachNet, loss_fn: JointLoss, s: TrainSettings
                ) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.ReduceLROnPlateau]:
     """Adam over the network (and the learned loss weights, without weight decay) and its
     reduce-on-plateau schedule."""
-    groups: list[dict[str, Any]] = [{"params": list(model.parameters())}]
+    groups: list[dict[str, Any]] = [{"params": [p for p in model.parameters()
+                                                if p.requires_grad]}]
     if loss_fn.log_var is not None:
         groups.append({"params": [loss_fn.log_var], "weight_decay": 0.0})
     opt = torch.optim.Adam(groups, lr=s.lr, weight_decay=s.weight_decay)
@@ -479,6 +499,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
                                                            s.class_weight_power),
                         tactic_class_weights=class_weights(train_ds.class_counts("tactic"),
                                                            s.class_weight_power)).to(device)
+    trainable = freeze_except(model, s.train_only) if s.train_only else None
     opt, sched = _optimizer(model, loss_fn, s)
     history: list[EpochStats] = []
     start_epoch, best_epoch, best_loss, spent = 0, 0, math.inf, 0.0
@@ -505,7 +526,9 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
                 + ")")
         say(f"training {cfg.ablation} ({parameter_count(model):,} parameters) on {device}, "
             f"{len(train_ds)} train / {len(val_ds)} val windows, video "
-            f"{'on' if s.video else 'off'}, {torch.get_num_threads()} threads")
+            f"{'on' if s.video else 'off'}, {torch.get_num_threads()} threads"
+            + (f"; training only its {s.train_only} ({trainable:,} parameters)"
+               if trainable else ""))
     t_run = time.perf_counter()
     stopped = "epochs"
     epoch = start_epoch
@@ -520,7 +543,7 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         t0 = time.perf_counter()
         train_loader, _ = _loaders(data, cfg, s, rng, train_ds, val_sub)
         tr = train_epoch(model, train_loader, loss_fn, opt, device, s.clip_norm,
-                         s.ball_dropout)
+                         s.ball_dropout, s.train_only)
         val = validate(model, val_loader, loss_fn, device)
         sched.step(val[0])
         epoch += 1
