@@ -234,14 +234,19 @@ def finetune_text(info: dict[str, Any]) -> str:
     if _base_run(_members(info)[0]) is None:
         return ""
     s = info["settings"]
-    corruption = s.get("modality_corruption")
-    wrong = (f" with wrong sensors (`--modality-corruption {corruption:g}`: in that share of "
-             "the windows one of the vest and the positions is replaced by noise)"
-             if corruption else "")
-    return (f"\n- Then each network was fine-tuned from its trained weights{wrong}: Adam lr "
+    corruption, rotation = s.get("modality_corruption"), s.get("imu_rotation")
+    how = [f"with wrong sensors (`--modality-corruption {corruption:g}`: in that share of the "
+           "windows one of the vest and the positions is replaced by noise)"] if corruption else []
+    how += [f"with its vests turned (`--imu-rotation {rotation:g}`: each training window's "
+            f"vest turned by up to {rotation:g} degrees about a random axis, as a vest worn or "
+            "slipped at another angle)"] if rotation else []
+    where = ("\"A vest at another angle\"" if rotation
+             else "\"Fine-tuning a bundled network with wrong sensors\"")
+    return (f"\n- Then each network was fine-tuned from its trained weights"
+            f"{' ' + ' and '.join(how) if how else ''}: Adam lr "
             f"{s['lr']}, at most {s['epochs']} epochs of {s.get('max_train_windows') or 'all'} "
-            f"training windows, the same seed (`python benchmarks/train_bundled.py --robust`; "
-            "docs/ablation.md, \"Fine-tuning a bundled network with wrong sensors\").")
+            f"training windows, the same seed (`python benchmarks/train_bundled.py`, unless "
+            f"`--no-robust`; docs/ablation.md, {where}).")
 
 
 def _runs_text(info: dict[str, Any], selected: str) -> str:
@@ -328,16 +333,18 @@ def real_data_text(real: dict[str, float] | None) -> str:
 
 def missing_modality_text(nb: dict[str, Any],
                           missing: tuple[dict[str, Any], ...] | None,
-                          corruption: float = 0.0) -> str:
+                          corruption: float = 0.0, rotation: float = 0.0) -> str:
     """The card's limit on sessions recorded without vests or without positions, and on vests
     giving wrong data: ``nb`` the evaluation without a ball track, ``missing`` those with the
     vests and with the positions hidden as well (``footcoach evaluate --without-ball --hide
     imu|context``) and with the vests giving noise (``--corrupt imu``), or None when they were
-    not measured (the bullet is then left out); ``corruption`` the networks'
-    ``modality_corruption`` (trained with wrong sensors when above 0)."""
+    not measured (the bullet is then left out), and a fourth, with each vest turned by
+    ``TURNED_VESTS_DEG`` (``--vest-rotation``), when measured; ``corruption`` and ``rotation``
+    the networks' ``modality_corruption`` and ``imu_rotation`` (trained with wrong sensors or
+    turned vests when above 0)."""
     if missing is None:
         return ""
-    no_vests, no_positions, noisy_vests = missing
+    no_vests, no_positions, noisy_vests = missing[:3]
 
     def app_tactic(e: dict[str, Any]) -> str:
         tw = e.get("tactic_with_team_model")
@@ -360,7 +367,27 @@ def missing_modality_text(nb: dict[str, Any],
             "with the vests or the positions left out of the session: README, \"Sessions "
             "without vests or without positions\". " + noisy_text(noisy_vests, corruption,
                                                                    figures(noisy_vests)))
+    if len(missing) > 3:
+        text += " " + turned_text(rotation, figures(missing[3]))
     return textwrap.fill(text, width=96, subsequent_indent="  ", break_on_hyphens=False) + "\n"
+
+
+#: The angle (degrees) of the card's "turned vests" evaluation (``--vest-rotation``).
+TURNED_VESTS_DEG = 45.0
+
+
+def turned_text(rotation: float, figures: str) -> str:
+    """The card's sentence on vests worn at another angle, for networks fine-tuned with turned
+    vests (``rotation`` > 0, ``--imu-rotation``) or not."""
+    where = (f"with each vest turned {TURNED_VESTS_DEG:g} degrees about a random axis "
+             f"(`--vest-rotation {TURNED_VESTS_DEG:g}`; `metrics/turned-vests/`), {figures}")
+    if rotation > 0:
+        return (f"Fine-tuned with vests turned by up to {rotation:g} degrees (`--imu-rotation "
+                f"{rotation:g}`), the networks read a vest worn at another angle: {where} "
+                "(docs/ablation.md, \"A vest at another angle\").")
+    return (f"A vest worn at another angle is read as if it sat right: {where}; the simulated "
+            "vests sit within a few degrees of each other (docs/ablation.md, \"A vest at "
+            "another angle\").")
 
 
 def noisy_text(noisy_vests: dict[str, Any], corruption: float, figures: str) -> str:
@@ -374,7 +401,9 @@ def noisy_text(noisy_vests: dict[str, Any], corruption: float, figures: str) -> 
     return (f"A sensor that gives wrong data while present is not recognised: {where}, well "
             "below the figures without them. Networks trained with `footcoach train "
             "--modality-corruption 0.3` learnt to turn such a sensor down (docs/ablation.md, "
-            "\"A sensor giving wrong data\"); this one was not.")
+            "\"A sensor giving wrong data\"); this one was not, as that training cost accuracy "
+            "on clean sessions and on turned vests (docs/ablation.md, \"A vest at another "
+            "angle\").")
 
 
 def tactic_weight_text(loss: dict[str, Any]) -> str:
@@ -419,8 +448,9 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
     sessions = info.get("dataset_sessions", [])
     secs = training_seconds(info, train_seconds)
     att = m["modality_attention"]["overall"]
-    missing_text = missing_modality_text(nb, missing, float(cfg.get("modality_corruption", 0)))
-    robust = " --robust" if finetune_text(info) else ""
+    missing_text = missing_modality_text(nb, missing, float(cfg.get("modality_corruption", 0)),
+                                         float(cfg.get("imu_rotation", 0)))
+    robust = "" if finetune_text(info) else " --no-robust"
     wps = ", ".join(f"{k} {v}" for k, v in {**info["windows_per_split"],
                                             "test": m["n_windows"]}.items())
     return f"""# footcoach bundled model

@@ -101,7 +101,7 @@ def test_robust_fine_tuning_starts_from_each_member_and_restarts_a_stopped_run(
     cmd = train_bundled.robust_command(data, 2, member, out, 1)
     assert cmd is not None and cmd[cmd.index("--init") + 1] == str(member)
     assert cmd[cmd.index("--seed") + 1] == "2"
-    assert cmd[cmd.index("--modality-corruption") + 1] == "0.3"
+    assert cmd[cmd.index("--imu-rotation") + 1] == "45" and "--modality-corruption" not in cmd
     (out / "checkpoint").mkdir(parents=True)  # stopped: no model JSON
     assert train_bundled.robust_command(data, 2, member, out, 1) == cmd and not out.exists()
     out.mkdir()
@@ -180,6 +180,17 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
                                          ev(0.871, 0.78, 12.0, 0.89)), 0.3).splitlines())
     assert "Trained with wrong sensors (`--modality-corruption 0.3`)" in robust
     assert "action 87.1%" in robust and "not recognised" not in robust
+    four = (ev(0.873, 0.79, 11.9, 0.899), ev(0.86, 0.676, 11.26, None),
+            ev(0.667, 0.777, 15.71, 0.85), ev(0.744, 0.70, 14.93, 0.88))
+    plain = " ".join(line.strip() for line in missing_modality_text(
+        ev(0.925, 0.811, 10.31, 0.901), four).splitlines())
+    assert "A vest worn at another angle is read as if it sat right: with each vest turned 45 " \
+           "degrees about a random axis (`--vest-rotation 45`; `metrics/turned-vests/`), " \
+           "action 74.4%" in plain
+    turned = " ".join(line.strip() for line in missing_modality_text(
+        ev(0.925, 0.811, 10.31, 0.901), four, 0.0, 45.0).splitlines())
+    assert "Fine-tuned with vests turned by up to 45 degrees (`--imu-rotation 45`)" in turned
+    assert "as if it sat right" not in turned and "is not recognised" in turned
 
 
 def test_the_card_describes_networks_fine_tuned_from_trained_ones() -> None:
@@ -207,4 +218,10 @@ def test_the_card_describes_networks_fine_tuned_from_trained_ones() -> None:
             "was fine-tuned 6 epochs (best epoch 5; stopped by: epochs) in 5.0 minutes") in runs
     text = finetune_text(tuned)
     assert "`--modality-corruption 0.3`" in text and "at most 6 epochs of 20000" in text
-    assert "lr 0.0002" in text
+    assert "lr 0.0002" in text and "Fine-tuning a bundled network with wrong sensors" in text
+    rotated = {**tuned, "settings": {**tune_settings, "modality_corruption": 0.0,
+                                     "imu_rotation": 45.0}}
+    text = finetune_text(rotated)
+    assert "with its vests turned (`--imu-rotation 45`: each training window's vest turned by " \
+           "up to 45 degrees" in text and "--modality-corruption" not in text
+    assert "\"A vest at another angle\"" in text and "unless `--no-robust`" in text
