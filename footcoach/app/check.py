@@ -7,6 +7,7 @@ from pathlib import Path
 
 from footcoach.app.align import AlignedSession, AlignSettings, align_session
 from footcoach.app.load import load_session, require_players
+from footcoach.domain.vest import TILT_WARNING_DEG, vest_pose, vest_pose_warning
 
 
 @dataclass
@@ -48,6 +49,15 @@ class CheckReport:
                          "come from session.toml):")
             for pid, est in sorted(self.aligned.offsets.items()):
                 lines.append(f"  {pid:<12} {est.offset_s:+7.2f} s  confidence {est.confidence:.2f}")
+        poses = {pid: vest_pose(ts) for pid, ts in sorted(self.aligned.imu.items())}
+        told = [f"{pid} {p.tilt_deg:.0f}" for pid, p in poses.items() if p is not None]
+        if told:
+            lines.append("Vest tilt from upright (degrees between the mean acceleration and the "
+                         f"vest's z axis; warned above {TILT_WARNING_DEG:.0f}): "
+                         + ", ".join(told))
+        lines += [f"  check the {w}" for w in
+                  (vest_pose_warning(ts, pid) for pid, ts in sorted(self.aligned.imu.items()))
+                  if w is not None]
         lines.append("")
         lines.append("Data quality (missing and anomaly rates of each stream):")
         lines.append(self.aligned.quality.format())
