@@ -242,11 +242,11 @@ def finetune_text(info: dict[str, Any]) -> str:
             "slipped at another angle)"] if rotation else []
     where = ("\"A vest at another angle\"" if rotation
              else "\"Fine-tuning a bundled network with wrong sensors\"")
-    return (f"\n- Then each network was fine-tuned from its trained weights"
-            f"{' ' + ' and '.join(how) if how else ''}: Adam lr "
-            f"{s['lr']}, at most {s['epochs']} epochs of {s.get('max_train_windows') or 'all'} "
-            f"training windows, the same seed (`python benchmarks/train_bundled.py`, unless "
-            f"`--no-robust`; docs/ablation.md, {where}).")
+    ways = " " + " and ".join(how) if how else ""
+    return (f"\n- Then each network was fine-tuned from its trained weights{ways}: Adam lr "
+            f"{s['lr']}, at most {s['epochs']} epochs of "
+            f"{s.get('max_train_windows') or 'all'} training windows, the same seed (`python "
+            f"benchmarks/train_bundled.py`, unless `--no-robust`; docs/ablation.md, {where}).")
 
 
 def _runs_text(info: dict[str, Any], selected: str) -> str:
@@ -337,11 +337,9 @@ def missing_modality_text(nb: dict[str, Any],
     """The card's limit on sessions recorded without vests or without positions, and on vests
     giving wrong data: ``nb`` the evaluation without a ball track, ``missing`` those with the
     vests and with the positions hidden as well (``footcoach evaluate --without-ball --hide
-    imu|context``) and with the vests giving noise (``--corrupt imu``), or None when they were
-    not measured (the bullet is then left out), and a fourth, with each vest turned by
-    ``TURNED_VESTS_DEG`` (``--vest-rotation``), when measured; ``corruption`` and ``rotation``
-    the networks' ``modality_corruption`` and ``imu_rotation`` (trained with wrong sensors or
-    turned vests when above 0)."""
+    imu|context``), with the vests giving noise (``--corrupt imu``) and, when measured, with
+    each vest turned ``TURNED_VESTS_DEG`` (``--vest-rotation``), or None (no bullet);
+    ``corruption`` and ``rotation`` the networks' ``modality_corruption`` and ``imu_rotation``."""
     if missing is None:
         return ""
     no_vests, no_positions, noisy_vests = missing[:3]

@@ -276,19 +276,23 @@ def test_corrupt_modalities_swaps_one_present_modality_for_noise() -> None:
     assert corrupt_modalities(imu, ctx, mask, 0.0, norm) == (imu, ctx)
 
 
-def test_training_with_modality_corruption_changes_the_inputs_only_in_training(
-        tiny: ModelConfig) -> None:
-    cfg = replace(tiny, modality_corruption=0.9, modality_dropout=0.0,
-                  modalities=("imu", "context"), cnn_dropout=0.0, lstm_dropout=0.0,
-                  head_dropout=0.0)  # so that training mode is random only by corruption
+@pytest.mark.parametrize(("setting", "value", "bad"), [("modality_corruption", 0.9, 1.0),
+                                                      ("imu_rotation", 90.0, 200.0)])
+def test_wrong_sensor_augmentation_changes_the_inputs_only_in_training(
+        tiny: ModelConfig, setting: str, value: float, bad: float) -> None:
+    """Noise (``modality_corruption``) and turned vests (``imu_rotation``): stored in the
+    config (older descriptions load 0), checked, and applied in training mode only."""
+    cfg = replace(tiny, modality_dropout=0.0, modalities=("imu", "context"), cnn_dropout=0.0,
+                  lstm_dropout=0.0, head_dropout=0.0,  # training mode is random only by it
+                  **{setting: value})
     assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
-    old = {k: v for k, v in cfg.to_dict().items() if k != "modality_corruption"}
-    assert ModelConfig.from_dict(old).modality_corruption == 0.0  # older descriptions
-    with pytest.raises(FootcoachError, match="modality_corruption"):
-        replace(cfg, modality_corruption=1.0)
+    old = {k: v for k, v in cfg.to_dict().items() if k != setting}
+    assert getattr(ModelConfig.from_dict(old), setting) == 0.0  # older descriptions
+    with pytest.raises(FootcoachError, match=setting):
+        replace(cfg, **{setting: bad})
     torch.manual_seed(0)
     model = FootcoachNet(cfg)
-    clean = FootcoachNet(replace(cfg, modality_corruption=0.0))
+    clean = FootcoachNet(replace(cfg, **{setting: 0.0}))
     clean.load_state_dict(model.state_dict())
     _, imu, context = inputs(cfg, 6)
     with torch.no_grad():
@@ -537,27 +541,3 @@ def test_rotate_vests_turns_every_sensor_of_a_window_by_one_rotation() -> None:
     assert torch.isnan(rotate_vests(x, 30.0)[0, 0, 0, 3:6]).all()
     with pytest.raises(ValueError, match="triads"):
         rotate_vests(torch.zeros(2, 1, 1, 8), 10.0)
-
-
-def test_training_with_imu_rotation_turns_the_vests_only_in_training(tiny: ModelConfig) -> None:
-    cfg = replace(tiny, imu_rotation=90.0, modality_dropout=0.0, modalities=("imu", "context"),
-                  cnn_dropout=0.0, lstm_dropout=0.0, head_dropout=0.0)
-    assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
-    old = {k: v for k, v in cfg.to_dict().items() if k != "imu_rotation"}
-    assert ModelConfig.from_dict(old).imu_rotation == 0.0  # older descriptions
-    with pytest.raises(FootcoachError, match="imu_rotation"):
-        replace(cfg, imu_rotation=200.0)
-    torch.manual_seed(0)
-    model = FootcoachNet(cfg)
-    plain = FootcoachNet(replace(cfg, imu_rotation=0.0))
-    plain.load_state_dict(model.state_dict())
-    _, imu, context = inputs(cfg, 6)
-    with torch.no_grad():
-        model.eval()
-        plain.eval()
-        assert torch.equal(model(None, imu, context).quality, plain(None, imu, context).quality)
-        model.train()
-        plain.train()
-        reference = plain(None, imu, context).quality
-        assert torch.equal(plain(None, imu, context).quality, reference)
-        assert not torch.allclose(model(None, imu, context).quality, reference)

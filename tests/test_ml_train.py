@@ -264,44 +264,28 @@ def test_cli_video_stride_reaches_the_stored_config(data, tmp_path, capsys):
     assert "own stride is kept" in capsys.readouterr().err
 
 
-def test_cli_modality_corruption_is_stored_and_only_for_a_new_run(data, tmp_path, capsys):
-    out = tmp_path / "corrupt"
+@pytest.mark.parametrize(("flag", "setting", "value", "other", "bad", "why"), [
+    ("--modality-corruption", "modality_corruption", "0.3", "0.2", "1", "must be in 0..1"),
+    ("--imu-rotation", "imu_rotation", "30", "0", "190", "0-180 degrees")])
+def test_cli_wrong_sensor_training_is_stored_and_only_for_a_new_run(
+        data, tmp_path, capsys, flag, setting, value, other, bad, why):
+    out = tmp_path / "trained"
     assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
                  "--modalities", "imu,context", "--workers", "0", "--threads", "1",
-                 "--modality-corruption", "0.3"]) == 0
-    assert json.loads((out / "footcoach_model.json").read_text())["config"][
-        "modality_corruption"] == 0.3
-    assert load_model(out)[1].modality_corruption == 0.3
+                 flag, value]) == 0
+    assert json.loads((out / "footcoach_model.json").read_text())["config"][setting] == \
+        float(value)
+    assert getattr(load_model(out)[1], setting) == float(value)
     capsys.readouterr()
     assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
-                 "--modality-corruption", "0.1"]) == 2
-    assert "setting of a new run" in capsys.readouterr().err
+                 flag, other]) == 2
+    assert f"{flag} is a setting of a new run" in capsys.readouterr().err
     assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--epochs", "1",
-                 "--modality-corruption", "1"]) == 2
-    assert "must be in 0..1" in capsys.readouterr().err
+                 flag, bad]) == 2
+    assert why in capsys.readouterr().err
     # fine-tuning: the flag sets it, without it the --init model's is kept
-    for flag, expected in ((["--modality-corruption", "0.2"], 0.2), ([], 0.3)):
-        tuned = tmp_path / f"tuned{len(flag)}"
+    for given, expected in (([flag, other], float(other)), ([], float(value))):
+        tuned = tmp_path / f"tuned{len(given)}"
         assert main(["train", str(data), "--out", str(tuned), "--init", str(out), "--epochs",
-                     "1", "--batch", "8", "--workers", "0", "--threads", "1", *flag]) == 0
-        assert load_model(tuned)[1].modality_corruption == expected
-
-
-def test_cli_imu_rotation_is_stored_and_only_for_a_new_run(data, tmp_path, capsys):
-    out = tmp_path / "turned"
-    assert main(["train", str(data), "--out", str(out), "--epochs", "1", "--batch", "8",
-                 "--modalities", "imu,context", "--workers", "0", "--threads", "1",
-                 "--imu-rotation", "30"]) == 0
-    assert load_model(out)[1].imu_rotation == 30.0
-    capsys.readouterr()
-    assert main(["train", str(data), "--out", str(out), "--resume", "--epochs", "2",
-                 "--imu-rotation", "10"]) == 2
-    assert "--imu-rotation is a setting of a new run" in capsys.readouterr().err
-    assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--epochs", "1",
-                 "--imu-rotation", "190"]) == 2
-    assert "0-180 degrees" in capsys.readouterr().err
-    for flag, expected in ((["--imu-rotation", "0"], 0.0), ([], 30.0)):
-        tuned = tmp_path / f"tuned{len(flag)}"
-        assert main(["train", str(data), "--out", str(tuned), "--init", str(out), "--epochs",
-                     "1", "--batch", "8", "--workers", "0", "--threads", "1", *flag]) == 0
-        assert load_model(tuned)[1].imu_rotation == expected
+                     "1", "--batch", "8", "--workers", "0", "--threads", "1", *given]) == 0
+        assert getattr(load_model(tuned)[1], setting) == expected
