@@ -99,3 +99,17 @@ def test_loading_and_checking_a_session_warn_of_a_turned_vest(tmp_path: Path,
     tilts = dict(part.split() for part in line.split(": ", 1)[1].split(", "))
     assert float(tilts["a02"]) > 60 and all(float(v) < 20 for k, v in tilts.items() if k != "a02")
     assert "  check the vest of a02: its mean acceleration points" in out
+
+
+def test_analyze_names_a_turned_vest_also_from_its_cache(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    if not (Path(__file__).resolve().parents[1] / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model in models/")
+    folder = _demo_with_a_turned_vest(tmp_path)
+    for _ in range(2):  # analysed, then from the cache
+        assert main(["analyze", str(folder), "--device", "cpu"]) == 0
+        err = capsys.readouterr().err
+        assert "footcoach: warning: vest of a02: its mean acceleration points" in err
+        assert f"data warnings while loading (gaps, units, vests...); `footcoach check {folder}`" \
+            in err

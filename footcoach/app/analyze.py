@@ -67,6 +67,7 @@ from footcoach.app.engines import Engine, inference_threads, open_engine, requir
 from footcoach.app.load import load_session
 from footcoach.domain.events import Event
 from footcoach.domain.timeseries import TimeSeries
+from footcoach.domain.vest import vest_pose_warning
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import read_manifest
@@ -471,7 +472,10 @@ class _Run:
                "players": len(self.pids), "steps": grid.n, "windows": self.n_windows,
                "elapsed_s": round(elapsed, 4),
                "windows_per_s": round(self.n_windows / elapsed, 2) if elapsed > 0 else None,
-               "timings_s": {k: round(v, 4) for k, v in self.timings.items()}}
+               "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+               "vest_warnings": [w for pid, ts in sorted(self.aligned.imu.items())
+                                 if (w := vest_pose_warning(ts, pid)) is not None],
+               "data_warnings": len(self.aligned.loaded.diagnostics.warnings)}
         return AnalysisResult(session_name=session.name, events=events, phases=phases,
                               time_attention=profiles, steps=steps, teams=teams,
                               time_range=(float(time_range[0]), float(time_range[1])),

@@ -74,6 +74,11 @@ def analyze_with_progress(session: Path, **kwargs: object) -> AnalysisResult:
     assert result is not None
     if result.run.get("not_cached"):
         print(f"footcoach: warning: {result.run['not_cached']}", file=sys.stderr)
+    for warning in result.run.get("vest_warnings", []):
+        print(f"footcoach: warning: {warning}", file=sys.stderr)
+    if result.run.get("data_warnings"):
+        print(f"footcoach: {result.run['data_warnings']} data warnings while loading (gaps, "
+              f"units, vests...); `footcoach check {session}` lists them", file=sys.stderr)
     return result
 
 
