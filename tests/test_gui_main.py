@@ -255,3 +255,13 @@ def test_state_without_session_is_inert() -> None:
     assert state.frame_index() == -1
     with pytest.raises(ValueError):
         state.set_rate(0)
+
+
+def test_the_analysis_warnings_about_vests_reach_the_status_bar(window: MainWindow) -> None:
+    before = len(window.state.loaded.diagnostics.warnings)  # type: ignore[union-attr]
+    said = "vest of p1: repeated the same reading (a stuck sensor) at 0:01.0-0:04.0 (3 s in all)"
+    for _ in range(2):  # the same warning of a second analysis is not repeated
+        window.set_result(make_events(), warnings=[said])
+    assert len(window.state.loaded.diagnostics.warnings) == before + 1  # type: ignore[union-attr]
+    assert f"{before + 1} warnings" in window.status.text()
+    assert said in window.status.toolTip()

@@ -22,6 +22,7 @@ from footcoach.io.video import VideoReader
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
 from footcoach.sync.resample import resample
+from footcoach.sync.sensor_faults import FaultSettings, SensorFault, fault_warning
 
 IMU_RATE_HZ = 100.0
 GPS_RATE_HZ = 10.0
@@ -29,13 +30,15 @@ GPS_RATE_HZ = 10.0
 
 @dataclass
 class AlignSettings:
-    """Gap filling limits (seconds) and the session-clock rates (Hz)."""
+    """Gap filling limits (seconds), the session-clock rates (Hz) and the IMU fault thresholds
+    (:mod:`footcoach.sync.sensor_faults`; None keeps a faulty vest's readings)."""
 
     imu_max_gap_s: float = 0.1
     gps_max_gap_s: float = 1.0
     imu_rate_hz: float = IMU_RATE_HZ
     gps_rate_hz: float = GPS_RATE_HZ
     estimate_offsets: bool = True
+    imu_faults: FaultSettings | None = field(default_factory=FaultSettings)
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
@@ -52,7 +55,9 @@ class AlignedSession:
     the manifest's offsets are what is applied). ``stage_cpu_s``: CPU seconds per stage
     (``read imu``, ``offsets``, ``clean imu``, ``resample imu``, ``clean gps``,
     ``resample gps``), summed over the worker threads (each thread's own CPU time, so the CSV
-    parser's helper threads are not in it).
+    parser's helper threads are not in it). ``imu_faults[pid]``: the vest's sensor faults
+    (session clock; players without any are left out); those of a kind in
+    ``settings.imu_faults.set_aside`` are NaN in ``imu``.
     """
 
     loaded: LoadedSession
@@ -62,6 +67,13 @@ class AlignedSession:
     quality: QualityTable = field(default_factory=lambda: QualityTable([]))
     offsets: dict[str, OffsetEstimate] = field(default_factory=dict)
     stage_cpu_s: dict[str, float] = field(default_factory=dict)
+    imu_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
+
+    def fault_warnings(self) -> list[str]:
+        """One sentence per vest with sensor faults, in player order."""
+        kinds = self.settings.imu_faults.set_aside if self.settings.imu_faults else ()
+        return [w for pid, faults in sorted(self.imu_faults.items())
+                if (w := fault_warning(pid, faults, kinds)) is not None]
 
     @property
     def time_range(self) -> tuple[float, float]:
@@ -141,7 +153,8 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             offset = estimate_imu_gps_offset(raw, loaded.gps[pid])
             clock.lap("offsets")
         cleaned, row = clean_stream(raw, "imu", s.imu_max_gap_s, player=pid,
-                                    overwrite_input=fresh)  # smoothed in place when fresh
+                                    overwrite_input=fresh,  # smoothed in place when fresh
+                                    faults=s.imu_faults)
         del raw
         clock.lap("clean imu")
         aligned = resample(cleaned, shared_lattice(cleaned, s.imu_rate_hz), dtype=np.float32)
@@ -158,6 +171,12 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             for stage, seconds in spent.items():
                 out.stage_cpu_s[stage] = out.stage_cpu_s.get(stage, 0.0) + seconds
             (out.gps if kind == "gps" else out.imu)[pid] = aligned
+            faults = aligned.meta.get("sensor_faults") if kind == "imu" else None
+            if isinstance(faults, list) and faults:  # the resampled series keeps the meta
+                out.imu_faults[pid] = faults
+                kinds = s.imu_faults.set_aside if s.imu_faults else ()
+                loaded.diagnostics.warn(fault_warning(pid, faults, kinds) or "",
+                                        aligned.source or None)
             if offset is not None:
                 out.offsets[pid] = offset
             rows.append(row)

@@ -58,6 +58,7 @@ class CheckReport:
         lines += [f"  check the {w}" for w in
                   (vest_pose_warning(ts, pid) for pid, ts in sorted(self.aligned.imu.items()))
                   if w is not None]
+        lines += [f"  check the {w}" for w in self.aligned.fault_warnings()]
         lines.append("")
         lines.append("Data quality (missing and anomaly rates of each stream):")
         lines.append(self.aligned.quality.format())

@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
             QApplication.restoreOverrideCursor()
         cached = load_cached_result(folder)  # cheap: a JSON + npz when the inputs match
         if cached is not None:
+            self.add_warnings(cached.run.get("vest_warnings", []), loaded)
             self.set_session(loaded, cached.events, cached.time_attention)
             self.statusBar().showMessage(
                 f"showing the cached analysis ({len(cached.events)} events)", 5000)
@@ -341,10 +342,21 @@ class MainWindow(QMainWindow):
         state.set_time(t)
         return True
 
+    def add_warnings(self, warnings: Sequence[str], loaded: LoadedSession | None = None) -> None:
+        """Add the analysis' warnings about the data (a vest far from upright, a vest's sensor
+        faults) to the session's, for the status bar; one already there is not repeated."""
+        loaded = loaded or self.state.loaded
+        if loaded is None:
+            return
+        have = loaded.diagnostics.warnings
+        have += [w for w in warnings if not any(h.endswith(w) for h in have)]
+
     def set_result(self, events: Sequence[Event],
-                   time_attention: Mapping[str, np.ndarray] | None = None) -> None:
+                   time_attention: Mapping[str, np.ndarray] | None = None,
+                   warnings: Sequence[str] = ()) -> None:
         """Show new analysis events for the open session (the coach's corrections are applied
-        to them again)."""
+        to them again) and its ``warnings`` about the data (:meth:`add_warnings`)."""
+        self.add_warnings(warnings)
         c = self.corrections
         shown = c.reset(events, c.folder, c.corrections)
         self._warn_stale(events)

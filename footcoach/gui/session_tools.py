@@ -151,7 +151,8 @@ class SessionTools(QObject):
             window.statusBar().showMessage("the analysis finished for a session that is no "
                                            "longer open; it is cached there", 8000)
             return
-        window.set_result(result.events, result.time_attention)
+        window.set_result(result.events, result.time_attention,
+                          result.run.get("vest_warnings", []))
         how = "from the cache" if result.from_cache else "done"
         window.statusBar().showMessage(f"analysis {how}: {len(result.events)} events", 8000)
 

@@ -26,6 +26,12 @@ from footcoach.sync.filters import (
     remove_gps_spikes,
     remove_imu_saturation,
 )
+from footcoach.sync.sensor_faults import (
+    DEFAULT_FAULTS,
+    FaultSettings,
+    SensorFault,
+    remove_imu_faults,
+)
 from footcoach.sync.smoothing import (
     moving_average,
 )
@@ -48,7 +54,8 @@ class QualityRow:
         missing_after: grid rows still incomplete after cleaning / grid rows.
         anomaly_rate: (repeated + outlier rows) / raw rows.
         n_repeated: rows dropped for a repeated (or backwards) timestamp.
-        n_outliers: rows with a GPS spike or a saturated IMU value.
+        n_outliers: rows with a GPS spike, a saturated IMU value or an IMU sensor fault
+            (:mod:`footcoach.sync.sensor_faults`: frozen readings, no gravity).
         n_filled: grid rows completed by interpolation.
         longest_gap_s: the longest run of incomplete grid rows before interpolation.
     """
@@ -143,19 +150,22 @@ def clean_stream(
     smooth_centred: bool = True,
     rate_hz: float | None = None,
     overwrite_input: bool = False,
+    faults: FaultSettings | None = DEFAULT_FAULTS,
 ) -> tuple[TimeSeries, QualityRow]:
     """Clean one stream in the paper's order and report its quality.
 
     1. drop repeated timestamps (:func:`dedupe_times`);
-    2. outliers: GPS fixes implying impossible speed/acceleration (``x``/``y`` in metres) or
-       saturated IMU values become NaN;
+    2. outliers: GPS fixes implying impossible speed/acceleration (``x``/``y`` in metres),
+       saturated IMU values and, unless ``faults`` is None, the rows of IMU sensor faults
+       (:func:`footcoach.sync.sensor_faults.remove_imu_faults`) become NaN;
     3. put on the nominal grid (dropouts become NaN rows) and interpolate gaps up to
        ``max_gap_s`` (default: 0.1 s IMU, 1.0 s GPS);
     4. IMU only: moving average over ``smooth_window`` samples; centred by default so the
        signal is not delayed by (w-1)/2 samples (``smooth_centred=False`` gives the paper's
        causal form).
 
-    Returns the cleaned series (on its grid, NaN where gaps were too long) and its quality row.
+    Returns the cleaned series (on its grid, NaN where gaps were too long) and its quality row;
+    the series' ``meta["sensor_faults"]`` lists the IMU faults found (an empty list for GPS).
     ``overwrite_input=True`` lets the smoothing write into ``ts.values`` (a caller that drops
     the raw stream, e.g. a 100 Hz IMU read just for this, saves a copy of it).
     """
@@ -172,6 +182,10 @@ def clean_stream(
         cleaned, n_outliers = remove_gps_spikes(deduped)
     else:
         cleaned, n_outliers = remove_imu_saturation(deduped)
+    found: list[SensorFault] = []
+    if kind == "imu" and faults is not None:
+        cleaned, n_faulty, found = remove_imu_faults(cleaned, faults)
+        n_outliers += n_faulty
     smooth = kind == "imu" and smooth_window > 1
     gridded, report = fill_gaps(cleaned, max_gap_s, rate_hz=rate_hz, copy=not smooth)
     if smooth:  # the grid may share the input's values (copy=False): written only if allowed
@@ -181,6 +195,7 @@ def clean_stream(
     missing_before = _raw_missing(report, len(deduped), raw_incomplete)
     meta = dict(gridded.meta)
     meta["gap_report"] = report
+    meta["sensor_faults"] = found
     row = QualityRow(
         player=player,
         modality=kind,

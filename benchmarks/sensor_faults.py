@@ -1,0 +1,190 @@
+"""What a vest that stops measuring costs the app's analysis, with and without the fault check.
+
+    .venv/bin/python benchmarks/sensor_faults.py SESSION [SESSION ...] [--model DIR]
+        [--faults frozen zeros dead-z] [--length 60] [--seed 0]
+
+Accuracy, not speed. Each labelled (simulated) session is copied with every player's vest
+failing once, for ``--length`` seconds at a seeded random time:
+
+- **frozen**: the logger keeps writing the reading it had when the sensor stopped (times go on);
+- **zeros**: every channel reads 0;
+- **dead-z**: the accelerometer's z axis (up the back, where gravity is) reads 0, the rest
+  keeps working.
+
+Each copy is analysed as ``footcoach analyze`` does it (no ball track unless the session has
+tracking data) three times: as the app does (:mod:`footcoach.sync.sensor_faults`: a frozen
+vest is set aside, a vest without gravity only reported), with every fault set aside, and
+without the check (``imu_faults=None``: the faulty readings reach the model). The original
+sessions are analysed too. Scored are the (player, step) cells whose step time lies inside
+the player's fault: action and tactic accuracy (tactic as the app shows it, fused with the
+team model) and quality error, against the labels of ``labels.json``. The last line is
+``sensor faults: <kind> app <a>%, set aside <s>%, unchecked <u>% (clean <c>%); ...``
+(action accuracy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from footcoach.app.analyze import run_analysis  # noqa: E402
+from footcoach.app.load import load_session  # noqa: E402
+from footcoach.bench.labelled_bench import label_grid, without_streams  # noqa: E402
+from footcoach.io.manifest import read_manifest  # noqa: E402
+from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultSettings  # noqa: E402
+
+FAULTS = ("frozen", "zeros", "dead-z")
+RATE_HZ = 100.0  # the simulator's vests; the spans come from the rows' own times
+
+
+def break_vest(path: Path, kind: str, first: int, last: int) -> None:
+    """Rewrite the IMU CSV at ``path`` (a vendor export: time column first) with data rows
+    ``first..last`` (0-based, inclusive) failing as ``kind``. A symbolic link at ``path`` is
+    replaced by the new file (its target is never written)."""
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    head, body = rows[0], rows[1:]
+    last = min(last, len(body) - 1)
+    z = next(j for j, name in enumerate(head) if name.startswith("acc_z"))
+    for k in range(first, last + 1):
+        if kind == "frozen":
+            body[k][1:] = body[first - 1][1:] if first > 0 else body[0][1:]
+        elif kind == "zeros":
+            body[k][1:] = ["0"] * (len(head) - 1)
+        elif kind == "dead-z":
+            body[k][z] = "0"
+        else:
+            raise ValueError(f"unknown fault {kind!r}")
+    fresh = path.with_name(path.name + ".part")
+    with fresh.open("w", newline="") as f:
+        csv.writer(f).writerows([head, *body])
+    os.replace(fresh, path)  # replaces the link itself, not the file it points to
+
+
+def faulty_copy(folder: Path, into: Path, kind: str, length_s: float,
+                rng: np.random.Generator) -> tuple[Path, dict[str, tuple[float, float]]]:
+    """A copy of ``folder`` with every vest failing once (module docstring); returns it and
+    each player's fault span on the session clock (s: the times of its first and last row)."""
+    copy = without_streams(folder, into, ())
+    session = read_manifest(copy)
+    rows_of: dict[str, tuple[int, int]] = {}
+    for player in session.players:
+        if not player.imu:
+            continue
+        path = copy / player.imu  # not session.path(): that resolves the link to the original
+        with path.open() as f:
+            n = sum(1 for _ in f) - 1
+        rows, margin = round(length_s * RATE_HZ), round(5 * RATE_HZ)
+        if n < rows + 2 * margin:
+            continue
+        first = int(rng.integers(margin, n - rows - margin))
+        break_vest(path, kind, first, first + rows - 1)
+        rows_of[player.id] = (first, first + rows - 1)
+    loaded = load_session(copy)
+    spans = {pid: (float(loaded.imu[pid].t[a]), float(loaded.imu[pid].t[b]))
+             for pid, (a, b) in rows_of.items()}
+    return copy, spans
+
+
+@dataclass
+class Tally:
+    """Counts over the scored cells."""
+
+    cells: int = 0
+    action: int = 0
+    tactic_cells: int = 0
+    tactic: int = 0
+    quality_cells: int = 0
+    quality_error: float = 0.0
+
+    def add(self, folder: Path, result: object, spans: dict[str, tuple[float, float]]) -> None:
+        steps = result.steps  # type: ignore[attr-defined]
+        grid = label_grid(folder, result, 0.0)  # type: ignore[arg-type]
+        for p, pid in enumerate(steps.player_ids):
+            if pid not in spans:
+                continue
+            a, b = spans[pid]
+            on = (steps.t >= a) & (steps.t <= b) & steps.valid[p] & (grid.action[p] >= 0)
+            self.cells += int(on.sum())
+            self.action += int((steps.action_probs[p].argmax(-1) == grid.action[p])[on].sum())
+            t_on = on & (grid.tactic[p] >= 0)
+            self.tactic_cells += int(t_on.sum())
+            self.tactic += int((steps.tactic_probs[p].argmax(-1) == grid.tactic[p])[t_on].sum())
+            q_on = on & np.isfinite(grid.quality[p]) & np.isfinite(steps.quality[p])
+            self.quality_cells += int(q_on.sum())
+            self.quality_error += float(np.abs(steps.quality[p] - grid.quality[p])[q_on].sum())
+
+    def row(self, name: str) -> str:
+        return (f"| {name} | {self.cells} | {self.action / max(self.cells, 1):.1%} | "
+                f"{self.tactic / max(self.tactic_cells, 1):.1%} | "
+                f"{self.quality_error / max(self.quality_cells, 1):.2f} |")
+
+    @property
+    def action_share(self) -> float:
+        return self.action / max(self.cells, 1)
+
+
+#: The analyses of each faulty copy: (name, the fault settings of the analysis).
+CONDITIONS: tuple[tuple[str, FaultSettings | None], ...] = (
+    ("as the app does it", DEFAULT_FAULTS),
+    ("every fault set aside", FaultSettings(set_aside=("frozen", "no gravity"))),
+    ("without the check", None))
+
+
+def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], length_s: float,
+        seed: int) -> str:
+    lines = ["| fault | analysis | cells | action | tactic | quality MAE |",
+             "|---|---|---|---|---|---|"]
+    summary = []
+    with tempfile.TemporaryDirectory(prefix="footcoach-faults-") as tmp:
+        for kind in faults:
+            clean = Tally()
+            tallies = [Tally() for _ in CONDITIONS]
+            rng = np.random.default_rng(seed)
+            for i, folder in enumerate(folders):
+                copy, spans = faulty_copy(folder, Path(tmp) / kind / str(i), kind, length_s, rng)
+                print(f"{kind}: {folder.name} ({len(spans)} vests failing)", file=sys.stderr)
+                clean.add(folder, run_analysis(folder, model_dir=model_dir, engine="onnx",
+                                               device="cpu"), spans)
+                for tally, (_, settings) in zip(tallies, CONDITIONS, strict=True):
+                    tally.add(copy, run_analysis(copy, model_dir=model_dir, engine="onnx",
+                                                 device="cpu", imu_faults=settings), spans)
+            lines.append(clean.row(f"{kind} | the session without the fault"))
+            lines += [tally.row(f"{kind} | {name}")
+                      for tally, (name, _) in zip(tallies, CONDITIONS, strict=True)]
+            app, aside, unchecked = (t.action_share for t in tallies)
+            summary.append(f"{kind} app {app:.1%}, set aside {aside:.1%}, unchecked "
+                           f"{unchecked:.1%} (clean {clean.action_share:.1%})")
+    names = ", ".join(f.name for f in folders)
+    return "\n".join([
+        f"Sessions {names} (synthetic), every vest failing once for {length_s:g} s at a random "
+        f"time (seed {seed}); scored: the player steps inside each fault; the app's analysis "
+        "(no ball track, tactic with the team model).", "", *lines, "",
+        "sensor faults: " + "; ".join(summary)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("sessions", nargs="+", type=Path)
+    ap.add_argument("--model", type=Path, default=None, help="model folder (default: bundled)")
+    ap.add_argument("--faults", nargs="+", choices=FAULTS, default=list(FAULTS))
+    ap.add_argument("--length", type=float, default=60.0, help="seconds each vest fails")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    print(run(args.sessions, model_dir=args.model, faults=args.faults, length_s=args.length,
+              seed=args.seed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

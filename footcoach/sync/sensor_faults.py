@@ -1,0 +1,209 @@
+"""A vest that stops measuring: stretches of an IMU stream no worn sensor can produce.
+
+Two faults are found, each as a run of raw samples lasting at least its minimum duration:
+
+* **frozen**: every accelerometer and gyroscope channel repeats the previous sample exactly
+  (a stuck sensor, or a logger that kept writing its last reading, zeros included). A worn
+  vest's readings change from one sample to the next; coarse exports repeat for a moment only
+  (the real Expert-Novice recordings, accelerometer in 1/64 g steps and gyroscope in 1 deg/s
+  steps, repeat for at most 0.45 s), so the default minimum is 2 s.
+* **no gravity**: the mean acceleration over ``gravity_window_s`` (1 s) is shorter than
+  ``gravity_min_g`` (0.4 g) for at least ``gravity_min_s`` (2 s). Whatever the wearer does,
+  gravity keeps the mean acceleration of any second near 1 g (a jump's flight lasts well under
+  a second); a shorter one means a dead accelerometer axis or readings that are not
+  accelerations.
+
+:func:`remove_imu_faults` sets the rows of a frozen stretch to NaN, so the analysis masks the
+vest there (``footcoach.sync.windows``: a step with under half its IMU samples is not read)
+and the model reads the player's positions instead. A stretch without gravity is only
+reported: the bundled networks were trained with vests turned by up to 45 degrees and read the
+channels that still work (an accelerometer axis reading 0: 86-87 % action accuracy against
+76 % with the vest set aside, ``benchmarks/sensor_faults.py``); ``FaultSettings.set_aside``
+chooses. Magnetometer channels are not compared (many vests repeat their slower magnetometer
+between its own samples).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from footcoach.domain.timeseries import TimeSeries
+from footcoach.sync.filters import _ACC_UNITS, _GYRO_UNITS, mask_runs
+
+FaultKind = Literal["frozen", "no gravity"]
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Thresholds of :func:`find_imu_faults` (seconds, g); module docstring."""
+
+    frozen_min_s: float = 2.0
+    gravity_min_g: float = 0.4
+    gravity_window_s: float = 1.0
+    gravity_min_s: float = 2.0
+    set_aside: tuple[FaultKind, ...] = ("frozen",)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"frozen_min_s": self.frozen_min_s, "gravity_min_g": self.gravity_min_g,
+                "gravity_window_s": self.gravity_window_s, "gravity_min_s": self.gravity_min_s,
+                "set_aside": list(self.set_aside)}
+
+
+DEFAULT_FAULTS = FaultSettings()
+"""The thresholds footcoach uses unless told otherwise."""
+
+
+@dataclass(frozen=True)
+class SensorFault:
+    """One fault: ``kind``, and the times (stream clock, s) of its first and last sample."""
+
+    kind: FaultKind
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def _motion_columns(ts: TimeSeries) -> tuple[list[int], list[int], np.ndarray]:
+    """Accelerometer indices, gyroscope indices (recognised by unit) and the accelerometer
+    factors to g."""
+    acc, gyro, scale = [], [], []
+    for i, unit in enumerate(ts.units):
+        u = unit.strip().lower()
+        if u in _ACC_UNITS:
+            acc.append(i)
+            scale.append(_ACC_UNITS[u])
+        elif u in _GYRO_UNITS:
+            gyro.append(i)
+    return acc, gyro, np.asarray(scale)
+
+
+def _long_runs(mask: np.ndarray, t: np.ndarray, min_s: float, kind: FaultKind
+               ) -> list[SensorFault]:
+    """The runs of True in ``mask`` (N,) spanning at least ``min_s`` seconds of ``t``."""
+    starts, ends = mask_runs(mask)
+    return [SensorFault(kind, float(t[a]), float(t[b - 1]))
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+            if t[b - 1] - t[a] >= min_s]
+
+
+def frozen_rows(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
+    """(N,) bool: rows whose ``columns`` all equal the previous row's (the first row of a run
+    included, so a run of k equal rows marks all k)."""
+    n = values.shape[0]
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for j in columns:
+        same &= values[1:, j] == values[:-1, j]  # NaN never equals: a gap breaks a run
+    rows = np.zeros(n, dtype=bool)
+    rows[1:] |= same
+    rows[:-1] |= same
+    return rows
+
+
+def weak_gravity_rows(t: np.ndarray, acc_g: np.ndarray, window_s: float,
+                      min_g: float, block: int = 10) -> np.ndarray:
+    """(N,) bool: samples whose mean acceleration over about ``window_s`` around them is
+    shorter than ``min_g``. ``acc_g`` (N, 3) in g. The means are taken over blocks of ``block``
+    samples (0.1 s at 100 Hz), then over the blocks of ``window_s`` (a 90-minute stream in
+    milliseconds); a block with a NaN breaks every window it is in (never marked)."""
+    n = acc_g.shape[0]
+    n_blocks = n // block
+    if n_blocks == 0:
+        return np.zeros(n, dtype=bool)
+    sums = np.asarray(acc_g[:n_blocks * block], dtype=np.float64).reshape(
+        n_blocks, block, 3).sum(axis=1)
+    span = float(t[n_blocks * block - 1] - t[0]) / max(n_blocks * block - 1, 1)  # s per sample
+    k = max(1, round(window_s / (span * block))) if span > 0 else 1
+    k = min(k, n_blocks)
+    finite = np.isfinite(sums).all(axis=1)
+    if not finite.all():
+        sums[~finite] = 0.0
+    csum = np.vstack([np.zeros((1, 3)), np.cumsum(sums, axis=0)])
+    bad = np.r_[0, np.cumsum(~finite)]  # NaN blocks so far: a window with one is not judged
+    centre = np.arange(n_blocks)
+    lo = np.clip(centre - k // 2, 0, n_blocks - k)
+    hi = lo + k
+    mean = (csum[hi] - csum[lo]) / (k * block)
+    weak_block = (bad[hi] == bad[lo]) & (np.linalg.norm(mean, axis=1) < min_g)
+    rows = np.zeros(n, dtype=bool)
+    rows[:n_blocks * block] = np.repeat(weak_block, block)
+    if n_blocks * block < n:
+        rows[n_blocks * block:] = weak_block[-1]
+    return rows
+
+
+def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
+                    ) -> tuple[list[SensorFault], np.ndarray]:
+    """The faults of an IMU stream (raw samples, increasing times) and the (N,) bool rows of
+    those of a kind in ``settings.set_aside``. A stream without accelerometer channels has
+    none."""
+    s = settings or FaultSettings()
+    acc, gyro, scale = _motion_columns(ts)
+    n = len(ts)
+    covered = np.zeros(n, dtype=bool)
+    if len(acc) != 3 or n < 2:
+        return [], covered
+    values = ts.values
+    faults = _long_runs(frozen_rows(values, acc + gyro), ts.t, s.frozen_min_s, "frozen")
+    frozen = np.zeros(n, dtype=bool)
+    for f in faults:
+        frozen[np.searchsorted(ts.t, f.start_s):np.searchsorted(ts.t, f.end_s, "right")] = True
+    acc_g = np.asarray(values[:, acc], dtype=np.float64) * scale
+    weak = weak_gravity_rows(ts.t, acc_g, s.gravity_window_s, s.gravity_min_g) & ~frozen
+    faults += _long_runs(weak, ts.t, s.gravity_min_s, "no gravity")
+    for f in faults:
+        if f.kind in s.set_aside:
+            covered[np.searchsorted(ts.t, f.start_s):np.searchsorted(ts.t, f.end_s, "right")] = (
+                True)
+    faults.sort(key=lambda f: f.start_s)
+    return faults, covered
+
+
+def remove_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
+                      ) -> tuple[TimeSeries, int, list[SensorFault]]:
+    """Set every channel of the rows of the faults to set aside to NaN; returns the series,
+    the number of rows set and all the faults found (:func:`find_imu_faults`)."""
+    faults, covered = find_imu_faults(ts, settings)
+    if not covered.any():
+        return ts, 0, faults
+    values = ts.values.copy()
+    values[covered] = np.nan
+    return ts.replace(values=values), int(np.count_nonzero(covered)), faults
+
+
+def clock(seconds: float) -> str:
+    """``m:ss.s`` of a session time in seconds (``-`` before zero)."""
+    tenths = round(abs(seconds) * 10)
+    sign = "-" if seconds < 0 and tenths else ""
+    m, t = divmod(tenths, 600)
+    return f"{sign}{m}:{t // 10:02d}.{t % 10}"
+
+
+def fault_warning(player: str, faults: Sequence[SensorFault],
+                  set_aside: Sequence[FaultKind] = DEFAULT_FAULTS.set_aside) -> str | None:
+    """One sentence naming the player's faults, their session times and what the analysis
+    does with them; None without any."""
+    if not faults:
+        return None
+    said = {"frozen": "repeated the same reading (a stuck sensor or a logger writing its last "
+                      "sample)",
+            "no gravity": "read no gravity (a dead accelerometer axis, or data that are not "
+                          "accelerations)"}
+    parts = []
+    for kind in ("frozen", "no gravity"):
+        mine = [f for f in faults if f.kind == kind]
+        if mine:
+            spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in mine[:4])
+            more = f" and {len(mine) - 4} more" if len(mine) > 4 else ""
+            total = sum(f.duration_s for f in mine)
+            done = ("set aside, the analysis reads only the player's positions there"
+                    if kind in set_aside else
+                    "kept, the model reads the vest's other channels there")
+            parts.append(f"{said[kind]} at {spans}{more} ({total:.0f} s): {done}")
+    return f"vest of {player}: {'; '.join(parts)}"

@@ -1,0 +1,82 @@
+"""benchmarks/sensor_faults.py: the broken vests it writes (never through a link into the
+original session) and, end to end on the demo session with the bundled model, its table."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import sensor_faults as sf  # noqa: E402
+
+DEMO = ROOT / "resources" / "demo-session"
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(newline="") as f:
+        return list(csv.reader(f))
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((folder / "imu").glob("*.csv"))}
+
+
+@pytest.mark.parametrize("kind", sf.FAULTS)
+def test_a_broken_vest_replaces_the_link_and_leaves_its_target(tmp_path: Path, kind: str) -> None:
+    original = tmp_path / "a02.csv"
+    shutil.copy(DEMO / "imu" / "a02.csv", original)
+    link = tmp_path / "copy.csv"
+    link.symlink_to(original)
+    sf.break_vest(link, kind, 100, 299)
+    assert not link.is_symlink() and _rows(original) == _rows(DEMO / "imu" / "a02.csv")
+    head, *before = _rows(original)
+    _, *after = _rows(link)
+    assert [r[0] for r in after] == [r[0] for r in before]  # the times go on
+    assert after[:100] == before[:100] and after[300:] == before[300:]
+    z = head.index("acc_z_g")
+    for row in after[100:300]:
+        if kind == "frozen":
+            assert row[1:] == before[99][1:]
+        elif kind == "zeros":
+            assert all(float(v) == 0.0 for v in row[1:])
+        else:
+            assert float(row[z]) == 0.0
+    if kind == "dead-z":
+        assert [r[:z] for r in after[100:300]] == [r[:z] for r in before[100:300]]
+
+
+def test_the_table_on_the_demo_session(tmp_path: Path) -> None:
+    if not (ROOT / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model in models/")
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO, demo, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
+    text = (demo / "session.toml").read_text()
+    start = text.index("[video]")
+    end = text.find("\n[", start + 1)
+    (demo / "session.toml").write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    before = _digest(demo)
+    report = sf.run([demo], model_dir=None, faults=["frozen", "dead-z"], length_s=20.0, seed=0)
+    assert _digest(demo) == before  # the session itself is never touched
+    rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]):
+            [c.strip() for c in line.strip("|").split("|")[2:]]
+            for line in report.splitlines() if line.startswith("| frozen") or
+            line.startswith("| dead-z")}
+    assert len(rows) == 8
+    cells = int(rows[("frozen", "the session without the fault")][0])
+    assert 10 * 35 <= cells <= 10 * 41  # ten vests, 20 s each, 0.5-s steps
+    app, aside = rows[("frozen", "as the app does it")], rows[("frozen", "every fault set aside")]
+    assert app == aside != rows[("frozen", "without the check")]
+    assert rows[("dead-z", "as the app does it")] == rows[("dead-z", "without the check")]
+    last = report.splitlines()[-1]
+    assert last.startswith("sensor faults: frozen app ") and "; dead-z app " in last
+    assert np.isclose(float(last.split("frozen app ")[1].split("%")[0]),
+                      float(app[1].rstrip("%")))

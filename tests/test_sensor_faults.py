@@ -1,0 +1,207 @@
+"""A vest that stops measuring (footcoach.sync.sensor_faults): frozen readings and an
+accelerometer without gravity are found, set aside when a session is aligned, named by
+``footcoach check`` and ``footcoach analyze``, and the analysis reads the player's positions
+there instead; real recordings give no false alarm."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from footcoach.app.align import AlignSettings, align_session
+from footcoach.app.load import load_session
+from footcoach.cli.main import main
+from footcoach.domain.timeseries import TimeSeries
+from footcoach.sync.quality import clean_stream
+from footcoach.sync.sensor_faults import (
+    FaultSettings,
+    clock,
+    fault_warning,
+    find_imu_faults,
+    remove_imu_faults,
+    weak_gravity_rows,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "resources" / "demo-session"
+CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z", "mag_x", "mag_y", "mag_z")
+UNITS = ("g", "g", "g", "deg/s", "deg/s", "deg/s", "uT", "uT", "uT")
+
+
+def _worn(seconds: float = 60.0, rate_hz: float = 100.0, seed: int = 0) -> TimeSeries:
+    """A worn vest: gravity on z, 0.3 g of motion, gyroscope noise, a slow magnetometer
+    (repeating each value 10 times, as many vests do), rounded as vendors export it."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate_hz)
+    v = np.empty((n, 9))
+    v[:, :3] = np.round(rng.normal(0, 0.3, (n, 3)) + np.array([0.0, 0.0, 1.0]), 4)
+    v[:, 3:6] = np.round(rng.normal(0, 40, (n, 3)), 2)
+    v[:, 6:] = np.repeat(np.round(rng.normal(0, 30, (n // 10 + 1, 3)), 2), 10, axis=0)[:n]
+    return TimeSeries(np.arange(n) / rate_hz, v, CHANNELS, UNITS, name="imu", source="p7.csv")
+
+
+def test_a_frozen_stretch_is_found_when_it_lasts_the_minimum() -> None:
+    ts = _worn()
+    ts.values[1000:1400] = ts.values[999]  # 4 s of the last reading (mag too: a stuck logger)
+    ts.values[3000:3150] = ts.values[2999]  # 1.5 s: shorter than the 2 s minimum
+    faults, rows = find_imu_faults(ts)
+    assert [(f.kind, f.start_s, f.end_s) for f in faults] == [("frozen", 9.99, 13.99)]
+    assert rows.sum() == 401 and rows[999:1400].all()
+    assert [f.kind for f in find_imu_faults(ts, FaultSettings(frozen_min_s=1.0))[0]] == [
+        "frozen", "frozen"]
+    ts.values[1200, 4] += 0.01  # one gyroscope value moves: 2.0 s before it, 1.98 s after
+    assert [round(f.duration_s, 2) for f in find_imu_faults(ts)[0]] == [2.0]
+
+
+def test_an_accelerometer_without_gravity_is_found_and_a_jump_is_not() -> None:
+    ts = _worn()
+    rng = np.random.default_rng(1)
+    ts.values[2000:2500, :3] = rng.normal(0, 0.1, (500, 3))  # 5 s reading no gravity
+    ts.values[4000:4060, :3] = rng.normal(0, 0.05, (60, 3))  # a 0.6 s flight: free fall
+    faults, rows = find_imu_faults(ts)
+    assert [f.kind for f in faults] == ["no gravity"]
+    assert 19.5 <= faults[0].start_s <= 20.6 and 24.4 <= faults[0].end_s <= 25.5
+    assert not rows.any()  # reported, not set aside (the network reads the other channels)
+    both = FaultSettings(set_aside=("frozen", "no gravity"))
+    rows = find_imu_faults(ts, both)[1]
+    assert rows[2050:2450].all() and not rows[4000:4060].any()
+
+
+def test_zeros_are_one_frozen_fault_not_two() -> None:
+    ts = _worn()
+    ts.values[1000:1500] = 0.0
+    faults, _ = find_imu_faults(ts)
+    assert [f.kind for f in faults] == ["frozen"]
+
+
+def test_gaps_neither_make_nor_hide_a_fault() -> None:
+    ts = _worn()
+    ts.values[500:700, :] = np.nan  # a dropout is a gap (cleaning fills or masks it)
+    assert find_imu_faults(ts)[0] == []
+    ts.values[2000:2500, :3] = 0.02  # no gravity after the gap (constant: frozen acc only)
+    ts.values[2000:2500, 3:6] = np.random.default_rng(2).normal(0, 40, (500, 3))
+    assert [f.kind for f in find_imu_faults(ts)[0]] == ["no gravity"]
+    t = np.arange(100) / 100.0
+    assert not weak_gravity_rows(t, np.full((100, 3), np.nan), 1.0, 0.4).any()
+
+
+def test_cleaning_sets_a_fault_aside_and_counts_it() -> None:
+    ts = _worn()
+    ts.values[1000:1400] = ts.values[999]
+    cleaned, row = clean_stream(ts, "imu")
+    assert np.isnan(cleaned.values[1000:1400]).all()
+    assert np.isfinite(cleaned.values[:990]).all() and np.isfinite(cleaned.values[1410:]).all()
+    assert row.n_outliers == 401 and row.missing_after == pytest.approx(401 / 6000)
+    assert [f.kind for f in cleaned.meta["sensor_faults"]] == ["frozen"]  # type: ignore[attr-defined]
+    kept, row_kept = clean_stream(ts, "imu", faults=None)
+    assert np.isfinite(kept.values).all() and row_kept.n_outliers == 0
+    assert kept.meta["sensor_faults"] == []
+    same, n, faults = remove_imu_faults(_worn())
+    assert n == 0 and faults == [] and np.isfinite(same.values).all()
+
+
+def test_the_warning_names_the_player_the_times_and_what_happens() -> None:
+    ts = _worn(seconds=200)
+    ts.values[6000:9000] = ts.values[5999]
+    ts.values[15000:15300, :3] = 0.01 * np.random.default_rng(3).normal(size=(300, 3))
+    faults, _ = find_imu_faults(ts)
+    message = fault_warning("p7", faults)
+    assert message is not None and message.startswith("vest of p7: repeated the same reading")
+    assert "at 1:00.0-1:30.0 (30 s): set aside, the analysis reads only the player's positions" \
+        in message
+    assert "; read no gravity" in message
+    assert message.endswith("(3 s): kept, the model reads the vest's other channels there")
+    assert fault_warning("p7", []) is None
+    assert clock(-3.26) == "-0:03.3" and clock(754.5) == "12:34.5" and clock(59.99) == "1:00.0"
+
+
+def test_real_recordings_raise_no_fault(shared_data: Path) -> None:
+    """The Expert-Novice suit (real, 1/64 g and 1 deg/s steps, shots and tackles) repeats its
+    readings for at most 0.45 s and no second of it lacks gravity."""
+    from footcoach.io.expert_novice import read_expert_novice_derived
+
+    found = next((shared_data / "expert-novice-soccer-imu" / "derived").glob("*.csv.gz"))
+    for segment in ("upper_spine", "right_lower_leg"):
+        samples = read_expert_novice_derived(found, segment=segment, max_samples=60)
+        assert len(samples) == 60
+        assert all(find_imu_faults(s.imu)[0] == [] for s in samples)
+
+
+def _demo_with_faulty_vests(tmp_path: Path) -> Path:
+    """The demo session (no video) with a02's vest stuck on one reading for rows 3000-6999 and
+    a03's accelerometer reading no gravity (acc_z zero) for rows 5000-7999."""
+    folder = tmp_path / "demo"
+    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
+    manifest = folder / "session.toml"
+    text = manifest.read_text()
+    start = text.index("[video]")
+    end = text.find("\n[", start + 1)
+    manifest.write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    for name, first, last, what in (("a02", 3000, 6999, "frozen"), ("a03", 5000, 7999, "z")):
+        path = folder / "imu" / f"{name}.csv"
+        with path.open(newline="") as f:
+            rows = list(csv.reader(f))
+        head, body = rows[0], rows[1:]
+        z = head.index("acc_z_g")
+        for k in range(first, last + 1):
+            if what == "frozen":
+                body[k][1:] = body[first - 1][1:]  # times go on, readings stay
+            else:
+                body[k][z] = "0.0000"
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows([head, *body])
+    return folder
+
+
+def test_a_session_with_faulty_vests_is_checked_and_analysed_without_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _demo_with_faulty_vests(tmp_path)
+    loaded = load_session(folder)
+    aligned = align_session(loaded)
+    assert sorted(aligned.imu_faults) == ["a02", "a03"]
+    (frozen,), (weak,) = aligned.imu_faults["a02"], aligned.imu_faults["a03"]
+    assert frozen.kind == "frozen" and frozen.duration_s == pytest.approx(40.0, abs=0.02)
+    assert weak.kind == "no gravity"  # found to within half a window at either end:
+    assert weak.duration_s == pytest.approx(30.0, abs=1.5)
+    named = [w for w in loaded.diagnostics.warnings if "repeated the same reading" in w]
+    assert len(named) == 1 and "a02.csv" in named[0]
+    kept = align_session(load_session(folder), AlignSettings(imu_faults=None))
+    assert kept.imu_faults == {}
+    imu, raw = aligned.imu["a02"], kept.imu["a02"]
+    inside = (imu.t >= frozen.start_s) & (imu.t <= frozen.end_s)
+    set_aside = np.isnan(imu.values).any(axis=1) & np.isfinite(raw.values).all(axis=1)
+    near = (imu.t >= frozen.start_s - 0.05) & (imu.t <= frozen.end_s + 0.05)  # smoothing
+    assert set_aside[inside].all() and not set_aside[~near].any()
+
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "  check the vest of a02: repeated the same reading" in out
+    assert f"at {clock(frozen.start_s)}-{clock(frozen.end_s)} (40 s): set aside" in out
+    assert "  check the vest of a03: read no gravity" in out
+
+    if not (REPO / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model in models/")
+    from footcoach.app.analyze import run_analysis
+
+    on = run_analysis(folder, engine="onnx", device="cpu")
+    off = run_analysis(folder, engine="onnx", device="cpu", imu_faults=None)
+    assert on.key != off.key  # the fault thresholds are part of the cache key
+    assert any("vest of a02: repeated" in w for w in on.run["vest_warnings"])
+    vests = 1  # modality_attention columns: video, imu, position
+    t = on.steps.t
+    deep = (t > frozen.start_s + 3) & (t < frozen.end_s - 3)
+    clear = (t < frozen.start_s - 3) | (t > frozen.end_s + 3)
+    seen_on = on.steps.player("a02")["modality_attention"][:, vests]
+    seen_off = off.steps.player("a02")["modality_attention"][:, vests]
+    valid = on.steps.player("a02")["valid"]
+    assert valid[deep].all()  # still analysed, from the positions
+    assert (seen_on[deep] == 0).all() and (seen_on[clear & valid] > 0).all()
+    assert (seen_off[deep] > 0).all()
+    kept = (t > weak.start_s + 3) & (t < weak.end_s - 3)  # no gravity: reported, still read
+    assert (on.steps.player("a03")["modality_attention"][kept, vests] > 0).all()
+    assert main(["analyze", str(folder), "--device", "cpu"]) == 0  # from the cache
+    assert "footcoach: warning: vest of a02: repeated the same reading" in capsys.readouterr().err
