@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from gui_fixtures import make_events, make_session, p1_xy, p2_xy
 from PySide6.QtCore import Qt
@@ -166,6 +167,38 @@ def test_imu_plot_decimates_a_90_minute_session(qtbot) -> None:
     print(f"IMU plot per playhead move: whole session {whole_ms:.2f} ms, 30 s window "
           f"{follow_ms:.2f} ms")
     assert whole_ms < 20 and follow_ms < 30
+
+
+def test_imu_plot_shades_where_the_vest_stopped_measuring(qtbot, tmp_path: Path) -> None:
+    t = np.arange(0, 120, 0.01)
+    rng = np.random.default_rng(4)
+    values = np.c_[rng.standard_normal((t.size, 3)) * 0.3 + [0, 0, 1],
+                   rng.standard_normal((t.size, 3))]
+    values[3000:7000] = values[2999]  # frozen from 0:29.99 to 1:09.99
+    imu = TimeSeries(t, values, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+                     ("g",) * 3 + ("rad/s",) * 3)
+    loaded = LoadedSession(Session("faulty", players=[Player("a"), Player("b")]),
+                           imu={"a": imu, "b": imu.replace(values=values[::-1].copy())})
+    state = AppState()
+    state.set_session(loaded)
+    plot = show(qtbot, ImuPlot(state), 700, 360)
+    state.select_player("a")
+    assert [(f.kind, round(f.start_s, 2), round(f.end_s, 2)) for f in plot.faults] == [
+        ("frozen", 29.99, 69.99)]
+    assert "vest frozen 0:30.0-1:10.0, set aside" in plot.fault_label.text()
+    assert plot.fault_label.isVisible()
+    regions = [item for item in plot.acc.items if isinstance(item, pg.LinearRegionItem)]
+    assert len(regions) == 1 and regions[0].getRegion() == pytest.approx((29.99, 69.99))
+    state.set_time(60.0)
+    plot.window_box.setCurrentIndex(2)  # 2 minutes: the fault and its edges in view
+    plot.grab().save(str(tmp_path / "imu_fault.png"))
+    state.select_player("b")  # the same fault, elsewhere: the old shading goes
+    regions = [item for item in plot.acc.items if isinstance(item, pg.LinearRegionItem)]
+    assert len(regions) == 1 and regions[0].getRegion()[0] == pytest.approx(50.0, abs=0.02)
+    state.select_player("")
+    assert plot.faults == [] and not [i for i in plot.gyro.items
+                                      if isinstance(i, pg.LinearRegionItem)]
+    assert not plot.fault_label.isVisible()
 
 
 # ------------------------------------------------------------------ pitch map

@@ -1,5 +1,7 @@
 """The selected player's IMU (acceleration x/y/z and magnitude, gyroscope x/y/z) and GPS speed,
-around the playhead, with a cursor line at the playhead.
+around the playhead, with a cursor line at the playhead. Stretches where the vest stopped
+measuring (:mod:`footcoach.sync.sensor_faults`) are shaded over the IMU plots and named in the
+title.
 
 Curves are decimated to a minimum and a maximum per pixel column
 (:func:`footcoach.app.review_data.decimate_minmax`), computed for a range twice as wide as the
@@ -20,12 +22,14 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 from footcoach.app.review_data import acc_magnitude, decimate_minmax, player_caption, speed_of
 from footcoach.gui.state import AppState
 from footcoach.gui.style import PLAYHEAD_COLOR, TimeAxis, configure_pyqtgraph
+from footcoach.sync.sensor_faults import DEFAULT_FAULTS, SensorFault, clock, find_imu_faults
 
 WINDOWS: tuple[tuple[str, float | None], ...] = (
     ("10 s", 10.0), ("30 s", 30.0), ("2 min", 120.0), ("10 min", 600.0), ("whole session", None))
 """Choices of the visible time span (None: the whole session)."""
 DEFAULT_WINDOW = 1
 AXIS_COLORS = ("#e15759", "#59a14f", "#4e79a7", "#f0f0f0")  # x, y, z, magnitude
+FAULT_BRUSH = (240, 160, 40, 60)  # amber, translucent: a stretch the vest did not measure
 
 
 @dataclass
@@ -59,11 +63,16 @@ class ImuPlot(QWidget):
         head.addSpacing(12)
         head.addWidget(QLabel("span", self))
         head.addWidget(self.window_box)
+        self.fault_label = QLabel(self)  # where the vest stopped measuring (hidden: nowhere)
+        self.fault_label.setWordWrap(True)
+        self.fault_label.setStyleSheet(f"color: rgb{FAULT_BRUSH[:3]}; padding: 0 4px;")
+        self.fault_label.hide()
         self.graphics = pg.GraphicsLayoutWidget(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(head)
+        layout.addWidget(self.fault_label)
         layout.addWidget(self.graphics, 1)
 
         self.acc = self._add_plot(0, "acc")
@@ -84,6 +93,8 @@ class ImuPlot(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self.cursors.append(line)
         self._series: list[_Series] = []
+        self.faults: list[SensorFault] = []
+        self._fault_items: list[tuple[pg.PlotItem, pg.LinearRegionItem]] = []
         self._cache: tuple[float, float, float] | None = None  # extent lo, hi, bin width
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
 
@@ -115,6 +126,7 @@ class ImuPlot(QWidget):
         self._series = []
         for curve in [*self.acc_curves, *self.gyro_curves, self.speed_curve]:
             curve.setData([], [])
+        self._show_faults([])
         if loaded is None or not player_id:
             self.title.setText("Select a player to see their IMU and speed")
             self._refresh(force=True)
@@ -141,8 +153,31 @@ class ImuPlot(QWidget):
             self.speed.setLabel("left", "speed", units="m/s")
             parts.append(f"GPS {gps.rate_hz:.0f} Hz")
         self.title.setText(f"<b>{caption}</b>" if parts else f"<b>{caption}</b>: no IMU or GPS")
+        if imu is not None:
+            self._show_faults(find_imu_faults(imu)[0])
         self.title.setToolTip(", ".join(parts))
         self._refresh(force=True)
+
+    def _show_faults(self, faults: list[SensorFault]) -> None:
+        """Shade ``faults`` over the IMU plots (replacing the previous player's)."""
+        for plot, item in self._fault_items:
+            plot.removeItem(item)
+        self._fault_items = []
+        self.faults = list(faults)
+        text = "; ".join(_fault_text(f) for f in self.faults[:3])
+        if len(self.faults) > 3:
+            text += f" and {len(self.faults) - 3} more"
+        self.fault_label.setText(f"\u25a0 {text}" if text else "")
+        self.fault_label.setVisible(bool(text))
+        for f in self.faults:
+            for plot in (self.acc, self.gyro):
+                item = pg.LinearRegionItem((f.start_s, f.end_s), movable=False,
+                                           brush=pg.mkBrush(*FAULT_BRUSH),
+                                           pen=pg.mkPen(None))
+                item.setZValue(-10)
+                item.setToolTip(_fault_text(f))
+                plot.addItem(item, ignoreBounds=True)
+                self._fault_items.append((plot, item))
 
     # ------------------------------------------------------------------ drawing
     def visible_range(self) -> tuple[float, float]:
@@ -197,3 +232,10 @@ class ImuPlot(QWidget):
                 self.state.set_time(vb.mapSceneToView(ev.scenePos()).x())
                 ev.accept()
                 return
+
+
+def _fault_text(f: SensorFault) -> str:
+    """``vest frozen 1:39.0-2:39.0, set aside`` (what the analysis did with it)."""
+    what = "vest frozen" if f.kind == "frozen" else "vest reads no gravity"
+    done = "set aside" if f.kind in DEFAULT_FAULTS.set_aside else "kept"
+    return f"{what} {clock(f.start_s)}-{clock(f.end_s)}, {done}"
