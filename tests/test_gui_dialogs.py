@@ -347,6 +347,42 @@ def test_metrics_table_sorts_and_selects(qtbot, raw_dir: Path, tmp_path: Path) -
     assert panel.model.rowCount() == 0
 
 
+def test_metrics_of_a_panel_closed_meanwhile_are_dropped_quietly(qtbot) -> None:
+    """Closing the app while the metrics of a long session are computed: the worker finds its
+    panel gone and stops without a traceback."""
+    import threading
+
+    import shiboken6
+
+    from footcoach.app.load import LoadedSession
+    from footcoach.domain.timeseries import TimeSeries
+
+    t = np.arange(0, 1800, 0.1)  # 30 minutes of GPS and IMU
+    gps = TimeSeries(t, np.c_[20 + 5 * np.cos(t / 5), 30 + 5 * np.sin(t / 5)], ("x", "y"),
+                     ("m", "m"))
+    ti = np.arange(0, 1800, 0.01)
+    acc = np.c_[np.zeros((ti.size, 2)), np.ones(ti.size)]
+    imu = TimeSeries(ti, np.c_[acc, np.zeros((ti.size, 3))],
+                     ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+                     ("g",) * 3 + ("rad/s",) * 3)
+    loaded = LoadedSession(Session("long", players=[Player("a")]), imu={"a": imu},
+                           gps={"a": gps})
+    errors: list[BaseException | None] = []
+    before = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+    try:
+        state = AppState()
+        panel = MetricsPanel(state)
+        state.set_session(loaded)  # starts the worker
+        shiboken6.delete(panel)
+        for thread in threading.enumerate():
+            if thread.name == "footcoach-metrics":
+                thread.join(timeout=60)
+    finally:
+        threading.excepthook = before
+    assert errors == []
+
+
 # --------------------------------------------------------------------------- new session
 def test_new_session_from_raw_files_opens_it(qtbot, window: MainWindow, raw_dir: Path,
                                              tmp_path: Path) -> None:

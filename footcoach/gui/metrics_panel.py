@@ -7,6 +7,7 @@ Double-clicking a row selects the player; the selected player's row is highlight
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from pathlib import Path
@@ -195,7 +196,8 @@ class MetricsPanel(QWidget):
                                                 player=pid))
             except FootcoachError as exc:
                 error = str(exc)
-            self._done.emit(generation, rows, error)
+            with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
+                self._done.emit(generation, rows, error)
 
         threading.Thread(target=work, name="footcoach-metrics", daemon=True).start()
 
