@@ -14,7 +14,13 @@ import pytest
 from footcoach.app.load import load_session
 from footcoach.cli.main import main
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.vest import TILT_WARNING_DEG, vest_pose, vest_pose_warning
+from footcoach.domain.vest import (
+    TILT_WARNING_DEG,
+    vest_pose,
+    vest_pose_warning,
+    vest_slip,
+    vest_slip_warning,
+)
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo-session"
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
@@ -56,6 +62,32 @@ def test_a_vest_turned_beyond_the_limit_or_not_in_g_is_warned() -> None:
     heavy = _worn(0.0)
     heavy.values[:, :3] *= 9.81  # m/s^2 written as if in g
     assert "mean acceleration is 9.8" in (vest_pose_warning(heavy, "p7") or "")
+
+
+def _slipping(turn_deg: float, at_s: float = 65.0, seconds: float = 180.0) -> TimeSeries:
+    """A vest upright until ``at_s``, then turned ``turn_deg`` about its x axis."""
+    upright = _worn(0.0, n=round(at_s * 100), seed=1)
+    turned = _worn(turn_deg, n=round((seconds - at_s) * 100), seed=2)
+    return TimeSeries(np.arange(round(seconds * 100)) / 100.0 + 10.0,
+                      np.vstack([upright.values, turned.values]), CHANNELS, UNITS, name="imu")
+
+
+def test_a_vest_that_turns_during_the_session_is_found() -> None:
+    slip = vest_slip(_slipping(60.0))
+    assert slip is not None
+    assert slip.at_s == 70.0  # the start of the first 30-s block (from 10 s) that moved
+    assert slip.change_deg == pytest.approx(60.0, abs=3.0)
+    assert slip.tilt_before_deg < 3.0 and slip.tilt_after_deg == pytest.approx(60.0, abs=3.0)
+    message = vest_slip_warning(_slipping(60.0), "p7")
+    assert message is not None and message.startswith("vest of p7: from about 1:10 its mean")
+    assert vest_slip(_slipping(15.0)) is None  # within the networks' training (and noise)
+    assert vest_slip(_worn(60.0, n=18000)) is None  # turned from the start: vest_pose says it
+    still = _slipping(60.0)
+    still.values[:, :3] = np.nan
+    assert vest_slip(still) is None
+    lost = _slipping(0.0)
+    lost.values[9000:12000, :3] *= 0.05  # no gravity for 30 s: a fault, not a slip
+    assert vest_slip(lost) is None
 
 
 def _demo_with_a_turned_vest(tmp_path: Path) -> Path:
@@ -113,3 +145,31 @@ def test_analyze_names_a_turned_vest_also_from_its_cache(tmp_path: Path,
         assert "footcoach: warning: vest of a02: its mean acceleration points" in err
         assert f"data warnings while loading (gaps, units, vests...); `footcoach check {folder}`" \
             in err
+
+
+def test_loading_and_checking_name_a_vest_that_slipped(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """The demo session with a02's vest turned 90 degrees (z written as y) from row 6000."""
+    folder = tmp_path / "demo"
+    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
+    text = (folder / "session.toml").read_text()
+    start = text.index("[video]")
+    end = text.find("\n[", start + 1)
+    (folder / "session.toml").write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    path = folder / "imu" / "a02.csv"
+    with path.open(newline="") as f:
+        head, *body = list(csv.reader(f))
+    y, z = head.index("acc_y_g"), head.index("acc_z_g")
+    for row in body[6000:]:
+        row[y], row[z] = row[z], f"{-float(row[y]):.4f}"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([head, *body])
+    assert not [w for w in load_session(DEMO).diagnostics.warnings if "points" in w]
+    warned = [w for w in load_session(folder).diagnostics.warnings if "from about" in w]
+    assert len(warned) == 1 and "a02.csv" in warned[0]
+    assert "vest of a02: from about 1:00 its mean acceleration points" in warned[0]
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "  check the vest of a02: from about " in out
+    assert "check the vest of a03" not in out

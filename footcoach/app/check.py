@@ -7,7 +7,12 @@ from pathlib import Path
 
 from footcoach.app.align import AlignedSession, AlignSettings, align_session
 from footcoach.app.load import load_session, require_players
-from footcoach.domain.vest import TILT_WARNING_DEG, vest_pose, vest_pose_warning
+from footcoach.domain.vest import (
+    TILT_WARNING_DEG,
+    vest_pose,
+    vest_pose_warning,
+    vest_slip_warning,
+)
 
 
 @dataclass
@@ -57,6 +62,9 @@ class CheckReport:
                          + ", ".join(told))
         lines += [f"  check the {w}" for w in
                   (vest_pose_warning(ts, pid) for pid, ts in sorted(self.aligned.imu.items()))
+                  if w is not None]
+        lines += [f"  check the {w}" for w in
+                  (vest_slip_warning(ts, pid) for pid, ts in sorted(self.aligned.imu.items()))
                   if w is not None]
         lines += [f"  check the {w}" for w in self.aligned.fault_warnings()]
         lines.append("")

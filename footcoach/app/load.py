@@ -14,7 +14,7 @@ import numpy as np
 from footcoach.domain.geo import GeoToPitch, pitch_from_session
 from footcoach.domain.session import Session
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.vest import vest_pose_warning
+from footcoach.domain.vest import vest_pose_warning, vest_slip_warning
 from footcoach.errors import Diagnostics, FootcoachError
 from footcoach.io.gps_csv import check_on_pitch, read_gps_csv
 from footcoach.io.imu_csv import read_imu_csv
@@ -52,8 +52,9 @@ class LoadedSession:
             return self.imu[player_id]
         path, offset = self.imu_pending[player_id]
         raw = read_imu_csv(path, diag=self.diagnostics, buffer=buffer)
-        _warn_vest_pose(raw, player_id, self.diagnostics)
-        return _on_session_clock(raw, offset, self.clock_epoch_s)
+        imu = _on_session_clock(raw, offset, self.clock_epoch_s)
+        _warn_vest_pose(imu, player_id, self.diagnostics)
+        return imu
 
     @property
     def imu_players(self) -> list[str]:
@@ -117,9 +118,9 @@ def load_session(folder: str | Path, *, imu: str = "eager",
     loaded.clock_epoch_s = epoch
     for player in session.players:
         if player.id in raw_imu:
-            _warn_vest_pose(raw_imu[player.id], player.id, diag)
             loaded.imu[player.id] = _on_session_clock(
                 raw_imu[player.id], player.imu_offset_s, epoch)
+            _warn_vest_pose(loaded.imu[player.id], player.id, diag)
         if player.id in raw_gps:
             loaded.gps[player.id] = _on_session_clock(
                 raw_gps[player.id], player.gps_offset_s, epoch)
@@ -133,14 +134,15 @@ def load_session(folder: str | Path, *, imu: str = "eager",
 
 
 def _warn_vest_pose(imu: TimeSeries, player_id: str, diag: Diagnostics) -> None:
-    """Warn (once per file) when a vest sits far from upright (:mod:`footcoach.domain.vest`)."""
-    message = vest_pose_warning(imu, player_id)
-    if message is None:
-        return
-    before = len(diag.warnings)
-    diag.warn(message, imu.source)
-    if diag.warnings[-1] in diag.warnings[:before]:
-        diag.warnings.pop()
+    """Warn (once per file) when a vest sits far from upright or turned during the session
+    (:mod:`footcoach.domain.vest`; ``imu`` on the session clock)."""
+    for message in (vest_pose_warning(imu, player_id), vest_slip_warning(imu, player_id)):
+        if message is None:
+            continue
+        before = len(diag.warnings)
+        diag.warn(message, imu.source)
+        if diag.warnings[-1] in diag.warnings[:before]:
+            diag.warnings.pop()
 
 
 def _read_files(jobs: list[tuple[str, str, Path]], diag: Diagnostics) -> Iterator[TimeSeries]:

@@ -24,6 +24,11 @@ TILT_WARNING_DEG = 30.0
 GRAVITY_RANGE_G = (0.7, 1.3)
 #: Fewer finite accelerometer samples than this give no estimate.
 MIN_SAMPLES = 100
+#: A vest whose mean acceleration over ``SLIP_BLOCK_S`` turns further than this (degrees) from
+#: where it pointed over the session's first block is said to have slipped.
+SLIP_WARNING_DEG = 25.0
+#: The span (s) of the blocks compared for a slip.
+SLIP_BLOCK_S = 30.0
 _ACC = ("acc_x", "acc_y", "acc_z")
 
 
@@ -75,3 +80,73 @@ def vest_pose_warning(imu: TimeSeries, player: str) -> str | None:
                 "worn turned, or the export's axes are not x, y, z with z up the back; the model "
                 "reads vests turned by up to about 45 degrees")
     return None
+
+
+@dataclass(frozen=True)
+class VestSlip:
+    """A vest that turned during the session: from ``at_s`` (session clock, the start of the
+    first block that differs) its mean acceleration points ``change_deg`` away from the first
+    block's; ``tilt_before_deg`` and ``tilt_after_deg`` are the tilts from upright of the first
+    block and of the block that differs most."""
+
+    at_s: float
+    change_deg: float
+    tilt_before_deg: float
+    tilt_after_deg: float
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angles (degrees) between the rows of ``a`` (..., 3) and ``b`` (3,), both unit length."""
+    return np.asarray(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
+
+
+def vest_slip(imu: TimeSeries, block_s: float = SLIP_BLOCK_S,
+              min_change_deg: float = SLIP_WARNING_DEG) -> VestSlip | None:
+    """Whether the vest turned during the session: the mean acceleration (gravity in the vest's
+    frame) of each ``block_s`` block of at least half finite samples, against the first such
+    block's; None when no block differs by ``min_change_deg`` or the stream cannot tell (module
+    docstring). A turn about the vertical does not move gravity and is not seen."""
+    if not all(c in imu.channels for c in _ACC) or len(imu) < MIN_SAMPLES:
+        return None
+    cols = [imu.channels.index(c) for c in _ACC]
+    if any(imu.units[j] != "g" for j in cols):
+        return None
+    t = imu.t
+    edges = np.arange(t[0], t[-1] + block_s, block_s)
+    bounds = np.searchsorted(t, edges)
+    acc = np.asarray(imu.values[:, cols], dtype=np.float64)
+    starts, means = [], []
+    for k in range(len(edges) - 1):
+        part = acc[bounds[k]:bounds[k + 1]]
+        ok = np.isfinite(part).all(axis=1)
+        if part.shape[0] < MIN_SAMPLES or ok.mean() < 0.5:
+            continue
+        mean = part[ok].mean(axis=0)
+        if np.linalg.norm(mean) > 0.5:  # a block without gravity says nothing of the pose
+            starts.append(float(edges[k]))
+            means.append(mean / np.linalg.norm(mean))
+    if len(means) < 2:
+        return None
+    unit = np.array(means)
+    change = _angle_deg(unit, unit[0])
+    far = np.flatnonzero(change >= min_change_deg)
+    if far.size == 0:
+        return None
+    worst = int(np.argmax(change))
+    up = np.array([0.0, 0.0, 1.0])
+    return VestSlip(starts[int(far[0])], float(change[worst]), float(_angle_deg(unit[0], up)),
+                    float(_angle_deg(unit[worst], up)))
+
+
+def vest_slip_warning(imu: TimeSeries, player: str) -> str | None:
+    """A warning sentence when the vest of ``player`` turned during the session
+    (:func:`vest_slip`); None otherwise."""
+    slip = vest_slip(imu)
+    if slip is None:
+        return None
+    m, sec = divmod(round(slip.at_s), 60)
+    return (f"vest of {player}: from about {m}:{sec:02d} its mean acceleration points "
+            f"{slip.change_deg:.0f} degrees away from where it pointed at the start (tilt from "
+            f"upright {slip.tilt_before_deg:.0f} -> {slip.tilt_after_deg:.0f} degrees): it "
+            "slipped, or was put back on turned; the model reads vests turned by up to about "
+            "45 degrees")
