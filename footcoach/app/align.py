@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from footcoach.app.load import LoadedSession
 from footcoach.domain.timeseries import TimeSeries
+from footcoach.domain.vest import vest_pose_warning, vest_slip_warning
 from footcoach.io.video import VideoReader
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
@@ -74,6 +75,20 @@ class AlignedSession:
         kinds = self.settings.imu_faults.set_aside if self.settings.imu_faults else ()
         return [w for pid, faults in sorted(self.imu_faults.items())
                 if (w := fault_warning(pid, faults, kinds)) is not None]
+
+    def vest_warnings(self, players: Iterable[str] | None = None) -> list[str]:
+        """What to check about the vests of ``players`` (default: all), in player order: one
+        far from upright or not reading 1 g, one that turned during the session
+        (:mod:`footcoach.domain.vest`), one that stopped measuring (:attr:`imu_faults`)."""
+        kinds = self.settings.imu_faults.set_aside if self.settings.imu_faults else ()
+        chosen = sorted(self.imu) if players is None else [p for p in players if p in self.imu]
+        out = []
+        for pid in chosen:
+            imu = self.imu[pid]
+            said = (vest_pose_warning(imu, pid), vest_slip_warning(imu, pid),
+                    fault_warning(pid, self.imu_faults.get(pid, []), kinds))
+            out += [w for w in said if w is not None]
+        return out
 
     @property
     def time_range(self) -> tuple[float, float]:

@@ -67,7 +67,6 @@ from footcoach.app.engines import Engine, inference_threads, open_engine, requir
 from footcoach.app.load import load_session
 from footcoach.domain.events import Event
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.vest import vest_pose_warning, vest_slip_warning
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import read_manifest
@@ -482,10 +481,7 @@ class _Run:
                "elapsed_s": round(elapsed, 4),
                "windows_per_s": round(self.n_windows / elapsed, 2) if elapsed > 0 else None,
                "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
-               "vest_warnings": [w for pid, ts in sorted(self.aligned.imu.items())
-                                 for w in (vest_pose_warning(ts, pid), vest_slip_warning(ts, pid))
-                                 if w is not None]
-               + self.aligned.fault_warnings(),
+               "vest_warnings": self.aligned.vest_warnings(),
                "data_warnings": len(self.aligned.loaded.diagnostics.warnings)}
         return AnalysisResult(session_name=session.name, events=events, phases=phases,
                               time_attention=profiles, steps=steps, teams=teams,

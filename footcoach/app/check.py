@@ -7,12 +7,7 @@ from pathlib import Path
 
 from footcoach.app.align import AlignedSession, AlignSettings, align_session
 from footcoach.app.load import load_session, require_players
-from footcoach.domain.vest import (
-    TILT_WARNING_DEG,
-    vest_pose,
-    vest_pose_warning,
-    vest_slip_warning,
-)
+from footcoach.domain.vest import TILT_WARNING_DEG, vest_pose
 
 
 @dataclass
@@ -60,13 +55,7 @@ class CheckReport:
             lines.append("Vest tilt from upright (degrees between the mean acceleration and the "
                          f"vest's z axis; warned above {TILT_WARNING_DEG:.0f}): "
                          + ", ".join(told))
-        lines += [f"  check the {w}" for w in
-                  (vest_pose_warning(ts, pid) for pid, ts in sorted(self.aligned.imu.items()))
-                  if w is not None]
-        lines += [f"  check the {w}" for w in
-                  (vest_slip_warning(ts, pid) for pid, ts in sorted(self.aligned.imu.items()))
-                  if w is not None]
-        lines += [f"  check the {w}" for w in self.aligned.fault_warnings()]
+        lines += [f"  check the {w}" for w in self.aligned.vest_warnings()]
         lines.append("")
         lines.append("Data quality (missing and anomaly rates of each stream):")
         lines.append(self.aligned.quality.format())

@@ -155,7 +155,8 @@ class KeyMoment:
 
 @dataclass
 class ReportData:
-    """Everything a report shows; ``player`` None for the team report."""
+    """Everything a report shows; ``player`` None for the team report. ``vest_notes``: what
+    to check about the vests of the players in it (:meth:`AlignedSession.vest_warnings`)."""
 
     summary: SessionSummary
     player: str | None
@@ -176,6 +177,7 @@ class ReportData:
     team_grids: dict[str, np.ndarray]
     moments: list[KeyMoment]
     warnings: list[str] = field(default_factory=list)
+    vest_notes: list[str] = field(default_factory=list)
 
     @property
     def synthetic(self) -> bool:
@@ -510,4 +512,5 @@ def gather_report_data(folder: str | Path, *, player: str | None = None,
         actions=count_labels(all_cols, ids, team_of, "action"),
         tactics=count_labels(all_cols, ids, team_of, "tactic"),
         quality=quality, attention=attention_by_action(events), tracks=tracks,
-        team_grids=team_grids, moments=moments, warnings=warnings)
+        team_grids=team_grids, moments=moments, warnings=warnings,
+        vest_notes=aligned.vest_warnings(scope))
