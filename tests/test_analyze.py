@@ -312,3 +312,25 @@ def test_read_only_session_is_analysed_uncached(read_only_demo: Path, tmp_path: 
     assert copy == tmp_path / "data" / "footcoach" / "demo-session"
     assert (copy / "session.toml").is_file() and (copy / "video.mp4").is_file()
     assert writable_demo(copy) == copy
+
+
+def test_cli_says_when_the_team_model_had_no_positions(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """The demo without its GPS units: the team tactic model reads only positions, so the
+    summary says the tactic came from the vests alone; with positions it names the model."""
+    from footcoach.bench.labelled_bench import without_streams
+    from footcoach.cli.main import main
+
+    repo = Path(__file__).resolve().parents[1]
+    if not (repo / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model in models/")
+    demo = repo / "resources" / "demo-session"
+    vests_only = without_streams(demo, tmp_path / "vests", ["positions"])
+    both = without_streams(demo, tmp_path / "both", [])
+    for folder, expected in ((vests_only, True), (both, False)):
+        assert main(["analyze", str(folder), "--device", "cpu", "--engine", "onnx"]) == 0
+        out = capsys.readouterr().out
+        line = next(x for x in out.splitlines() if x.startswith("team tactic phases"))
+        assert ("no positions in this session" in out) is expected
+        assert ("x team tactic model" in line) is not expected

@@ -123,15 +123,30 @@ def _event_table(result: AnalysisResult) -> str:
     return "\n".join(rows)
 
 
+def _team_model_share(result: AnalysisResult) -> float:
+    """Share of the team steps where the team tactic model had positions to read (0 without a
+    team model or positions)."""
+    probs = [np.asarray(p) for p in result.team_tactic_probs.values()]
+    steps = sum(p.shape[0] for p in probs)
+    read = sum(int(np.isfinite(p).all(axis=-1).sum()) for p in probs)
+    return read / steps if steps else 0.0
+
+
 def _phase_lines(result: AnalysisResult) -> list[str]:
     if not result.phases:
         return ["team tactic phases: none (no team names, or no predictions)"]
     team_model = result.model.get("team_model")
     power = float(team_model.get("player_power", 1.0)) if team_model else 1.0
+    read = _team_model_share(result)
     how = (("players' vote" + (f" (power {power:g})" if power != 1.0 else "")
-            + f" x team tactic model {str(team_model['sha256'])[:12]}")
-           if team_model else "players' vote")
+            + f" x team tactic model {str(team_model['sha256'])[:12]}"
+            + (f", which had positions at {read:.0%} of the steps" if read < 0.995 else ""))
+           if team_model and read > 0 else "players' vote")
     out = [f"team tactic phases (share of the analysed time; {how})"]
+    if team_model and read == 0:
+        out.append("  no positions in this session: the team tactic model had nothing to read "
+                   "and each player's tactic comes from his vest alone, which is much less "
+                   "reliable (README, \"Sessions without vests or without positions\")")
     for team in sorted({p.team for p in result.phases}):
         phases = [p for p in result.phases if p.team == team]
         total = sum(p.end_s - p.start_s for p in phases) or 1.0
