@@ -3,18 +3,20 @@
     .venv/bin/python benchmarks/sensor_faults.py SESSION [SESSION ...] [--model DIR]
         [--faults frozen zeros dead-z] [--length 60] [--seed 0]
 
-Accuracy, not speed. Each labelled (simulated) session is copied with every player's vest
-failing once, for ``--length`` seconds at a seeded random time:
+Accuracy, not speed. Each labelled (simulated) session is copied with every player's vest (or
+GPS unit) failing once, for ``--length`` seconds at a seeded random time:
 
 - **frozen**: the logger keeps writing the reading it had when the sensor stopped (times go on);
 - **zeros**: every channel reads 0;
 - **dead-z**: the accelerometer's z axis (up the back, where gravity is) reads 0, the rest
-  keeps working.
+  keeps working;
+- **gps-frozen**: every GPS unit (instead of the vests) keeps writing the fix it had when it
+  lost the satellites.
 
 Each copy is analysed as ``footcoach analyze`` does it (no ball track unless the session has
 tracking data) three times: as the app does (:mod:`footcoach.sync.sensor_faults`: a frozen
 vest is set aside, a vest without gravity only reported), with every fault set aside, and
-without the check (``imu_faults=None``: the faulty readings reach the model). The original
+without the check (``sensor_faults=None``: the faulty readings reach the model). The original
 sessions are analysed too. Scored are the (player, step) cells whose step time lies inside
 the player's fault: action and tactic accuracy (tactic as the app shows it, fused with the
 team model) and quality error, against the labels of ``labels.json``. The last line is
@@ -43,25 +45,26 @@ from footcoach.bench.labelled_bench import label_grid, without_streams  # noqa: 
 from footcoach.io.manifest import read_manifest  # noqa: E402
 from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultSettings  # noqa: E402
 
-FAULTS = ("frozen", "zeros", "dead-z")
-RATE_HZ = 100.0  # the simulator's vests; the spans come from the rows' own times
+FAULTS = ("frozen", "zeros", "dead-z", "gps-frozen")
+#: Rows per second of the simulator's vests and GPS units (the spans come from the rows' times).
+RATE_HZ = {"imu": 100.0, "gps": 10.0}
 
 
 def break_vest(path: Path, kind: str, first: int, last: int) -> None:
-    """Rewrite the IMU CSV at ``path`` (a vendor export: time column first) with data rows
-    ``first..last`` (0-based, inclusive) failing as ``kind``. A symbolic link at ``path`` is
-    replaced by the new file (its target is never written)."""
+    """Rewrite the IMU (or, for ``gps-frozen``, GPS) CSV at ``path`` (a vendor export: time
+    column first) with data rows ``first..last`` (0-based, inclusive) failing as ``kind``. A
+    symbolic link at ``path`` is replaced by the new file (its target is never written)."""
     with path.open(newline="") as f:
         rows = list(csv.reader(f))
     head, body = rows[0], rows[1:]
     last = min(last, len(body) - 1)
-    z = next(j for j, name in enumerate(head) if name.startswith("acc_z"))
+    z = next((j for j, name in enumerate(head) if name.startswith("acc_z")), -1)
     for k in range(first, last + 1):
-        if kind == "frozen":
+        if kind in ("frozen", "gps-frozen"):
             body[k][1:] = body[first - 1][1:] if first > 0 else body[0][1:]
         elif kind == "zeros":
             body[k][1:] = ["0"] * (len(head) - 1)
-        elif kind == "dead-z":
+        elif kind == "dead-z" and z >= 0:
             body[k][z] = "0"
         else:
             raise ValueError(f"unknown fault {kind!r}")
@@ -73,25 +76,30 @@ def break_vest(path: Path, kind: str, first: int, last: int) -> None:
 
 def faulty_copy(folder: Path, into: Path, kind: str, length_s: float,
                 rng: np.random.Generator) -> tuple[Path, dict[str, tuple[float, float]]]:
-    """A copy of ``folder`` with every vest failing once (module docstring); returns it and
-    each player's fault span on the session clock (s: the times of its first and last row)."""
+    """A copy of ``folder`` with every vest (every GPS unit for ``gps-frozen``) failing once
+    (module docstring); returns it and each player's fault span on the session clock (s: the
+    times of its first and last row)."""
     copy = without_streams(folder, into, ())
     session = read_manifest(copy)
+    stream = "gps" if kind.startswith("gps") else "imu"
+    rate = RATE_HZ[stream]
     rows_of: dict[str, tuple[int, int]] = {}
     for player in session.players:
-        if not player.imu:
+        name = player.gps if stream == "gps" else player.imu
+        if not name:
             continue
-        path = copy / player.imu  # not session.path(): that resolves the link to the original
+        path = copy / name  # not session.path(): that resolves the link to the original
         with path.open() as f:
             n = sum(1 for _ in f) - 1
-        rows, margin = round(length_s * RATE_HZ), round(5 * RATE_HZ)
+        rows, margin = round(length_s * rate), round(5 * rate)
         if n < rows + 2 * margin:
             continue
         first = int(rng.integers(margin, n - rows - margin))
         break_vest(path, kind, first, first + rows - 1)
         rows_of[player.id] = (first, first + rows - 1)
     loaded = load_session(copy)
-    spans = {pid: (float(loaded.imu[pid].t[a]), float(loaded.imu[pid].t[b]))
+    streams = loaded.gps if stream == "gps" else loaded.imu
+    spans = {pid: (float(streams[pid].t[a]), float(streams[pid].t[b]))
              for pid, (a, b) in rows_of.items()}
     return copy, spans
 
@@ -137,7 +145,8 @@ class Tally:
 #: The analyses of each faulty copy: (name, the fault settings of the analysis).
 CONDITIONS: tuple[tuple[str, FaultSettings | None], ...] = (
     ("as the app does it", DEFAULT_FAULTS),
-    ("every fault set aside", FaultSettings(set_aside=("frozen", "no gravity"))),
+    ("every fault set aside", FaultSettings(set_aside=("frozen", "no gravity",
+                                                       "frozen position"))),
     ("without the check", None))
 
 
@@ -158,7 +167,7 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
                                                device="cpu"), spans)
                 for tally, (_, settings) in zip(tallies, CONDITIONS, strict=True):
                     tally.add(copy, run_analysis(copy, model_dir=model_dir, engine="onnx",
-                                                 device="cpu", imu_faults=settings), spans)
+                                                 device="cpu", sensor_faults=settings), spans)
             lines.append(clean.row(f"{kind} | the session without the fault"))
             lines += [tally.row(f"{kind} | {name}")
                       for tally, (name, _) in zip(tallies, CONDITIONS, strict=True)]

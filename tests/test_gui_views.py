@@ -201,6 +201,29 @@ def test_imu_plot_shades_where_the_vest_stopped_measuring(qtbot, tmp_path: Path)
     assert not plot.fault_label.isVisible()
 
 
+def test_imu_plot_shades_where_the_gps_unit_repeated_its_fix(qtbot) -> None:
+    t = np.arange(0, 60, 0.01)
+    rng = np.random.default_rng(6)
+    values = np.c_[rng.normal(0, 0.5, (t.size, 3)) + np.array([0.0, 0.0, 1.0]),
+                   rng.standard_normal((t.size, 3))]
+    imu = TimeSeries(t, values, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+                     ("g",) * 3 + ("rad/s",) * 3)
+    tg = np.arange(0, 60, 0.1)
+    xy = np.c_[20 + 10 * np.cos(0.3 * tg), 15 + 10 * np.sin(0.3 * tg)]
+    xy[200:400] = xy[199]  # the unit holds its fix from 19.9 s to 39.9 s; the vest runs on
+    gps = TimeSeries(tg, xy, ("x", "y"), ("m", "m"))
+    state = AppState()
+    state.set_session(LoadedSession(Session("gps", players=[Player("a")]), imu={"a": imu},
+                                    gps={"a": gps}))
+    plot = show(qtbot, ImuPlot(state), 700, 360)
+    state.select_player("a")
+    assert [f.kind for f in plot.faults] == ["frozen position"]
+    assert "GPS position frozen 0:19.9-0:39.9, set aside" in plot.fault_label.text()
+    shaded = [i for i in plot.speed.items if isinstance(i, pg.LinearRegionItem)]
+    assert len(shaded) == 1 and not [i for i in plot.acc.items
+                                     if isinstance(i, pg.LinearRegionItem)]
+
+
 # ------------------------------------------------------------------ pitch map
 def test_pitch_map_places_players_and_trails(qtbot, state) -> None:
     pm = show(qtbot, PitchMap(state), 500, 350)

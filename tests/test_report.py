@@ -342,7 +342,7 @@ def test_long_tables_split_with_their_header(qapp) -> None:
 
 def test_the_reports_name_the_vests_to_check(qapp, tmp_path: Path) -> None:
     """The demo with a02's vest frozen for 40 s and a03's accelerometer without gravity: the
-    team report and a02's report say so under "Vests to check"; a04's report does not."""
+    team report and a02's report say so under "Sensors to check"; a04's report does not."""
     from test_sensor_faults import _demo_with_faulty_vests
 
     from footcoach.app.analyze import run_analysis
@@ -351,12 +351,12 @@ def test_the_reports_name_the_vests_to_check(qapp, tmp_path: Path) -> None:
     folder = _demo_with_faulty_vests(tmp_path)
     run_analysis(folder, engine="onnx", device="cpu")
     team = gather_report_data(folder)
-    assert [n.split(":")[0] for n in team.vest_notes] == ["vest of a02", "vest of a03"]
-    assert "set aside" in team.vest_notes[0] and "kept" in team.vest_notes[1]
-    assert gather_report_data(folder, player="a04").vest_notes == []
+    assert [n.split(":")[0] for n in team.sensor_notes] == ["vest of a02", "vest of a03"]
+    assert "set aside" in team.sensor_notes[0] and "kept" in team.sensor_notes[1]
+    assert gather_report_data(folder, player="a04").sensor_notes == []
     out = tmp_path / "team.pdf"
     rendered = render_pdf(team, "a4")
     out.write_bytes(rendered.data)
     first = re.sub(r"\s+", " ", page_texts(out, 1)[0])
-    assert "Vests to check" in first
+    assert "Sensors to check" in first
     assert "Vest of a02: repeated the same reading" in first and "Vest of a03: read no" in first

@@ -21,8 +21,11 @@ from footcoach.sync.sensor_faults import (
     FaultSettings,
     clock,
     fault_warning,
+    find_gps_faults,
     find_imu_faults,
     remove_imu_faults,
+    set_aside,
+    vest_movement_g,
     weak_gravity_rows,
 )
 
@@ -131,9 +134,8 @@ def test_real_recordings_raise_no_fault(shared_data: Path) -> None:
         assert all(find_imu_faults(s.imu)[0] == [] for s in samples)
 
 
-def _demo_with_faulty_vests(tmp_path: Path) -> Path:
-    """The demo session (no video) with a02's vest stuck on one reading for rows 3000-6999 and
-    a03's accelerometer reading no gravity (acc_z zero) for rows 5000-7999."""
+def _demo_copy(tmp_path: Path) -> Path:
+    """A copy of the demo session without its video (and the manifest's [video] table)."""
     folder = tmp_path / "demo"
     shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
     manifest = folder / "session.toml"
@@ -141,6 +143,13 @@ def _demo_with_faulty_vests(tmp_path: Path) -> Path:
     start = text.index("[video]")
     end = text.find("\n[", start + 1)
     manifest.write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    return folder
+
+
+def _demo_with_faulty_vests(tmp_path: Path) -> Path:
+    """The demo session (no video) with a02's vest stuck on one reading for rows 3000-6999 and
+    a03's accelerometer reading no gravity (acc_z zero) for rows 5000-7999."""
+    folder = _demo_copy(tmp_path)
     for name, first, last, what in (("a02", 3000, 6999, "frozen"), ("a03", 5000, 7999, "z")):
         path = folder / "imu" / f"{name}.csv"
         with path.open(newline="") as f:
@@ -169,7 +178,7 @@ def test_a_session_with_faulty_vests_is_checked_and_analysed_without_them(
     assert weak.duration_s == pytest.approx(30.0, abs=1.5)
     named = [w for w in loaded.diagnostics.warnings if "repeated the same reading" in w]
     assert len(named) == 1 and "a02.csv" in named[0]
-    kept = align_session(load_session(folder), AlignSettings(imu_faults=None))
+    kept = align_session(load_session(folder), AlignSettings(faults=None))
     assert kept.imu_faults == {}
     imu, raw = aligned.imu["a02"], kept.imu["a02"]
     inside = (imu.t >= frozen.start_s) & (imu.t <= frozen.end_s)
@@ -188,9 +197,9 @@ def test_a_session_with_faulty_vests_is_checked_and_analysed_without_them(
     from footcoach.app.analyze import run_analysis
 
     on = run_analysis(folder, engine="onnx", device="cpu")
-    off = run_analysis(folder, engine="onnx", device="cpu", imu_faults=None)
+    off = run_analysis(folder, engine="onnx", device="cpu", sensor_faults=None)
     assert on.key != off.key  # the fault thresholds are part of the cache key
-    assert any("vest of a02: repeated" in w for w in on.run["vest_warnings"])
+    assert any("vest of a02: repeated" in w for w in on.run["sensor_warnings"])
     vests = 1  # modality_attention columns: video, imu, position
     t = on.steps.t
     deep = (t > frozen.start_s + 3) & (t < frozen.end_s - 3)
@@ -205,3 +214,74 @@ def test_a_session_with_faulty_vests_is_checked_and_analysed_without_them(
     assert (on.steps.player("a03")["modality_attention"][kept, vests] > 0).all()
     assert main(["analyze", str(folder), "--device", "cpu"]) == 0  # from the cache
     assert "footcoach: warning: vest of a02: repeated the same reading" in capsys.readouterr().err
+
+
+def _track(seconds: float = 120.0) -> TimeSeries:
+    """A GPS unit at 10 Hz on a player running circles of 10 m at 3 m/s."""
+    t = np.arange(0, seconds, 0.1)
+    xy = np.c_[20 + 10 * np.cos(0.3 * t), 15 + 10 * np.sin(0.3 * t)]
+    return TimeSeries(t, np.round(xy, 2), ("x", "y"), ("m", "m"), name="gps", source="g7.csv")
+
+
+def _vest(sd_g: float, seconds: float = 120.0) -> TimeSeries:
+    """A vest whose |a| varies by about ``sd_g`` within each second (gravity on z)."""
+    ts = _worn(seconds)
+    up = np.array([0.0, 0.0, 1.0])
+    ts.values[:, :3] = np.random.default_rng(5).normal(0, sd_g, (len(ts), 3)) + up
+    return ts
+
+
+def test_a_frozen_position_needs_a_vest_that_moves() -> None:
+    gps = _track()
+    gps.values[300:500] = gps.values[299]  # 20 s of the same fix, 29.9-49.9 s
+    gps.values[800:880] = gps.values[799]  # 8 s: shorter than the 10 s minimum
+    running, still = _vest(0.5), _vest(0.01)
+    assert vest_movement_g(running, 30, 50) > 0.3 > 0.05 > vest_movement_g(still, 30, 50)
+    faults = find_gps_faults(gps, running)
+    assert [(f.kind, round(f.start_s, 1), round(f.end_s, 1)) for f in faults] == [
+        ("frozen position", 29.9, 49.9)]
+    assert find_gps_faults(gps, still) == []  # a player standing: his fix may repeat
+    assert find_gps_faults(gps, None) == []  # no vest: nothing tells
+    cleared = set_aside(gps, faults, ("frozen position",))
+    assert np.isnan(cleared.values[299:500]).all() and np.isfinite(cleared.values[:299]).all()
+    assert set_aside(gps, faults, ("frozen",)) is gps
+    message = fault_warning("g7", faults, ("frozen position",))
+    assert message is not None and message.startswith(
+        "GPS unit of g7: repeated the same position while the vest shows the player moving")
+    assert message.endswith("(20 s): set aside, the analysis reads the player's vest there")
+
+
+def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo with b02's GPS unit repeating one fix (and speed) for rows 300-699."""
+    folder = _demo_copy(tmp_path)
+    path = folder / "gps" / "b02.csv"
+    with path.open(newline="") as f:
+        head, *body = list(csv.reader(f))
+    for row in body[300:700]:
+        row[1:] = body[299][1:]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([head, *body])
+    loaded = load_session(folder)
+    aligned = align_session(loaded)
+    (fault,) = aligned.gps_faults["b02"]
+    assert fault.kind == "frozen position" and fault.duration_s > 38
+    assert list(aligned.gps_faults) == ["b02"] and aligned.imu_faults == {}
+    gps = aligned.gps["b02"]
+    inside = (gps.t > fault.start_s + 0.1) & (gps.t < fault.end_s - 0.1)
+    assert np.isnan(gps.values[inside]).all()
+    assert any("b02.csv" in w and "repeated the same position" in w
+               for w in loaded.diagnostics.warnings)
+    kept = align_session(load_session(folder), AlignSettings(faults=None))
+    assert kept.gps_faults == {} and np.isfinite(kept.gps["b02"].values[inside]).all()
+    assert main(["check", str(folder)]) == 0
+    assert "  check the GPS unit of b02: repeated the same position" in capsys.readouterr().out
+    if not (REPO / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model in models/")
+    from footcoach.app.analyze import run_analysis
+
+    result = run_analysis(folder, engine="onnx", device="cpu")
+    t = result.steps.t
+    deep = (t > fault.start_s + 3) & (t < fault.end_s - 3)
+    attention = result.steps.player("b02")["modality_attention"]  # video, imu, position
+    assert (attention[deep, 2] == 0).all() and np.allclose(attention[deep, 1], 1.0)

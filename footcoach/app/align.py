@@ -23,7 +23,13 @@ from footcoach.io.video import VideoReader
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
 from footcoach.sync.resample import resample
-from footcoach.sync.sensor_faults import FaultSettings, SensorFault, fault_warning
+from footcoach.sync.sensor_faults import (
+    FaultSettings,
+    SensorFault,
+    fault_warning,
+    find_gps_faults,
+    set_aside,
+)
 
 IMU_RATE_HZ = 100.0
 GPS_RATE_HZ = 10.0
@@ -39,7 +45,7 @@ class AlignSettings:
     imu_rate_hz: float = IMU_RATE_HZ
     gps_rate_hz: float = GPS_RATE_HZ
     estimate_offsets: bool = True
-    imu_faults: FaultSettings | None = field(default_factory=FaultSettings)
+    faults: FaultSettings | None = field(default_factory=FaultSettings)
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
 
 
@@ -58,7 +64,7 @@ class AlignedSession:
     ``resample gps``), summed over the worker threads (each thread's own CPU time, so the CSV
     parser's helper threads are not in it). ``imu_faults[pid]``: the vest's sensor faults
     (session clock; players without any are left out); those of a kind in
-    ``settings.imu_faults.set_aside`` are NaN in ``imu``.
+    ``settings.faults.set_aside`` are NaN in ``imu``.
     """
 
     loaded: LoadedSession
@@ -69,24 +75,29 @@ class AlignedSession:
     offsets: dict[str, OffsetEstimate] = field(default_factory=dict)
     stage_cpu_s: dict[str, float] = field(default_factory=dict)
     imu_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
+    gps_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
 
     def fault_warnings(self) -> list[str]:
         """One sentence per vest with sensor faults, in player order."""
-        kinds = self.settings.imu_faults.set_aside if self.settings.imu_faults else ()
+        kinds = self.settings.faults.set_aside if self.settings.faults else ()
         return [w for pid, faults in sorted(self.imu_faults.items())
                 if (w := fault_warning(pid, faults, kinds)) is not None]
 
-    def vest_warnings(self, players: Iterable[str] | None = None) -> list[str]:
-        """What to check about the vests of ``players`` (default: all), in player order: one
-        far from upright or not reading 1 g, one that turned during the session
-        (:mod:`footcoach.domain.vest`), one that stopped measuring (:attr:`imu_faults`)."""
-        kinds = self.settings.imu_faults.set_aside if self.settings.imu_faults else ()
-        chosen = sorted(self.imu) if players is None else [p for p in players if p in self.imu]
+    def sensor_warnings(self, players: Iterable[str] | None = None) -> list[str]:
+        """What to check about the sensors of ``players`` (default: all), in player order: a
+        vest far from upright or not reading 1 g, one that turned during the session
+        (:mod:`footcoach.domain.vest`), one that stopped measuring (:attr:`imu_faults`), a GPS
+        unit that repeated its last fix (:attr:`gps_faults`)."""
+        kinds = self.settings.faults.set_aside if self.settings.faults else ()
+        every = sorted(set(self.imu) | set(self.gps_faults))
+        chosen = every if players is None else [p for p in players if p in every]
         out = []
         for pid in chosen:
-            imu = self.imu[pid]
-            said = (vest_pose_warning(imu, pid), vest_slip_warning(imu, pid),
-                    fault_warning(pid, self.imu_faults.get(pid, []), kinds))
+            imu = self.imu.get(pid)
+            said = (vest_pose_warning(imu, pid) if imu is not None else None,
+                    vest_slip_warning(imu, pid) if imu is not None else None,
+                    fault_warning(pid, self.imu_faults.get(pid, []), kinds),
+                    fault_warning(pid, self.gps_faults.get(pid, []), kinds))
             out += [w for w in said if w is not None]
         return out
 
@@ -169,7 +180,7 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             clock.lap("offsets")
         cleaned, row = clean_stream(raw, "imu", s.imu_max_gap_s, player=pid,
                                     overwrite_input=fresh,  # smoothed in place when fresh
-                                    faults=s.imu_faults)
+                                    faults=s.faults)
         del raw
         clock.lap("clean imu")
         aligned = resample(cleaned, shared_lattice(cleaned, s.imu_rate_hz), dtype=np.float32)
@@ -189,7 +200,7 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             faults = aligned.meta.get("sensor_faults") if kind == "imu" else None
             if isinstance(faults, list) and faults:  # the resampled series keeps the meta
                 out.imu_faults[pid] = faults
-                kinds = s.imu_faults.set_aside if s.imu_faults else ()
+                kinds = s.faults.set_aside if s.faults else ()
                 loaded.diagnostics.warn(fault_warning(pid, faults, kinds) or "",
                                         aligned.source or None)
             if offset is not None:
@@ -198,7 +209,24 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             if progress:
                 progress(i + 1, len(jobs), f"aligned {kind} {pid}")
     out.quality = quality_table(rows)
+    if s.faults is not None:
+        _set_aside_frozen_positions(out, s.faults)
     return out
+
+
+def _set_aside_frozen_positions(out: AlignedSession, settings: FaultSettings) -> None:
+    """Find the GPS units that repeated their last fix while the vest shows the player moving
+    (:func:`footcoach.sync.sensor_faults.find_gps_faults`, on the raw fixes), set those
+    stretches of the aligned positions to missing and warn."""
+    loaded = out.loaded
+    for pid in sorted(set(out.gps) & set(out.imu)):
+        faults = find_gps_faults(loaded.gps[pid], out.imu[pid], settings)
+        if not faults:
+            continue
+        out.gps_faults[pid] = faults
+        out.gps[pid] = set_aside(out.gps[pid], faults, settings.set_aside)
+        loaded.diagnostics.warn(fault_warning(pid, faults, settings.set_aside) or "",
+                                loaded.gps[pid].source or None)
 
 
 class _StageClock:

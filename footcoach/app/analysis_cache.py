@@ -173,6 +173,12 @@ def cache_key(model_sha256: str, settings: dict[str, Any], fingerprint: list[lis
     return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:16]
 
 
+def sensor_warnings(run: dict[str, Any]) -> list[str]:
+    """The sentences about the session's sensors in a result's ``run`` (``vest_warnings`` in
+    the caches of footcoach before sensor faults were looked for)."""
+    return [str(w) for w in run.get("sensor_warnings", run.get("vest_warnings", []))]
+
+
 def cache_dir(folder: str | Path, key: str) -> Path:
     return Path(folder) / ANALYSIS_DIR / key
 

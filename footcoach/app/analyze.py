@@ -110,12 +110,13 @@ prefetch thread beside the encoder, and frame threads would compete with it for 
 
 def analysis_settings(spec: WindowSpec, events: EventSettings,
                       team_model: TeamTacticModel | None = None,
-                      imu_faults: FaultSettings | None = DEFAULT_FAULTS) -> dict[str, Any]:
+                      sensor_faults: FaultSettings | None = DEFAULT_FAULTS) -> dict[str, Any]:
     """The engine-independent settings that enter the cache key (with the team tactic
     model's sha256, None without one, and the IMU fault thresholds, None when off)."""
     return {"window": spec.to_dict(), "events": events.to_dict(), "min_present": MIN_PRESENT,
             "align": {"estimate_offsets": False,
-                      "imu_faults": imu_faults.to_dict() if imu_faults is not None else None},
+                      "sensor_faults": (sensor_faults.to_dict() if sensor_faults is not None
+                                        else None)},
             "team_model": team_model.sha256 if team_model is not None else None,
             **({"team_player_power": team_model.player_power}
                if team_model is not None and team_model.player_power != 1.0 else {})}
@@ -140,7 +141,7 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
                     block_steps: int = 32, events: EventSettings | None = None,
                     use_cache: bool = True, cancel: Cancel | None = None,
                     ball: TimeSeries | None = None, team_model: bool = True,
-                    imu_faults: FaultSettings | None = DEFAULT_FAULTS
+                    sensor_faults: FaultSettings | None = DEFAULT_FAULTS
                     ) -> Iterator[AnalysisProgress]:
     """Analyse the session in ``folder`` (module docstring); yields :class:`AnalysisProgress`,
     the last one with ``result``. ``use_cache=False`` recomputes (and rewrites the cache).
@@ -148,15 +149,15 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
     ball track for this run only (benchmarks: the simulator's ball); such a run neither reads
     nor writes the cache. ``team_model=False`` leaves out the model folder's team tactic model
     (:mod:`footcoach.analysis.team_tactic`): the players' tactic is their windows' alone.
-    ``imu_faults=None`` reads a vest's faulty stretches as data (benchmarks: what the sensor
-    fault detection of :mod:`footcoach.sync.sensor_faults` is worth)."""
+    ``sensor_faults=None`` reads faulty stretches of a vest or GPS unit as data (benchmarks:
+    what the fault detection of :mod:`footcoach.sync.sensor_faults` is worth)."""
     folder = Path(folder)
     ev = events or EventSettings()
     meta = require_model(model_dir)
     spec = meta.config.window
     session = read_manifest(folder)
     team = open_team_model(meta, team_model)
-    settings = analysis_settings(spec, ev, team, imu_faults)
+    settings = analysis_settings(spec, ev, team, sensor_faults)
     fingerprint = input_fingerprint(session)
     key = cache_key(meta.sha256, settings, fingerprint)
     if use_cache and ball is None:
@@ -165,7 +166,7 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
             yield AnalysisProgress(1, 1, "cached analysis", cached)
             return
     run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel, ball, team)
-    run.imu_faults = imu_faults
+    run.sensor_faults = sensor_faults
     yield from run.execute(engine, device)
     result = run.finish(settings, fingerprint, key)
     if ball is not None:
@@ -254,7 +255,7 @@ class _Run:
                  team_model: TeamTacticModel | None = None):
         self.folder, self.meta, self.opts, self.cancel = folder, meta, opts, cancel
         self.ball, self.team_model = ball, team_model
-        self.imu_faults: FaultSettings | None = DEFAULT_FAULTS
+        self.sensor_faults: FaultSettings | None = DEFAULT_FAULTS
         self.spec = meta.config.window
         self.total = 4
         self.timings: dict[str, float] = {}
@@ -277,7 +278,7 @@ class _Run:
         self._check_cancel("loading")
         yield AnalysisProgress(1, self.total, "aligning the streams")
         aligned = align_session(loaded, AlignSettings(estimate_offsets=False,
-                                                      imu_faults=self.imu_faults))
+                                                      faults=self.sensor_faults))
         self._check_cancel("aligning")
         self.aligned = aligned
         t0 = self._timed("load_align_s", t0)
@@ -481,7 +482,7 @@ class _Run:
                "elapsed_s": round(elapsed, 4),
                "windows_per_s": round(self.n_windows / elapsed, 2) if elapsed > 0 else None,
                "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
-               "vest_warnings": self.aligned.vest_warnings(),
+               "sensor_warnings": self.aligned.sensor_warnings(),
                "data_warnings": len(self.aligned.loaded.diagnostics.warnings)}
         return AnalysisResult(session_name=session.name, events=events, phases=phases,
                               time_attention=profiles, steps=steps, teams=teams,

@@ -55,7 +55,7 @@ class CheckReport:
             lines.append("Vest tilt from upright (degrees between the mean acceleration and the "
                          f"vest's z axis; warned above {TILT_WARNING_DEG:.0f}): "
                          + ", ".join(told))
-        lines += [f"  check the {w}" for w in self.aligned.vest_warnings()]
+        lines += [f"  check the {w}" for w in self.aligned.sensor_warnings()]
         lines.append("")
         lines.append("Data quality (missing and anomaly rates of each stream):")
         lines.append(self.aligned.quality.format())

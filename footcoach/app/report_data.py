@@ -155,8 +155,9 @@ class KeyMoment:
 
 @dataclass
 class ReportData:
-    """Everything a report shows; ``player`` None for the team report. ``vest_notes``: what
-    to check about the vests of the players in it (:meth:`AlignedSession.vest_warnings`)."""
+    """Everything a report shows; ``player`` None for the team report. ``sensor_notes``: what
+    to check about the sensors of the players in it
+    (:meth:`AlignedSession.sensor_warnings`)."""
 
     summary: SessionSummary
     player: str | None
@@ -177,7 +178,7 @@ class ReportData:
     team_grids: dict[str, np.ndarray]
     moments: list[KeyMoment]
     warnings: list[str] = field(default_factory=list)
-    vest_notes: list[str] = field(default_factory=list)
+    sensor_notes: list[str] = field(default_factory=list)
 
     @property
     def synthetic(self) -> bool:
@@ -513,4 +514,4 @@ def gather_report_data(folder: str | Path, *, player: str | None = None,
         tactics=count_labels(all_cols, ids, team_of, "tactic"),
         quality=quality, attention=attention_by_action(events), tracks=tracks,
         team_grids=team_grids, moments=moments, warnings=warnings,
-        vest_notes=aligned.vest_warnings(scope))
+        sensor_notes=aligned.sensor_warnings(scope))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from footcoach.app.analysis_cache import SCHEMA_VERSION, AnalysisResult
+from footcoach.app.analysis_cache import SCHEMA_VERSION, AnalysisResult, sensor_warnings
 from footcoach.cli.progress import ProgressLine
 from footcoach.domain.labels import ACTIONS
 from footcoach.errors import FootcoachError
@@ -74,7 +74,7 @@ def analyze_with_progress(session: Path, **kwargs: object) -> AnalysisResult:
     assert result is not None
     if result.run.get("not_cached"):
         print(f"footcoach: warning: {result.run['not_cached']}", file=sys.stderr)
-    for warning in result.run.get("vest_warnings", []):
+    for warning in sensor_warnings(result.run):
         print(f"footcoach: warning: {warning}", file=sys.stderr)
     if result.run.get("data_warnings"):
         print(f"footcoach: {result.run['data_warnings']} data warnings while loading (gaps, "

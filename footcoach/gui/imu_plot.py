@@ -1,7 +1,7 @@
 """The selected player's IMU (acceleration x/y/z and magnitude, gyroscope x/y/z) and GPS speed,
 around the playhead, with a cursor line at the playhead. Stretches where the vest stopped
-measuring (:mod:`footcoach.sync.sensor_faults`) are shaded over the IMU plots and named in the
-title.
+measuring (:mod:`footcoach.sync.sensor_faults`) are shaded over the IMU plots, those where the
+GPS unit repeated its last fix over the speed plot, and named above the plots.
 
 Curves are decimated to a minimum and a maximum per pixel column
 (:func:`footcoach.app.review_data.decimate_minmax`), computed for a range twice as wide as the
@@ -22,7 +22,13 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 from footcoach.app.review_data import acc_magnitude, decimate_minmax, player_caption, speed_of
 from footcoach.gui.state import AppState
 from footcoach.gui.style import PLAYHEAD_COLOR, TimeAxis, configure_pyqtgraph
-from footcoach.sync.sensor_faults import DEFAULT_FAULTS, SensorFault, clock, find_imu_faults
+from footcoach.sync.sensor_faults import (
+    DEFAULT_FAULTS,
+    SensorFault,
+    clock,
+    find_gps_faults,
+    find_imu_faults,
+)
 
 WINDOWS: tuple[tuple[str, float | None], ...] = (
     ("10 s", 10.0), ("30 s", 30.0), ("2 min", 120.0), ("10 min", 600.0), ("whole session", None))
@@ -153,8 +159,10 @@ class ImuPlot(QWidget):
             self.speed.setLabel("left", "speed", units="m/s")
             parts.append(f"GPS {gps.rate_hz:.0f} Hz")
         self.title.setText(f"<b>{caption}</b>" if parts else f"<b>{caption}</b>: no IMU or GPS")
-        if imu is not None:
-            self._show_faults(find_imu_faults(imu)[0])
+        faults = find_imu_faults(imu)[0] if imu is not None else []
+        if gps is not None and gps.has("x", "y"):
+            faults += find_gps_faults(gps, imu)
+        self._show_faults(sorted(faults, key=lambda f: f.start_s))
         self.title.setToolTip(", ".join(parts))
         self._refresh(force=True)
 
@@ -170,7 +178,7 @@ class ImuPlot(QWidget):
         self.fault_label.setText(f"\u25a0 {text}" if text else "")
         self.fault_label.setVisible(bool(text))
         for f in self.faults:
-            for plot in (self.acc, self.gyro):
+            for plot in ((self.speed,) if f.kind == "frozen position" else (self.acc, self.gyro)):
                 item = pg.LinearRegionItem((f.start_s, f.end_s), movable=False,
                                            brush=pg.mkBrush(*FAULT_BRUSH),
                                            pen=pg.mkPen(None))
@@ -236,6 +244,7 @@ class ImuPlot(QWidget):
 
 def _fault_text(f: SensorFault) -> str:
     """``vest frozen 1:39.0-2:39.0, set aside`` (what the analysis did with it)."""
-    what = "vest frozen" if f.kind == "frozen" else "vest reads no gravity"
+    what = {"frozen": "vest frozen", "no gravity": "vest reads no gravity",
+            "frozen position": "GPS position frozen"}[f.kind]
     done = "set aside" if f.kind in DEFAULT_FAULTS.set_aside else "kept"
     return f"{what} {clock(f.start_s)}-{clock(f.end_s)}, {done}"

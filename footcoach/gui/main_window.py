@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from footcoach.app.analysis_cache import load_cached_result
+from footcoach.app.analysis_cache import load_cached_result, sensor_warnings
 from footcoach.app.proxy import proxy_folder
 from footcoach.app.review_data import player_caption
 from footcoach.domain.events import Event
@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
             QApplication.restoreOverrideCursor()
         cached = load_cached_result(folder)  # cheap: a JSON + npz when the inputs match
         if cached is not None:
-            self.add_warnings(cached.run.get("vest_warnings", []), loaded)
+            self.add_warnings(sensor_warnings(cached.run), loaded)
             self.set_session(loaded, cached.events, cached.time_attention)
             self.statusBar().showMessage(
                 f"showing the cached analysis ({len(cached.events)} events)", 5000)

@@ -142,7 +142,7 @@ class SessionTools(QObject):
         self.window.statusBar().showMessage(f"analysis: {message}")
 
     def _analysis_finished(self, result: object) -> None:
-        from footcoach.app.analysis_cache import AnalysisResult
+        from footcoach.app.analysis_cache import AnalysisResult, sensor_warnings
 
         window = self.window
         assert isinstance(result, AnalysisResult)
@@ -152,7 +152,7 @@ class SessionTools(QObject):
                                            "longer open; it is cached there", 8000)
             return
         window.set_result(result.events, result.time_attention,
-                          result.run.get("vest_warnings", []))
+                          sensor_warnings(result.run))
         how = "from the cache" if result.from_cache else "done"
         window.statusBar().showMessage(f"analysis {how}: {len(result.events)} events", 8000)
 

@@ -21,6 +21,15 @@ channels that still work (an accelerometer axis reading 0: 86-87 % action accura
 76 % with the vest set aside, ``benchmarks/sensor_faults.py``); ``FaultSettings.set_aside``
 chooses. Magnetometer channels are not compared (many vests repeat their slower magnetometer
 between its own samples).
+
+A GPS unit can stop updating too and repeat its last fix (**frozen position**). A still player's
+fix repeats as well (the real Catapult units of ../shared/data/gnss-football-tactical hold one
+fix for up to 77 s between bouts), so :func:`find_gps_faults` needs the vest: a position
+repeated exactly for ``position_frozen_min_s`` (10 s) while the player's vest shows him moving
+for at least a quarter of it (the 75th percentile over the stretch of each second's standard
+deviation of ``|a|`` at least ``moving_min_g``, 0.3 g: the simulator's players read about
+0.04 g standing, 0.1 g walking and 0.45 g or more from jogging up, median per speed band).
+Such a stretch is set aside: the analysis reads the vest there.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ import numpy as np
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.sync.filters import _ACC_UNITS, _GYRO_UNITS, mask_runs
 
-FaultKind = Literal["frozen", "no gravity"]
+FaultKind = Literal["frozen", "no gravity", "frozen position"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +54,15 @@ class FaultSettings:
     gravity_min_g: float = 0.4
     gravity_window_s: float = 1.0
     gravity_min_s: float = 2.0
-    set_aside: tuple[FaultKind, ...] = ("frozen",)
+    position_frozen_min_s: float = 10.0
+    moving_min_g: float = 0.3
+    set_aside: tuple[FaultKind, ...] = ("frozen", "frozen position")
 
     def to_dict(self) -> dict[str, object]:
         return {"frozen_min_s": self.frozen_min_s, "gravity_min_g": self.gravity_min_g,
                 "gravity_window_s": self.gravity_window_s, "gravity_min_s": self.gravity_min_s,
-                "set_aside": list(self.set_aside)}
+                "position_frozen_min_s": self.position_frozen_min_s,
+                "moving_min_g": self.moving_min_g, "set_aside": list(self.set_aside)}
 
 
 DEFAULT_FAULTS = FaultSettings()
@@ -165,6 +177,56 @@ def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
     return faults, covered
 
 
+def vest_movement_g(imu: TimeSeries, start_s: float, end_s: float,
+                    percentile: float = 75.0) -> float:
+    """The ``percentile`` (75th: exceeded in a quarter of them), over the whole seconds of
+    ``[start_s, end_s]``, of each second's standard deviation of the acceleration's length
+    (g); 0 without an accelerometer or samples there."""
+    acc, _, scale = _motion_columns(imu)
+    if len(acc) != 3:
+        return 0.0
+    a, b = np.searchsorted(imu.t, [start_s, end_s])
+    if b - a < 2:
+        return 0.0
+    rate = (b - a - 1) / max(float(imu.t[b - 1] - imu.t[a]), 1e-9)
+    per = max(2, round(rate))
+    n = (b - a) // per
+    if n == 0:
+        return 0.0
+    mag = np.linalg.norm(np.asarray(imu.values[a:a + n * per][:, acc], np.float64) * scale,
+                         axis=1).reshape(n, per)
+    sd = mag.std(axis=1)
+    sd = sd[np.isfinite(sd)]
+    return float(np.percentile(sd, percentile)) if sd.size else 0.0
+
+
+def find_gps_faults(gps: TimeSeries, imu: TimeSeries | None,
+                    settings: FaultSettings | None = None) -> list[SensorFault]:
+    """The frozen positions of a raw GPS stream with ``x``, ``y`` (module docstring; exact
+    repeats, so before any resampling); none without the player's vest (``imu``, on the same
+    clock) to tell a still player."""
+    s = settings or DEFAULT_FAULTS
+    if imu is None or not gps.has("x", "y") or len(gps) < 2:
+        return []
+    frozen = frozen_rows(gps.values, [gps.index("x"), gps.index("y")])
+    return [f for f in _long_runs(frozen, gps.t, s.position_frozen_min_s, "frozen position")
+            if vest_movement_g(imu, f.start_s, f.end_s) >= s.moving_min_g]
+
+
+def set_aside(ts: TimeSeries, faults: Sequence[SensorFault], kinds: Sequence[FaultKind]
+              ) -> TimeSeries:
+    """``ts`` with every row inside a fault of one of ``kinds`` set to NaN (a copy when any)."""
+    rows = np.zeros(len(ts), dtype=bool)
+    for f in faults:
+        if f.kind in kinds:
+            rows[np.searchsorted(ts.t, f.start_s):np.searchsorted(ts.t, f.end_s, "right")] = True
+    if not rows.any():
+        return ts
+    values = np.array(ts.values, copy=True)
+    values[rows] = np.nan
+    return ts.replace(values=values)
+
+
 def remove_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
                       ) -> tuple[TimeSeries, int, list[SensorFault]]:
     """Set every channel of the rows of the faults to set aside to NaN; returns the series,
@@ -194,16 +256,21 @@ def fault_warning(player: str, faults: Sequence[SensorFault],
     said = {"frozen": "repeated the same reading (a stuck sensor or a logger writing its last "
                       "sample)",
             "no gravity": "read no gravity (a dead accelerometer axis, or data that are not "
-                          "accelerations)"}
+                          "accelerations)",
+            "frozen position": "repeated the same position while the vest shows the player "
+                               "moving (a unit that lost its fix)"}
+    what = {"frozen": "set aside, the analysis reads only the player's positions there",
+            "frozen position": "set aside, the analysis reads the player's vest there"}
     parts = []
-    for kind in ("frozen", "no gravity"):
+    for kind in ("frozen", "no gravity", "frozen position"):
         mine = [f for f in faults if f.kind == kind]
         if mine:
             spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in mine[:4])
             more = f" and {len(mine) - 4} more" if len(mine) > 4 else ""
             total = sum(f.duration_s for f in mine)
-            done = ("set aside, the analysis reads only the player's positions there"
-                    if kind in set_aside else
-                    "kept, the model reads the vest's other channels there")
+            done = (what.get(kind, "set aside") if kind in set_aside else
+                    "kept, the model reads the vest's other channels there" if kind == "no gravity"
+                    else "kept")
             parts.append(f"{said[kind]} at {spans}{more} ({total:.0f} s): {done}")
-    return f"vest of {player}: {'; '.join(parts)}"
+    device = "GPS unit" if all(f.kind == "frozen position" for f in faults) else "vest"
+    return f"{device} of {player}: {'; '.join(parts)}"

@@ -353,7 +353,7 @@ def team_report(d: ReportData) -> list[Block]:
                Heading("Session", 2), KeyValues(_session_items(d)),
                Heading("Data quality", 2), _quality_table(d.quality_summary, ()),
                Paragraph("Rates per modality over all players; the appendix lists every "
-                         "stream.", 8, color="#5f6b7a"), *_vest_notes(d), PageBreak()]
+                         "stream.", 8, color="#5f6b7a"), *_sensor_notes(d), PageBreak()]
     if d.metrics:
         labels = [d.caption(r.player) for r in d.metrics]
         blocks += [Heading("Physical load"), _metrics_table(d),
@@ -387,12 +387,12 @@ def team_report(d: ReportData) -> list[Block]:
             _quality_table(d.quality_rows, d.quality_summary)]
 
 
-def _vest_notes(d: ReportData) -> list[Block]:
-    """"Vests to check" and one paragraph per note (none when every vest looked right)."""
-    if not d.vest_notes:
+def _sensor_notes(d: ReportData) -> list[Block]:
+    """"Sensors to check" and one paragraph per note (none when every sensor looked right)."""
+    if not d.sensor_notes:
         return []
-    return [Heading("Vests to check", 2),
-            *(Paragraph(f"\u2022 {note[0].upper()}{note[1:]}.", 8.5) for note in d.vest_notes)]
+    return [Heading("Sensors to check", 2),
+            *(Paragraph(f"\u2022 {note[0].upper()}{note[1:]}.", 8.5) for note in d.sensor_notes)]
 
 
 def player_report(d: ReportData) -> list[Block]:
@@ -418,7 +418,7 @@ def player_report(d: ReportData) -> list[Block]:
                    Table(["Metric", d.caption(pid), f"mean {_team_label(team)}",
                           "mean all players"], body, "l")]
     short = ("Session", "Date", "Pitch", "Video", "Analysis", "Corrections", "Generated")
-    blocks += [Heading("Data quality", 2), _quality_table(d.quality_rows, ()), *_vest_notes(d),
+    blocks += [Heading("Data quality", 2), _quality_table(d.quality_rows, ()), *_sensor_notes(d),
                Heading("Session", 2),
                KeyValues([kv for kv in _session_items(d) if kv[0] in short]), PageBreak(),
                Heading("Actions and tactics")]
