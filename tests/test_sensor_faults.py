@@ -191,6 +191,10 @@ def test_a_session_with_faulty_vests_is_checked_and_analysed_without_them(
     assert "  check the vest of a02: repeated the same reading" in out
     assert f"at {clock(frozen.start_s)}-{clock(frozen.end_s)} (40 s): set aside" in out
     assert "  check the vest of a03: read no gravity" in out
+    assert main(["metrics", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: metrics of a02: his vest repeated one reading at" in err
+    assert "metrics of a03" not in err  # no gravity: the load is still counted
 
     if not (REPO / "models" / "footcoach_model.json").is_file():
         pytest.skip("no bundled model in models/")
@@ -276,6 +280,10 @@ def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
     assert kept.gps_faults == {} and np.isfinite(kept.gps["b02"].values[inside]).all()
     assert main(["check", str(folder)]) == 0
     assert "  check the GPS unit of b02: repeated the same position" in capsys.readouterr().out
+    assert main(["metrics", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: metrics of b02: his GPS unit held one fix at {clock(fault.start_s)}" in err
+    assert "metrics of a02" not in err
     if not (REPO / "models" / "footcoach_model.json").is_file():
         pytest.skip("no bundled model in models/")
     from footcoach.app.analyze import run_analysis

@@ -14,7 +14,9 @@ from footcoach.analysis.metrics import (
     metrics_to_csv,
 )
 from footcoach.app.load import load_session
+from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
+from footcoach.sync.sensor_faults import clock, find_gps_faults, find_imu_faults
 
 
 @dataclass
@@ -49,14 +51,37 @@ def session_metrics(folder: str | Path, *, hsr_mps: float = 5.5, sprint_mps: flo
         raise FootcoachError(f"speed thresholds: {exc}") from None
     settings = MetricSettings(bands=bands)
     rows: list[MetricsRow] = []
+    faulty: list[str] = []
     for player in loaded.session.players:
         gps, imu = loaded.gps.get(player.id), loaded.imu.get(player.id)
         if gps is None and imu is None:
             continue
         rows.extend(compute_metrics(gps, imu, periods, player=player.id, settings=settings))
+        note = _fault_note(player.id, gps, imu)
+        if note:
+            faulty.append(note)
     if not rows:
         raise FootcoachError("no player has GPS or IMU data", loaded.session.root / "session.toml")
-    return MetricsTable(rows, loaded.session.synthetic, list(loaded.diagnostics.warnings))
+    return MetricsTable(rows, loaded.session.synthetic,
+                        [*faulty, *loaded.diagnostics.warnings])
+
+
+def _fault_note(player: str, gps: TimeSeries | None, imu: TimeSeries | None) -> str | None:
+    """A sentence when the player's vest or GPS unit stopped measuring
+    (:mod:`footcoach.sync.sensor_faults`): his load metrics there are not his."""
+    vest = find_imu_faults(imu)[0] if imu is not None and len(imu) else []
+    held = find_gps_faults(gps, imu) if gps is not None and imu is not None else []
+    parts = []
+    if held:
+        spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in held[:4])
+        parts.append(f"his GPS unit held one fix at {spans} (no distance counted there)")
+    frozen = [f for f in vest if f.kind == "frozen"]
+    if frozen:
+        spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in frozen[:4])
+        parts.append(f"his vest repeated one reading at {spans} (no load counted there)")
+    if not parts:
+        return None
+    return f"metrics of {player}: {'; '.join(parts)}; `footcoach check` says more"
 
 
 def _bout_periods(path: Path, epoch: float | None) -> list[tuple[str, float, float]]:
