@@ -30,6 +30,7 @@ from footcoach.sync.sensor_faults import (
     find_gps_faults,
     set_aside,
 )
+from footcoach.sync.vest_identity import vest_mismatches
 
 IMU_RATE_HZ = 100.0
 GPS_RATE_HZ = 10.0
@@ -86,16 +87,19 @@ class AlignedSession:
     def sensor_warnings(self, players: Iterable[str] | None = None) -> list[str]:
         """What to check about the sensors of ``players`` (default: all), in player order: a
         vest far from upright or not reading 1 g, one that turned during the session
-        (:mod:`footcoach.domain.vest`), one that stopped measuring (:attr:`imu_faults`), a GPS
-        unit that repeated its last fix (:attr:`gps_faults`)."""
+        (:mod:`footcoach.domain.vest`), one that moves with another player's GPS track
+        (:mod:`footcoach.sync.vest_identity`), one that stopped measuring (:attr:`imu_faults`),
+        a GPS unit that repeated its last fix (:attr:`gps_faults`)."""
         kinds = self.settings.faults.set_aside if self.settings.faults else ()
         every = sorted(set(self.imu) | set(self.gps_faults))
         chosen = every if players is None else [p for p in players if p in every]
+        swapped = {m.player: m.warning() for m in vest_mismatches(self.imu, self.gps)}
         out = []
         for pid in chosen:
             imu = self.imu.get(pid)
             said = (vest_pose_warning(imu, pid) if imu is not None else None,
                     vest_slip_warning(imu, pid) if imu is not None else None,
+                    swapped.get(pid),
                     fault_warning(pid, self.imu_faults.get(pid, []), kinds),
                     fault_warning(pid, self.gps_faults.get(pid, []), kinds))
             out += [w for w in said if w is not None]
