@@ -118,18 +118,22 @@ def frozen_rows(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     return rows
 
 
-def weak_gravity_rows(t: np.ndarray, acc_g: np.ndarray, window_s: float,
-                      min_g: float, block: int = 10) -> np.ndarray:
+def weak_gravity_rows(t: np.ndarray, values: np.ndarray, window_s: float, min_g: float,
+                      columns: Sequence[int] = (0, 1, 2), scale: np.ndarray | None = None,
+                      block: int = 10) -> np.ndarray:
     """(N,) bool: samples whose mean acceleration over about ``window_s`` around them is
-    shorter than ``min_g``. ``acc_g`` (N, 3) in g. The means are taken over blocks of ``block``
-    samples (0.1 s at 100 Hz), then over the blocks of ``window_s`` (a 90-minute stream in
-    milliseconds); a block with a NaN breaks every window it is in (never marked)."""
-    n = acc_g.shape[0]
+    shorter than ``min_g``. ``values`` (N, C) with the accelerometer in ``columns``, times
+    ``scale`` (3,) to g (default 1). The means are taken over blocks of ``block`` samples
+    (0.1 s at 100 Hz), summed straight from ``values`` (no copy of the stream), then over the
+    blocks of ``window_s`` (a 90-minute stream in milliseconds); a block with a NaN breaks
+    every window it is in (never marked)."""
+    n = values.shape[0]
     n_blocks = n // block
     if n_blocks == 0:
         return np.zeros(n, dtype=bool)
-    sums = np.asarray(acc_g[:n_blocks * block], dtype=np.float64).reshape(
-        n_blocks, block, 3).sum(axis=1)
+    whole = values[:n_blocks * block]
+    sums = whole.reshape(n_blocks, block, values.shape[1]).sum(axis=1, dtype=np.float64)
+    sums = sums[:, list(columns)] * (1.0 if scale is None else np.asarray(scale))
     span = float(t[n_blocks * block - 1] - t[0]) / max(n_blocks * block - 1, 1)  # s per sample
     k = max(1, round(window_s / (span * block))) if span > 0 else 1
     k = min(k, n_blocks)
@@ -166,8 +170,8 @@ def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
     frozen = np.zeros(n, dtype=bool)
     for f in faults:
         frozen[np.searchsorted(ts.t, f.start_s):np.searchsorted(ts.t, f.end_s, "right")] = True
-    acc_g = np.asarray(values[:, acc], dtype=np.float64) * scale
-    weak = weak_gravity_rows(ts.t, acc_g, s.gravity_window_s, s.gravity_min_g) & ~frozen
+    weak = weak_gravity_rows(ts.t, values, s.gravity_window_s, s.gravity_min_g, acc,
+                             scale) & ~frozen
     faults += _long_runs(weak, ts.t, s.gravity_min_s, "no gravity")
     for f in faults:
         if f.kind in s.set_aside:
