@@ -87,9 +87,30 @@ def test_swapped_vests_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert found == {("a02", "b03"), ("b03", "a02")}
     assert main(["check", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "  check the vest of a02: it moves with the GPS track of b03 (r = 0." in out
-    assert "is it a02's vest? (check the manifest's imu files)" in out
+    assert "  check the vest of a02: it moves with the track of b03 (r = 0." in out
+    assert "is it a02's vest? (check the manifest's imu files and tracking ids)" in out
     if not (REPO / "models" / "footcoach_model.json").is_file():
         pytest.skip("no bundled model in models/")
     assert main(["analyze", str(folder), "--device", "cpu", "--engine", "onnx"]) == 0
-    assert "warning: vest of b03: it moves with the GPS track of a02" in capsys.readouterr().err
+    assert "warning: vest of b03: it moves with the track of a02" in capsys.readouterr().err
+
+
+def test_a_vest_is_checked_against_tracking_data_too() -> None:
+    """Players without GPS are placed by a provider's tracking data (``tracking_id``): the demo
+    with a02's and b03's GPS tracks given as tracking series, their ids crossed over."""
+    from dataclasses import replace
+
+    from footcoach.domain.pitch import Pitch
+    from footcoach.io.tracking import TrackingData
+
+    aligned = align_session(load_session(DEMO))
+    tracks = {"home_2": aligned.gps.pop("a02"), "away_3": aligned.gps.pop("b03")}
+    crossed = {"a02": "away_3", "b03": "home_2"}
+    session = aligned.loaded.session
+    aligned.loaded.session = replace(session, players=[
+        replace(p, tracking_id=crossed.get(p.id)) for p in session.players])
+    aligned.loaded.tracking = TrackingData(Pitch(), 10.0, tracks, {}, None)
+    assert set(aligned.positions()) == set(aligned.imu)
+    said = [w for w in aligned.sensor_warnings() if "moves with the track" in w]
+    assert [w.split(":")[0] for w in said] == ["vest of a02", "vest of b03"]
+    assert "moves with the track of b03" in said[0]

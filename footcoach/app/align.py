@@ -78,6 +78,18 @@ class AlignedSession:
     imu_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
     gps_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
 
+    def positions(self) -> dict[str, TimeSeries]:
+        """player id -> positions (``x``, ``y`` metres on the session clock): the aligned GPS,
+        or for a player without GPS the provider tracking series named by its
+        ``tracking_id``."""
+        out: dict[str, TimeSeries] = dict(self.gps)
+        tracking = self.loaded.tracking
+        if tracking is not None:
+            for p in self.loaded.session.players:
+                if p.id not in out and p.tracking_id and p.tracking_id in tracking.players:
+                    out[p.id] = tracking.players[p.tracking_id]
+        return out
+
     def fault_warnings(self) -> list[str]:
         """One sentence per vest with sensor faults, in player order."""
         kinds = self.settings.faults.set_aside if self.settings.faults else ()
@@ -87,13 +99,14 @@ class AlignedSession:
     def sensor_warnings(self, players: Iterable[str] | None = None) -> list[str]:
         """What to check about the sensors of ``players`` (default: all), in player order: a
         vest far from upright or not reading 1 g, one that turned during the session
-        (:mod:`footcoach.domain.vest`), one that moves with another player's GPS track
+        (:mod:`footcoach.domain.vest`), one that moves with another player's track (GPS or
+        tracking data)
         (:mod:`footcoach.sync.vest_identity`), one that stopped measuring (:attr:`imu_faults`),
         a GPS unit that repeated its last fix (:attr:`gps_faults`)."""
         kinds = self.settings.faults.set_aside if self.settings.faults else ()
         every = sorted(set(self.imu) | set(self.gps_faults))
         chosen = every if players is None else [p for p in players if p in every]
-        swapped = {m.player: m.warning() for m in vest_mismatches(self.imu, self.gps)}
+        swapped = {m.player: m.warning() for m in vest_mismatches(self.imu, self.positions())}
         out = []
         for pid in chosen:
             imu = self.imu.get(pid)

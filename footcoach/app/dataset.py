@@ -339,15 +339,8 @@ def _add_session(writer: DatasetWriter, folder: Path, index: int, s: BuildSettin
 
 
 def session_positions(aligned: AlignedSession) -> dict[str, TimeSeries]:
-    """player id -> positions (``x``, ``y`` metres on the session clock): the aligned GPS, or
-    for a player without GPS the provider tracking series named by its ``tracking_id``."""
-    out: dict[str, TimeSeries] = dict(aligned.gps)
-    tracking = aligned.loaded.tracking
-    if tracking is not None:
-        for p in aligned.loaded.session.players:
-            if p.id not in out and p.tracking_id and p.tracking_id in tracking.players:
-                out[p.id] = tracking.players[p.tracking_id]
-    return out
+    """player id -> positions (:meth:`AlignedSession.positions`)."""
+    return aligned.positions()
 
 
 def _add_crops(block: StepBlock, reader: VideoReader, ctx: ContextBuilder,

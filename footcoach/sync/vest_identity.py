@@ -1,7 +1,8 @@
 """Is each vest on the player the manifest names? Its movement against every GPS track.
 
-When vests and GPS units (or a tracking system) are separate, a vest file can be given to the
-wrong player: two vests swapped at kit-up, or a vest number mis-typed in the manifest. The
+When vests and positions come from separate devices (GPS units, or a provider's tracking data
+mapped to players by ``tracking_id``), a vest file can be given to the wrong player: two vests
+swapped at kit-up, a vest number mis-typed in the manifest, a wrong tracking id. The
 analysis would then read one player's movement with another's positions. Each second, a worn
 vest's movement (the spread of ``|a|`` within the second, g) rises and falls with the speed
 of the same player's GPS track (m/s): over the 960 vests of the simulator's 96 training
@@ -38,9 +39,9 @@ class VestMatch:
 
     def warning(self) -> str:
         own = f"{self.r_own:.2f}" if np.isfinite(self.r_own) else "nothing"
-        return (f"vest of {self.player}: it moves with the GPS track of {self.other} (r = "
+        return (f"vest of {self.player}: it moves with the track of {self.other} (r = "
                 f"{self.r_other:.2f}) rather than with {self.player}'s ({own}); is it "
-                f"{self.other}'s vest? (check the manifest's imu files)")
+                f"{self.other}'s vest? (check the manifest's imu files and tracking ids)")
 
 
 def _segment_stats(t: np.ndarray, values: np.ndarray, edges: np.ndarray
@@ -92,7 +93,8 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
 def vest_mismatches(imu: Mapping[str, TimeSeries], gps: Mapping[str, TimeSeries], *,
                     margin: float = 0.2, min_r: float = 0.5) -> list[VestMatch]:
     """The vests (``imu`` player -> stream, session clock) that follow another player's track
-    (``gps`` player -> stream with x, y) better than their own (module docstring)."""
+    (``gps`` player -> GPS or tracking positions with x, y in metres) better than their own
+    (module docstring)."""
     tracks = sorted(p for p, ts in gps.items() if len(ts) and ts.has("x", "y"))
     vests = sorted(p for p, ts in imu.items() if len(ts))
     if len(tracks) < 2 or not vests:
