@@ -265,3 +265,28 @@ def test_the_analysis_warnings_about_vests_reach_the_status_bar(window: MainWind
     assert len(window.state.loaded.diagnostics.warnings) == before + 1  # type: ignore[union-attr]
     assert f"{before + 1} warnings" in window.status.text()
     assert said in window.status.toolTip()
+
+
+def test_the_data_warnings_dialog_lists_the_sensors_first(qtbot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from footcoach.gui.warnings_dialog import WarningsDialog
+
+    loaded = window.state.loaded
+    assert loaded is not None
+    said = "vest of p2: repeated the same reading (a stuck sensor) at 0:01.0-0:04.0 (3 s)"
+    window.set_result(make_events(), warnings=[said])
+    assert "href='#warnings'" in window.status.text()
+    window.status.linkActivated.emit("#warnings")  # the count in the status bar is a link
+    dialog = next(w for w in QApplication.topLevelWidgets()
+                  if isinstance(w, WarningsDialog) and w.isVisible())
+    assert dialog.list.count() == len(loaded.diagnostics.warnings)
+    assert dialog.list.item(0).text() == said
+    assert "about the players' sensors (first)" in dialog.summary.text()
+    dialog.copy_all()
+    assert QApplication.clipboard().text().splitlines()[0] == said
+    dialog.close()
+    empty = WarningsDialog([])
+    qtbot.addWidget(empty)
+    assert empty.list.count() == 0 and not empty.copy_button.isEnabled()
+    assert window.show_warnings().isVisible()

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -101,6 +102,8 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus()
         self.status = QLabel(self)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.linkActivated.connect(lambda _link: self.show_warnings())
         self.statusBar().addWidget(self.status, 1)
         self.video.error.connect(self.statusBar().showMessage)
         self.proxy_bar = ProxyProgress(self)
@@ -217,6 +220,8 @@ class MainWindow(QMainWindow):
         play_menu.addActions(self.transport.actions())
         session_menu = self.menuBar().addMenu("&Session")
         session_menu.addActions([self.tools.sync_action, self.tools.calibrate_action])
+        self.warnings_action = session_menu.addAction("Data &warnings...")
+        self.warnings_action.triggered.connect(self.show_warnings)
         analysis_menu = self.menuBar().addMenu("&Analysis")
         analysis_menu.setToolTipsVisible(True)
         analysis_menu.addAction(self.tools.analysis_action)
@@ -477,7 +482,7 @@ class MainWindow(QMainWindow):
     def _show_summary(self) -> None:
         loaded = self.state.loaded
         if loaded is None:
-            self.status.setText("Open a session folder (File > Open session).")
+            self.status.setText("Open a session folder (File &gt; Open session).")
             return
         parts = [f"{len(loaded.session.players)} players"]
         if loaded.video is not None:
@@ -487,12 +492,23 @@ class MainWindow(QMainWindow):
         parts.append(f"{len(self.state.events)} events")
         if loaded.session.calibration is None and loaded.video is not None:
             parts.append("no camera calibration (labels in the side list)")
-        if loaded.diagnostics.warnings:
-            parts.append(f"{len(loaded.diagnostics.warnings)} warnings")
+        if loaded.diagnostics.warnings:  # a link: Session > Data warnings
+            parts.append(f"<a href='#warnings' style='color: inherit'>"
+                         f"{len(loaded.diagnostics.warnings)} warnings</a>")
             self.status.setToolTip("\n".join(loaded.diagnostics.warnings))
         if loaded.session.synthetic:
             parts.append("SYNTHETIC data")
         self.status.setText("  ·  ".join(parts))
+
+    def show_warnings(self) -> QDialog:
+        """Session > Data warnings: the open session's warnings, the sensors' first."""
+        from footcoach.gui.warnings_dialog import WarningsDialog
+
+        loaded = self.state.loaded
+        dialog = WarningsDialog(loaded.diagnostics.warnings if loaded is not None else [], self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _show_keys(self) -> None:
         rows = "".join(f"<tr><td><b>{a.shortcut().toString()}</b></td><td>{a.text()}</td></tr>"
