@@ -11,7 +11,9 @@ GPS unit) failing once, for ``--length`` seconds at a seeded random time:
 - **dead-z**: the accelerometer's z axis (up the back, where gravity is) reads 0, the rest
   keeps working;
 - **gps-frozen**: every GPS unit (instead of the vests) keeps writing the fix it had when it
-  lost the satellites.
+  lost the satellites;
+- **slipped-45**, **slipped-90**: the vest turned 45 or 90 degrees about its x axis for the
+  stretch (it slipped; nothing is set aside, ``footcoach check`` names it).
 
 Each copy is analysed as ``footcoach analyze`` does it (no ball track unless the session has
 tracking data) three times: as the app does (:mod:`footcoach.sync.sensor_faults`: a frozen
@@ -45,7 +47,7 @@ from footcoach.bench.labelled_bench import label_grid, without_streams  # noqa: 
 from footcoach.io.manifest import read_manifest  # noqa: E402
 from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultSettings  # noqa: E402
 
-FAULTS = ("frozen", "zeros", "dead-z", "gps-frozen")
+FAULTS = ("frozen", "zeros", "dead-z", "gps-frozen", "slipped-45", "slipped-90")
 #: Rows per second of the simulator's vests and GPS units (the spans come from the rows' times).
 RATE_HZ = {"imu": 100.0, "gps": 10.0}
 
@@ -59,7 +61,12 @@ def break_vest(path: Path, kind: str, first: int, last: int) -> None:
     head, body = rows[0], rows[1:]
     last = min(last, len(body) - 1)
     z = next((j for j, name in enumerate(head) if name.startswith("acc_z")), -1)
+    if kind.startswith("slipped-"):
+        _turn_rows(head, body, first, last, float(kind.split("-")[1]))
+        kind = "done"
     for k in range(first, last + 1):
+        if kind == "done":
+            break
         if kind in ("frozen", "gps-frozen"):
             body[k][1:] = body[first - 1][1:] if first > 0 else body[0][1:]
         elif kind == "zeros":
@@ -72,6 +79,23 @@ def break_vest(path: Path, kind: str, first: int, last: int) -> None:
     with fresh.open("w", newline="") as f:
         csv.writer(f).writerows([head, *body])
     os.replace(fresh, path)  # replaces the link itself, not the file it points to
+
+
+def _turn_rows(head: list[str], body: list[list[str]], first: int, last: int,
+               degrees: float) -> None:
+    """Turn every x/y/z triad (accelerometer, gyroscope, magnetometer) of rows
+    ``first..last`` by ``degrees`` about the vest's x axis (it slipped forwards)."""
+    a = np.radians(degrees)
+    turn = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    for sensor in ("acc", "gyro", "mag"):
+        cols = [next((j for j, n in enumerate(head) if n.startswith(f"{sensor}_{axis}")), -1)
+                for axis in "xyz"]
+        if min(cols) < 0:
+            continue
+        for k in range(first, last + 1):
+            v = turn @ np.array([float(body[k][j]) for j in cols])
+            for j, x in zip(cols, v, strict=True):
+                body[k][j] = f"{x:.4f}"
 
 
 def faulty_copy(folder: Path, into: Path, kind: str, length_s: float,

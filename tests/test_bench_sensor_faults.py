@@ -44,13 +44,21 @@ def test_a_broken_vest_replaces_the_link_and_leaves_its_target(tmp_path: Path, k
     assert [r[0] for r in after] == [r[0] for r in before]  # the times go on
     assert after[:100] == before[:100] and after[300:] == before[300:]
     z = head.index("acc_z_g") if stream == "imu" else -1
-    for row in after[100:300]:
+    for k, row in enumerate(after[100:300], start=100):
         if kind in ("frozen", "gps-frozen"):
             assert row[1:] == before[99][1:]
         elif kind == "zeros":
             assert all(float(v) == 0.0 for v in row[1:])
-        else:
+        elif kind == "dead-z":
             assert float(row[z]) == 0.0
+        else:  # slipped: each triad turned about x, its length kept
+            angle = np.radians(float(kind.split("-")[1]))
+            was = np.array([float(v) for v in before[k][1:4]])
+            now = np.array([float(v) for v in row[1:4]])
+            assert now[0] == pytest.approx(was[0], abs=1e-4)
+            assert np.linalg.norm(now) == pytest.approx(np.linalg.norm(was), abs=2e-4)
+            assert now[2] == pytest.approx(np.sin(angle) * was[1] + np.cos(angle) * was[2],
+                                           abs=2e-4)
     if kind == "dead-z":
         assert [r[:z] for r in after[100:300]] == [r[:z] for r in before[100:300]]
 
