@@ -12,12 +12,14 @@ GPS unit) failing once, for ``--length`` seconds at a seeded random time:
   keeps working;
 - **gps-frozen**: every GPS unit (instead of the vests) keeps writing the fix it had when it
   lost the satellites;
-- **slipped-45**, **slipped-90**: the vest turned 45 or 90 degrees about its x axis for the
-  stretch (it slipped; nothing is set aside, ``footcoach check`` names it).
+- **slipped-45**, **slipped-90** (or **slipped-DEG**): the vest turned 45, 90 (DEG) degrees
+  forwards about its x axis for the stretch (it slipped; the app sets aside a vest more than
+  70 degrees from upright).
 
 Each copy is analysed as ``footcoach analyze`` does it (no ball track unless the session has
 tracking data) three times: as the app does (:mod:`footcoach.sync.sensor_faults`: a frozen
-vest is set aside, a vest without gravity only reported), with every fault set aside, and
+vest, a vest turned far from upright and a GPS unit holding its fix are set aside, a vest
+without gravity only reported), with every fault set aside, and
 without the check (``sensor_faults=None``: the faulty readings reach the model). The original
 sessions are analysed too. Scored are the (player, step) cells whose step time lies inside
 the player's fault: action and tactic accuracy (tactic as the app shows it, fused with the
@@ -169,7 +171,7 @@ class Tally:
 #: The analyses of each faulty copy: (name, the fault settings of the analysis).
 CONDITIONS: tuple[tuple[str, FaultSettings | None], ...] = (
     ("as the app does it", DEFAULT_FAULTS),
-    ("every fault set aside", FaultSettings(set_aside=("frozen", "no gravity",
+    ("every fault set aside", FaultSettings(set_aside=("frozen", "no gravity", "turned",
                                                        "frozen position"))),
     ("without the check", None))
 
@@ -206,11 +208,25 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
         "sensor faults: " + "; ".join(summary)])
 
 
+def fault_kind(text: str) -> str:
+    """A ``--faults`` value: one of :data:`FAULTS` or ``slipped-DEG`` (DEG a number)."""
+    if text in FAULTS:
+        return text
+    head, _, deg = text.partition("-")
+    try:
+        if head == "slipped" and 0.0 < float(deg) <= 180.0:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: not one of {', '.join(FAULTS)} or slipped-DEG")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sessions", nargs="+", type=Path)
     ap.add_argument("--model", type=Path, default=None, help="model folder (default: bundled)")
-    ap.add_argument("--faults", nargs="+", choices=FAULTS, default=list(FAULTS))
+    ap.add_argument("--faults", nargs="+", type=fault_kind, default=list(FAULTS),
+                    help=f"any of {', '.join(FAULTS)}, or slipped-DEG for another angle")
     ap.add_argument("--length", type=float, default=60.0, help="seconds each vest fails")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)

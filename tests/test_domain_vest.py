@@ -172,4 +172,5 @@ def test_loading_and_checking_name_a_vest_that_slipped(tmp_path: Path,
     assert main(["check", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "  check the vest of a02: from about " in out
+    assert "  check the vest of a02: sat more than 70 degrees from upright" in out  # set aside
     assert "check the vest of a03" not in out

@@ -74,6 +74,29 @@ def test_an_accelerometer_without_gravity_is_found_and_a_jump_is_not() -> None:
     assert rows[2050:2450].all() and not rows[4000:4060].any()
 
 
+def _turn(ts: TimeSeries, first: int, last: int, degrees: float) -> None:
+    """Turn the accelerometer of rows ``first..last`` by ``degrees`` about x (in place)."""
+    a = np.radians(degrees)
+    rot = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    ts.values[first:last + 1, :3] = ts.values[first:last + 1, :3] @ rot.T
+
+
+def test_a_vest_far_from_upright_is_set_aside() -> None:
+    ts = _worn(seconds=90)
+    _turn(ts, 2000, 4999, 90.0)  # 30 s lying forwards (slipped): 20-50 s
+    _turn(ts, 6000, 6499, 90.0)  # 5 s: a player on the ground, not a vest fault
+    faults, rows = find_imu_faults(ts)
+    assert [f.kind for f in faults] == ["turned"]
+    assert 20.0 <= faults[0].start_s <= 25.0 and 45.0 <= faults[0].end_s <= 50.0
+    assert rows[2600:4400].all() and not rows[5500:].any()
+    assert fault_warning("p7", faults) is not None
+    assert "sat more than 70 degrees from upright" in (fault_warning("p7", faults) or "")
+    mild = _worn(seconds=90)
+    _turn(mild, 2000, 4999, 60.0)  # within what the networks read better than no vest
+    assert find_imu_faults(mild)[0] == []
+    assert find_imu_faults(ts, FaultSettings(turned_max_deg=180.0))[0] == []
+
+
 def test_zeros_are_one_frozen_fault_not_two() -> None:
     ts = _worn()
     ts.values[1000:1500] = 0.0
@@ -124,14 +147,17 @@ def test_the_warning_names_the_player_the_times_and_what_happens() -> None:
 
 def test_real_recordings_raise_no_fault(shared_data: Path) -> None:
     """The Expert-Novice suit (real, 1/64 g and 1 deg/s steps, shots and tackles) repeats its
-    readings for at most 0.45 s and no second of it lacks gravity."""
+    readings for at most 0.45 s, no second of it lacks gravity, and in the vest frame no
+    sensor sits more than 70 degrees from upright."""
+    from footcoach.bench.expert_novice_bench import to_vest_frame
     from footcoach.io.expert_novice import read_expert_novice_derived
 
     found = next((shared_data / "expert-novice-soccer-imu" / "derived").glob("*.csv.gz"))
     for segment in ("upper_spine", "right_lower_leg"):
         samples = read_expert_novice_derived(found, segment=segment, max_samples=60)
-        assert len(samples) == 60
-        assert all(find_imu_faults(s.imu)[0] == [] for s in samples)
+        assert len(samples) == 60  # in footcoach's vest frame (the suit's has y up)
+        vest = [s.imu.replace(values=to_vest_frame(s.imu.values)) for s in samples]
+        assert all(find_imu_faults(ts)[0] == [] for ts in vest)
 
 
 def _demo_copy(tmp_path: Path) -> Path:

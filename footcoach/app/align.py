@@ -18,7 +18,14 @@ import numpy as np
 
 from footcoach.app.load import LoadedSession
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.vest import vest_pose_warning, vest_slip_warning
+from footcoach.domain.vest import (
+    VestPose,
+    VestSlip,
+    pose_sentence,
+    slip_sentence,
+    vest_pose,
+    vest_slip,
+)
 from footcoach.io.video import VideoReader
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
@@ -90,6 +97,13 @@ class AlignedSession:
                     out[p.id] = tracking.players[p.tracking_id]
         return out
 
+    def vest_poses(self) -> dict[str, VestPose]:
+        """player id -> how the vest sits (:func:`footcoach.domain.vest.vest_pose`), from the
+        raw stream before any stretch was set aside; players where it cannot be told are left
+        out."""
+        poses = {pid: ts.meta.get("vest_pose") for pid, ts in sorted(self.imu.items())}
+        return {pid: p for pid, p in poses.items() if isinstance(p, VestPose)}
+
     def fault_warnings(self) -> list[str]:
         """One sentence per vest with sensor faults, in player order."""
         kinds = self.settings.faults.set_aside if self.settings.faults else ()
@@ -109,9 +123,10 @@ class AlignedSession:
         swapped = {m.player: m.warning() for m in vest_mismatches(self.imu, self.positions())}
         out = []
         for pid in chosen:
-            imu = self.imu.get(pid)
-            said = (vest_pose_warning(imu, pid) if imu is not None else None,
-                    vest_slip_warning(imu, pid) if imu is not None else None,
+            meta = self.imu[pid].meta if pid in self.imu else {}
+            pose, slip = meta.get("vest_pose"), meta.get("vest_slip")
+            said = (pose_sentence(pose if isinstance(pose, VestPose) else None, pid),
+                    slip_sentence(slip if isinstance(slip, VestSlip) else None, pid),
                     swapped.get(pid),
                     fault_warning(pid, self.imu_faults.get(pid, []), kinds),
                     fault_warning(pid, self.gps_faults.get(pid, []), kinds))
@@ -195,12 +210,16 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
         if s.estimate_offsets and pid in loaded.gps:
             offset = estimate_imu_gps_offset(raw, loaded.gps[pid])
             clock.lap("offsets")
+        # how the vest sits, from the raw stream (faults included): found when it was read
+        pose = raw.meta["vest_pose"] if "vest_pose" in raw.meta else vest_pose(raw)
+        slip = raw.meta["vest_slip"] if "vest_slip" in raw.meta else vest_slip(raw)
         cleaned, row = clean_stream(raw, "imu", s.imu_max_gap_s, player=pid,
                                     overwrite_input=fresh,  # smoothed in place when fresh
                                     faults=s.faults)
         del raw
         clock.lap("clean imu")
         aligned = resample(cleaned, shared_lattice(cleaned, s.imu_rate_hz), dtype=np.float32)
+        aligned.meta.update(vest_pose=pose, vest_slip=slip)
         del cleaned
         clock.lap("resample imu")
         return row, aligned, offset, clock.spent

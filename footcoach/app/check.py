@@ -7,7 +7,7 @@ from pathlib import Path
 
 from footcoach.app.align import AlignedSession, AlignSettings, align_session
 from footcoach.app.load import load_session, require_players
-from footcoach.domain.vest import TILT_WARNING_DEG, vest_pose
+from footcoach.domain.vest import TILT_WARNING_DEG
 
 
 @dataclass
@@ -49,8 +49,7 @@ class CheckReport:
                          "come from session.toml):")
             for pid, est in sorted(self.aligned.offsets.items()):
                 lines.append(f"  {pid:<12} {est.offset_s:+7.2f} s  confidence {est.confidence:.2f}")
-        poses = {pid: vest_pose(ts) for pid, ts in sorted(self.aligned.imu.items())}
-        told = [f"{pid} {p.tilt_deg:.0f}" for pid, p in poses.items() if p is not None]
+        told = [f"{pid} {p.tilt_deg:.0f}" for pid, p in self.aligned.vest_poses().items()]
         if told:
             lines.append("Vest tilt from upright (degrees between the mean acceleration and the "
                          f"vest's z axis; warned above {TILT_WARNING_DEG:.0f}): "

@@ -14,7 +14,7 @@ import numpy as np
 from footcoach.domain.geo import GeoToPitch, pitch_from_session
 from footcoach.domain.session import Session
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.domain.vest import vest_pose_warning, vest_slip_warning
+from footcoach.domain.vest import pose_sentence, slip_sentence, vest_pose, vest_slip
 from footcoach.errors import Diagnostics, FootcoachError
 from footcoach.io.gps_csv import check_on_pitch, read_gps_csv
 from footcoach.io.imu_csv import read_imu_csv
@@ -135,8 +135,11 @@ def load_session(folder: str | Path, *, imu: str = "eager",
 
 def _warn_vest_pose(imu: TimeSeries, player_id: str, diag: Diagnostics) -> None:
     """Warn (once per file) when a vest sits far from upright or turned during the session
-    (:mod:`footcoach.domain.vest`; ``imu`` on the session clock)."""
-    for message in (vest_pose_warning(imu, player_id), vest_slip_warning(imu, player_id)):
+    (:mod:`footcoach.domain.vest`; ``imu`` on the session clock, whose ``meta`` keeps the
+    ``vest_pose`` and ``vest_slip`` found)."""
+    pose, slip = vest_pose(imu), vest_slip(imu)
+    imu.meta.update(vest_pose=pose, vest_slip=slip)  # kept for align_session
+    for message in (pose_sentence(pose, player_id), slip_sentence(slip, player_id)):
         if message is None:
             continue
         before = len(diag.warnings)

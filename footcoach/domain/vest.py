@@ -11,6 +11,7 @@ axis inverted). The bundled model was fine-tuned with vests turned by up to 45 d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,20 +43,46 @@ class VestPose:
     samples: int
 
 
-def vest_pose(imu: TimeSeries) -> VestPose | None:
-    """The vest's tilt from its mean acceleration (module docstring); None when the stream has
-    no accelerometer in g or fewer than ``MIN_SAMPLES`` finite samples."""
+#: Samples per block of :func:`acc_block_sums` (0.1 s at 100 Hz).
+BLOCK = 10
+
+
+def acc_block_sums(values: np.ndarray, columns: Sequence[int], scale: np.ndarray | None = None,
+                   block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """The accelerometer sums of each block of ``block`` rows of ``values`` (N, C), the
+    ``columns`` times ``scale`` (to g; default 1): ``(N // block, 3)`` float64, a block with a
+    NaN as 0, and ``(N // block,)`` whether it had none. One pass, no copy of the stream; the
+    rows after the last whole block are left out."""
+    n_blocks = values.shape[0] // block
+    whole = values[:n_blocks * block]
+    sums = whole.reshape(n_blocks, block, values.shape[1]).sum(axis=1, dtype=np.float64)
+    sums = sums[:, list(columns)] * (1.0 if scale is None else np.asarray(scale))
+    finite = np.isfinite(sums).all(axis=1)
+    if not finite.all():
+        sums[~finite] = 0.0
+    return sums, finite
+
+
+def _g_columns(imu: TimeSeries) -> list[int] | None:
+    """The accelerometer columns when they are in g, else None."""
     if not all(c in imu.channels for c in _ACC):
         return None
     cols = [imu.channels.index(c) for c in _ACC]
-    if any(imu.units[j] != "g" for j in cols):
+    return None if any(imu.units[j] != "g" for j in cols) else cols
+
+
+def vest_pose(imu: TimeSeries) -> VestPose | None:
+    """The vest's tilt from its mean acceleration (module docstring; over the 0.1-s blocks
+    without a NaN); None when the stream has no accelerometer in g or fewer than
+    ``MIN_SAMPLES`` samples in such blocks."""
+    cols = _g_columns(imu)
+    if cols is None:
         return None
-    acc = np.asarray(imu.values[:, cols], dtype=np.float64)
-    ok = np.isfinite(acc).all(axis=1)
-    n = int(ok.sum())
+    sums, finite = acc_block_sums(imu.values, cols)
+    n = int(finite.sum()) * BLOCK
     if n < MIN_SAMPLES:
         return None
-    mean = acc[ok].mean(axis=0)
+    mean = sums.sum(axis=0) / n
     length = float(np.linalg.norm(mean))
     if length == 0.0:
         return VestPose(float("nan"), 0.0, n)
@@ -67,7 +94,11 @@ def vest_pose_warning(imu: TimeSeries, player: str) -> str | None:
     """A warning sentence when the vest of ``player`` sits further than ``TILT_WARNING_DEG``
     from upright or its mean acceleration is not about 1 g; None when it looks worn right (or
     cannot be told)."""
-    pose = vest_pose(imu)
+    return pose_sentence(vest_pose(imu), player)
+
+
+def pose_sentence(pose: VestPose | None, player: str) -> str | None:
+    """:func:`vest_pose_warning` of an already computed ``pose``."""
     if pose is None:
         return None
     lo, hi = GRAVITY_RANGE_G
@@ -106,25 +137,25 @@ def vest_slip(imu: TimeSeries, block_s: float = SLIP_BLOCK_S,
     frame) of each ``block_s`` block of at least half finite samples, against the first such
     block's; None when no block differs by ``min_change_deg`` or the stream cannot tell (module
     docstring). A turn about the vertical does not move gravity and is not seen."""
-    if not all(c in imu.channels for c in _ACC) or len(imu) < MIN_SAMPLES:
+    cols = _g_columns(imu) if len(imu) >= MIN_SAMPLES else None
+    if cols is None:
         return None
-    cols = [imu.channels.index(c) for c in _ACC]
-    if any(imu.units[j] != "g" for j in cols):
-        return None
-    t = imu.t
-    edges = np.arange(t[0], t[-1] + block_s, block_s)
-    bounds = np.searchsorted(t, edges)
-    acc = np.asarray(imu.values[:, cols], dtype=np.float64)
-    starts, means = [], []
-    for k in range(len(edges) - 1):
-        part = acc[bounds[k]:bounds[k + 1]]
-        ok = np.isfinite(part).all(axis=1)
-        if part.shape[0] < MIN_SAMPLES or ok.mean() < 0.5:
-            continue
-        mean = part[ok].mean(axis=0)
-        if np.linalg.norm(mean) > 0.5:  # a block without gravity says nothing of the pose
-            starts.append(float(edges[k]))
-            means.append(mean / np.linalg.norm(mean))
+    sums, finite = acc_block_sums(imu.values, cols)
+    block_t = imu.t[:sums.shape[0] * BLOCK:BLOCK]  # start of each 0.1-s block
+    edges = np.arange(imu.t[0], imu.t[-1] + block_s, block_s)
+    bounds = np.searchsorted(block_t, edges)
+    running = np.vstack([np.zeros((1, 3)), np.cumsum(sums, axis=0)])
+    have_running = np.r_[0, np.cumsum(finite)]
+    rows = np.diff(bounds) * BLOCK
+    have = np.diff(have_running[bounds]) * BLOCK
+    with np.errstate(invalid="ignore", divide="ignore"):
+        block_mean = np.diff(running[bounds], axis=0) / have[:, None]
+    length = np.linalg.norm(block_mean, axis=1)
+    # blocks of enough samples, at least half of them usable, with gravity in them (a block
+    # without it says nothing of the pose)
+    usable = (rows >= MIN_SAMPLES) & (have >= 0.5 * rows) & (length > 0.5)
+    starts = [float(e) for e in edges[:-1][usable]]
+    means = list(block_mean[usable] / length[usable, None])
     if len(means) < 2:
         return None
     unit = np.array(means)
@@ -141,7 +172,11 @@ def vest_slip(imu: TimeSeries, block_s: float = SLIP_BLOCK_S,
 def vest_slip_warning(imu: TimeSeries, player: str) -> str | None:
     """A warning sentence when the vest of ``player`` turned during the session
     (:func:`vest_slip`); None otherwise."""
-    slip = vest_slip(imu)
+    return slip_sentence(vest_slip(imu), player)
+
+
+def slip_sentence(slip: VestSlip | None, player: str) -> str | None:
+    """:func:`vest_slip_warning` of an already computed ``slip``."""
     if slip is None:
         return None
     m, sec = divmod(round(slip.at_s), 60)

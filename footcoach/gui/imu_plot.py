@@ -245,6 +245,7 @@ class ImuPlot(QWidget):
 def _fault_text(f: SensorFault) -> str:
     """``vest frozen 1:39.0-2:39.0, set aside`` (what the analysis did with it)."""
     what = {"frozen": "vest frozen", "no gravity": "vest reads no gravity",
+            "turned": "vest turned far from upright",
             "frozen position": "GPS position frozen"}[f.kind]
     done = "set aside" if f.kind in DEFAULT_FAULTS.set_aside else "kept"
     return f"{what} {clock(f.start_s)}-{clock(f.end_s)}, {done}"

@@ -41,9 +41,10 @@ from typing import Literal
 import numpy as np
 
 from footcoach.domain.timeseries import TimeSeries
+from footcoach.domain.vest import acc_block_sums
 from footcoach.sync.filters import _ACC_UNITS, _GYRO_UNITS, mask_runs
 
-FaultKind = Literal["frozen", "no gravity", "frozen position"]
+FaultKind = Literal["frozen", "no gravity", "turned", "frozen position"]
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,16 @@ class FaultSettings:
     gravity_min_g: float = 0.4
     gravity_window_s: float = 1.0
     gravity_min_s: float = 2.0
+    turned_max_deg: float = 70.0
+    turned_window_s: float = 10.0
     position_frozen_min_s: float = 10.0
     moving_min_g: float = 0.3
-    set_aside: tuple[FaultKind, ...] = ("frozen", "frozen position")
+    set_aside: tuple[FaultKind, ...] = ("frozen", "turned", "frozen position")
 
     def to_dict(self) -> dict[str, object]:
         return {"frozen_min_s": self.frozen_min_s, "gravity_min_g": self.gravity_min_g,
                 "gravity_window_s": self.gravity_window_s, "gravity_min_s": self.gravity_min_s,
+                "turned_max_deg": self.turned_max_deg, "turned_window_s": self.turned_window_s,
                 "position_frozen_min_s": self.position_frozen_min_s,
                 "moving_min_g": self.moving_min_g, "set_aside": list(self.set_aside)}
 
@@ -118,40 +122,66 @@ def frozen_rows(values: np.ndarray, columns: Sequence[int]) -> np.ndarray:
     return rows
 
 
+def _rolling_mean_acc(t: np.ndarray, sums: np.ndarray, finite: np.ndarray, window_s: float,
+                      block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean acceleration (g) over about ``window_s`` around each block (of ``block``
+    samples; :func:`footcoach.domain.vest.acc_block_sums`), ``(n_blocks, 3)``, and whether
+    it can be judged ``(n_blocks,)`` (no NaN block in its window)."""
+    n_blocks = sums.shape[0]
+    span = float(t[n_blocks * block - 1] - t[0]) / max(n_blocks * block - 1, 1)  # s per sample
+    k = max(1, round(window_s / (span * block))) if span > 0 else 1
+    k = min(k, n_blocks)
+    csum = np.vstack([np.zeros((1, 3)), np.cumsum(sums, axis=0)])
+    bad = np.r_[0, np.cumsum(~finite)]  # NaN blocks so far: a window with one is not judged
+    lo = np.clip(np.arange(n_blocks) - k // 2, 0, n_blocks - k)
+    hi = lo + k
+    return (csum[hi] - csum[lo]) / (k * block), bad[hi] == bad[lo]
+
+
+def _block_rows(flags: np.ndarray, n: int, block: int) -> np.ndarray:
+    """(n,) bool rows from per-block ``flags`` (the rows past the last whole block follow it)."""
+    rows = np.zeros(n, dtype=bool)
+    if flags.size:
+        rows[:flags.size * block] = np.repeat(flags, block)
+        rows[flags.size * block:] = flags[-1]
+    return rows
+
+
 def weak_gravity_rows(t: np.ndarray, values: np.ndarray, window_s: float, min_g: float,
                       columns: Sequence[int] = (0, 1, 2), scale: np.ndarray | None = None,
                       block: int = 10) -> np.ndarray:
     """(N,) bool: samples whose mean acceleration over about ``window_s`` around them is
     shorter than ``min_g``. ``values`` (N, C) with the accelerometer in ``columns``, times
     ``scale`` (3,) to g (default 1). The means are taken over blocks of ``block`` samples
-    (0.1 s at 100 Hz), summed straight from ``values`` (no copy of the stream), then over the
-    blocks of ``window_s`` (a 90-minute stream in milliseconds); a block with a NaN breaks
-    every window it is in (never marked)."""
-    n = values.shape[0]
-    n_blocks = n // block
-    if n_blocks == 0:
-        return np.zeros(n, dtype=bool)
-    whole = values[:n_blocks * block]
-    sums = whole.reshape(n_blocks, block, values.shape[1]).sum(axis=1, dtype=np.float64)
-    sums = sums[:, list(columns)] * (1.0 if scale is None else np.asarray(scale))
-    span = float(t[n_blocks * block - 1] - t[0]) / max(n_blocks * block - 1, 1)  # s per sample
-    k = max(1, round(window_s / (span * block))) if span > 0 else 1
-    k = min(k, n_blocks)
-    finite = np.isfinite(sums).all(axis=1)
-    if not finite.all():
-        sums[~finite] = 0.0
-    csum = np.vstack([np.zeros((1, 3)), np.cumsum(sums, axis=0)])
-    bad = np.r_[0, np.cumsum(~finite)]  # NaN blocks so far: a window with one is not judged
-    centre = np.arange(n_blocks)
-    lo = np.clip(centre - k // 2, 0, n_blocks - k)
-    hi = lo + k
-    mean = (csum[hi] - csum[lo]) / (k * block)
-    weak_block = (bad[hi] == bad[lo]) & (np.linalg.norm(mean, axis=1) < min_g)
-    rows = np.zeros(n, dtype=bool)
-    rows[:n_blocks * block] = np.repeat(weak_block, block)
-    if n_blocks * block < n:
-        rows[n_blocks * block:] = weak_block[-1]
-    return rows
+    (0.1 s at 100 Hz), then over the blocks of ``window_s`` (a 90-minute stream in
+    milliseconds); a block with a NaN breaks every window it is in (never marked)."""
+    if values.shape[0] // block == 0:
+        return np.zeros(values.shape[0], dtype=bool)
+    blocks = acc_block_sums(values, columns, scale, block)
+    mean, ok = _rolling_mean_acc(t, *blocks, window_s, block)
+    return _block_rows(ok & (np.linalg.norm(mean, axis=1) < min_g), values.shape[0], block)
+
+
+def turned_rows(t: np.ndarray, values: np.ndarray, window_s: float, max_deg: float,
+                columns: Sequence[int] = (0, 1, 2), scale: np.ndarray | None = None,
+                block: int = 10) -> np.ndarray:
+    """(N,) bool: samples whose mean acceleration over about ``window_s`` around them (at
+    least 0.5 g long: gravity) points more than ``max_deg`` degrees away from the vest's +z
+    axis (a vest worn upright reads +1 g on z); arguments as :func:`weak_gravity_rows`."""
+    if values.shape[0] // block == 0:
+        return np.zeros(values.shape[0], dtype=bool)
+    return _turned_blocks(t, acc_block_sums(values, columns, scale, block), window_s, max_deg,
+                          values.shape[0], block)
+
+
+def _turned_blocks(t: np.ndarray, blocks: tuple[np.ndarray, np.ndarray], window_s: float,
+                   max_deg: float, n: int, block: int) -> np.ndarray:
+    """:func:`turned_rows` from block sums already made (``acc_block_sums``)."""
+    mean, ok = _rolling_mean_acc(t, *blocks, window_s, block)
+    length = np.linalg.norm(mean, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tilt = np.degrees(np.arccos(np.clip(mean[:, 2] / length, -1.0, 1.0)))
+    return _block_rows(ok & (length >= 0.5) & (tilt > max_deg), n, block)
 
 
 def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
@@ -170,9 +200,16 @@ def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
     frozen = np.zeros(n, dtype=bool)
     for f in faults:
         frozen[np.searchsorted(ts.t, f.start_s):np.searchsorted(ts.t, f.end_s, "right")] = True
-    weak = weak_gravity_rows(ts.t, values, s.gravity_window_s, s.gravity_min_g, acc,
-                             scale) & ~frozen
+    block = 10
+    if n // block == 0:
+        return faults, covered
+    blocks = acc_block_sums(values, acc, scale, block)  # shared by the two checks below
+    mean, ok = _rolling_mean_acc(ts.t, *blocks, s.gravity_window_s, block)
+    weak = _block_rows(ok & (np.linalg.norm(mean, axis=1) < s.gravity_min_g), n, block) & ~frozen
     faults += _long_runs(weak, ts.t, s.gravity_min_s, "no gravity")
+    if s.turned_max_deg < 180.0:
+        turned = _turned_blocks(ts.t, blocks, s.turned_window_s, s.turned_max_deg, n, block)
+        faults += _long_runs(turned & ~frozen & ~weak, ts.t, s.turned_window_s, "turned")
     for f in faults:
         if f.kind in s.set_aside:
             covered[np.searchsorted(ts.t, f.start_s):np.searchsorted(ts.t, f.end_s, "right")] = (
@@ -261,12 +298,16 @@ def fault_warning(player: str, faults: Sequence[SensorFault],
                       "sample)",
             "no gravity": "read no gravity (a dead accelerometer axis, or data that are not "
                           "accelerations)",
+            "turned": f"sat more than {DEFAULT_FAULTS.turned_max_deg:.0f} degrees from upright "
+                      "(slipped, or worn turned; that far the networks read it worse than no "
+                      "vest)",
             "frozen position": "repeated the same position while the vest shows the player "
                                "moving (a unit that lost its fix)"}
     what = {"frozen": "set aside, the analysis reads only the player's positions there",
+            "turned": "set aside, the analysis reads only the player's positions there",
             "frozen position": "set aside, the analysis reads the player's vest there"}
     parts = []
-    for kind in ("frozen", "no gravity", "frozen position"):
+    for kind in ("frozen", "no gravity", "turned", "frozen position"):
         mine = [f for f in faults if f.kind == kind]
         if mine:
             spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in mine[:4])
