@@ -1,6 +1,7 @@
-"""A vest that stops measuring: stretches of an IMU stream no worn sensor can produce.
+"""A vest that stops measuring (or a GPS unit): stretches the networks should not read as is.
 
-Two faults are found, each as a run of raw samples lasting at least its minimum duration:
+Three vest faults are found, each as a run of raw samples lasting at least its minimum
+duration:
 
 * **frozen**: every accelerometer and gyroscope channel repeats the previous sample exactly
   (a stuck sensor, or a logger that kept writing its last reading, zeros included). A worn
@@ -12,10 +13,16 @@ Two faults are found, each as a run of raw samples lasting at least its minimum 
   gravity keeps the mean acceleration of any second near 1 g (a jump's flight lasts well under
   a second); a shorter one means a dead accelerometer axis or readings that are not
   accelerations.
+* **turned**: the mean acceleration over ``turned_window_s`` (10 s) points more than
+  ``turned_max_deg`` (70 degrees) from the vest's +z axis for at least as long: a vest slipped
+  far, or worn far from upright. The bundled networks read vests turned by up to about 60
+  degrees better than no vest and beyond about 70 degrees worse (``benchmarks/sensor_faults.py
+  --faults slipped-45 slipped-60 slipped-75 slipped-90``; the threshold was chosen on those
+  synthetic test sessions). A player lying on the ground for 10 s reads the same.
 
-:func:`remove_imu_faults` sets the rows of a frozen stretch to NaN, so the analysis masks the
-vest there (``footcoach.sync.windows``: a step with under half its IMU samples is not read)
-and the model reads the player's positions instead. A stretch without gravity is only
+:func:`remove_imu_faults` sets the rows of a frozen or turned stretch to NaN, so the analysis
+masks the vest there (``footcoach.sync.windows``: a step with under half its IMU samples is
+not read) and the model reads the player's positions instead. A stretch without gravity is only
 reported: the bundled networks were trained with vests turned by up to 45 degrees and read the
 channels that still work (an accelerometer axis reading 0: 86-87 % action accuracy against
 76 % with the vest set aside, ``benchmarks/sensor_faults.py``); ``FaultSettings.set_aside``
