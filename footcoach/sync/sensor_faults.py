@@ -306,8 +306,8 @@ def fault_warning(player: str, faults: Sequence[SensorFault],
             "no gravity": "read no gravity (a dead accelerometer axis, or data that are not "
                           "accelerations)",
             "turned": f"sat more than {DEFAULT_FAULTS.turned_max_deg:.0f} degrees from upright "
-                      "(slipped, or worn turned; that far the networks read it worse than no "
-                      "vest)",
+                      "(the player lying down, or the vest slipped or worn turned; that far "
+                      "the networks read it worse than no vest)",
             "frozen position": "repeated the same position while the vest shows the player "
                                "moving (a unit that lost its fix)"}
     what = {"frozen": "set aside, the analysis reads only the player's positions there",
