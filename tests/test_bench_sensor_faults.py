@@ -89,3 +89,13 @@ def test_the_table_on_the_demo_session(tmp_path: Path) -> None:
     assert last.startswith("sensor faults: frozen app ") and "; dead-z app " in last
     assert np.isclose(float(last.split("frozen app ")[1].split("%")[0]),
                       float(app[1].rstrip("%")))
+
+
+def test_fault_names_on_the_command_line() -> None:
+    import argparse
+
+    assert sf.fault_kind("gps-frozen") == "gps-frozen"
+    assert sf.fault_kind("slipped-30") == "slipped-30"
+    for bad in ("slipped-x", "slipped-0", "slipped-200", "melted"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            sf.fault_kind(bad)
