@@ -45,8 +45,9 @@ GPS_RATE_HZ = 10.0
 
 @dataclass
 class AlignSettings:
-    """Gap filling limits (seconds), the session-clock rates (Hz) and the IMU fault thresholds
-    (:mod:`footcoach.sync.sensor_faults`; None keeps a faulty vest's readings)."""
+    """Gap filling limits (seconds), the session-clock rates (Hz) and the thresholds of the
+    sensor faults of vests and GPS units (:mod:`footcoach.sync.sensor_faults`; None keeps the
+    faulty readings)."""
 
     imu_max_gap_s: float = 0.1
     gps_max_gap_s: float = 1.0
@@ -70,9 +71,10 @@ class AlignedSession:
     the manifest's offsets are what is applied). ``stage_cpu_s``: CPU seconds per stage
     (``read imu``, ``offsets``, ``clean imu``, ``resample imu``, ``clean gps``,
     ``resample gps``), summed over the worker threads (each thread's own CPU time, so the CSV
-    parser's helper threads are not in it). ``imu_faults[pid]``: the vest's sensor faults
-    (session clock; players without any are left out); those of a kind in
-    ``settings.faults.set_aside`` are NaN in ``imu``.
+    parser's helper threads are not in it). ``imu_faults[pid]`` / ``gps_faults[pid]``: the
+    faults of the vest / GPS unit (session clock; players without any are left out); those of
+    a kind in ``settings.faults.set_aside`` are NaN in ``imu`` / ``gps``. Each ``imu`` series'
+    ``meta`` keeps ``vest_pose`` and ``vest_slip``, found on the raw stream.
     """
 
     loaded: LoadedSession
@@ -104,19 +106,12 @@ class AlignedSession:
         poses = {pid: ts.meta.get("vest_pose") for pid, ts in sorted(self.imu.items())}
         return {pid: p for pid, p in poses.items() if isinstance(p, VestPose)}
 
-    def fault_warnings(self) -> list[str]:
-        """One sentence per vest with sensor faults, in player order."""
-        kinds = self.settings.faults.set_aside if self.settings.faults else ()
-        return [w for pid, faults in sorted(self.imu_faults.items())
-                if (w := fault_warning(pid, faults, kinds)) is not None]
-
     def sensor_warnings(self, players: Iterable[str] | None = None) -> list[str]:
         """What to check about the sensors of ``players`` (default: all), in player order: a
         vest far from upright or not reading 1 g, one that turned during the session
-        (:mod:`footcoach.domain.vest`), one that moves with another player's track (GPS or
-        tracking data)
-        (:mod:`footcoach.sync.vest_identity`), one that stopped measuring (:attr:`imu_faults`),
-        a GPS unit that repeated its last fix (:attr:`gps_faults`)."""
+        (:mod:`footcoach.domain.vest`), one that moves with another player's track, GPS or
+        tracking data (:mod:`footcoach.sync.vest_identity`), one that stopped measuring
+        (:attr:`imu_faults`), a GPS unit that repeated its last fix (:attr:`gps_faults`)."""
         kinds = self.settings.faults.set_aside if self.settings.faults else ()
         every = sorted(set(self.imu) | set(self.gps_faults))
         chosen = every if players is None else [p for p in players if p in every]
