@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from demo_copy import demo_without_video
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -66,12 +67,7 @@ def test_a_broken_vest_replaces_the_link_and_leaves_its_target(tmp_path: Path, k
 def test_the_table_on_the_demo_session(tmp_path: Path) -> None:
     if not (ROOT / "models" / "footcoach_model.json").is_file():
         pytest.skip("no bundled model in models/")
-    demo = tmp_path / "demo"
-    shutil.copytree(DEMO, demo, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
-    text = (demo / "session.toml").read_text()
-    start = text.index("[video]")
-    end = text.find("\n[", start + 1)
-    (demo / "session.toml").write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    demo = demo_without_video(tmp_path)
     before = _digest(demo)
     report = sf.run([demo], model_dir=None, faults=["frozen", "dead-z"], length_s=20.0, seed=0)
     assert _digest(demo) == before  # the session itself is never touched

@@ -5,11 +5,11 @@ are loaded and checked, on a copy of the demo session with one vest's axes turne
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from demo_copy import demo_without_video
 
 from footcoach.app.load import load_session
 from footcoach.cli.main import main
@@ -93,13 +93,7 @@ def test_a_vest_that_turns_during_the_session_is_found() -> None:
 def _demo_with_a_turned_vest(tmp_path: Path) -> Path:
     """The demo session with a02's vest exported in other axes (its z written as x, x as -z:
     a vest turned 90 degrees)."""
-    folder = tmp_path / "demo"
-    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
-    manifest = folder / "session.toml"
-    text = manifest.read_text()
-    start = text.index("[video]")
-    end = text.find("\n[", start + 1)
-    manifest.write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    folder = demo_without_video(tmp_path)
     path = folder / "imu" / "a02.csv"
     with path.open(newline="") as f:
         rows = list(csv.reader(f))
@@ -151,12 +145,7 @@ def test_loading_and_checking_name_a_vest_that_slipped(tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]
                                                        ) -> None:
     """The demo session with a02's vest turned 90 degrees (z written as y) from row 6000."""
-    folder = tmp_path / "demo"
-    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
-    text = (folder / "session.toml").read_text()
-    start = text.index("[video]")
-    end = text.find("\n[", start + 1)
-    (folder / "session.toml").write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    folder = demo_without_video(tmp_path)
     path = folder / "imu" / "a02.csv"
     with path.open(newline="") as f:
         head, *body = list(csv.reader(f))

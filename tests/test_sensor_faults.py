@@ -6,11 +6,11 @@ there instead; real recordings give no false alarm."""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from demo_copy import demo_without_video
 
 from footcoach.app.align import AlignSettings, align_session
 from footcoach.app.load import load_session
@@ -160,22 +160,10 @@ def test_real_recordings_raise_no_fault(shared_data: Path) -> None:
         assert all(find_imu_faults(ts)[0] == [] for ts in vest)
 
 
-def _demo_copy(tmp_path: Path) -> Path:
-    """A copy of the demo session without its video (and the manifest's [video] table)."""
-    folder = tmp_path / "demo"
-    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
-    manifest = folder / "session.toml"
-    text = manifest.read_text()
-    start = text.index("[video]")
-    end = text.find("\n[", start + 1)
-    manifest.write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
-    return folder
-
-
 def _demo_with_faulty_vests(tmp_path: Path) -> Path:
     """The demo session (no video) with a02's vest stuck on one reading for rows 3000-6999 and
     a03's accelerometer reading no gravity (acc_z zero) for rows 5000-7999."""
-    folder = _demo_copy(tmp_path)
+    folder = demo_without_video(tmp_path)
     for name, first, last, what in (("a02", 3000, 6999, "frozen"), ("a03", 5000, 7999, "z")):
         path = folder / "imu" / f"{name}.csv"
         with path.open(newline="") as f:
@@ -284,7 +272,7 @@ def test_a_frozen_position_needs_a_vest_that_moves() -> None:
 def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The demo with b02's GPS unit repeating one fix (and speed) for rows 300-699."""
-    folder = _demo_copy(tmp_path)
+    folder = demo_without_video(tmp_path)
     path = folder / "gps" / "b02.csv"
     with path.open(newline="") as f:
         head, *body = list(csv.reader(f))

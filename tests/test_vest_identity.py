@@ -4,11 +4,11 @@ by `footcoach check` and `footcoach analyze`; nothing is said of the demo as it 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from demo_copy import demo_without_video
 
 from footcoach.app.align import align_session
 from footcoach.app.load import load_session
@@ -65,14 +65,9 @@ def test_vest_movement_follows_its_own_track() -> None:
 
 
 def _demo_with_swapped_vests(tmp_path: Path) -> Path:
-    folder = tmp_path / "demo"
-    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("analysis", "video.mp4"))
+    folder = demo_without_video(tmp_path)
     manifest = folder / "session.toml"
-    text = manifest.read_text()
-    start = text.index("[video]")
-    end = text.find("\n[", start + 1)
-    text = text[:start] + (text[end + 1:] if end >= 0 else "")
-    text = (text.replace('imu = "imu/a02.csv"', 'imu = "imu/SWAP"')
+    text = (manifest.read_text().replace('imu = "imu/a02.csv"', 'imu = "imu/SWAP"')
             .replace('imu = "imu/b03.csv"', 'imu = "imu/a02.csv"')
             .replace('imu = "imu/SWAP"', 'imu = "imu/b03.csv"'))
     manifest.write_text(text)
