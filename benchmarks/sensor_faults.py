@@ -35,7 +35,7 @@ import csv
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from footcoach.app.analyze import run_analysis  # noqa: E402
 from footcoach.app.load import load_session  # noqa: E402
 from footcoach.bench.labelled_bench import label_grid, without_streams  # noqa: E402
+from footcoach.domain.labels import ACTIONS  # noqa: E402
 from footcoach.io.manifest import read_manifest  # noqa: E402
 from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultSettings  # noqa: E402
 
@@ -140,6 +141,8 @@ class Tally:
     tactic: int = 0
     quality_cells: int = 0
     quality_error: float = 0.0
+    vest_attention: float = 0.0
+    per_action: dict[int, list[int]] = field(default_factory=dict)  # true action -> [cells, right]
 
     def add(self, folder: Path, result: object, spans: dict[str, tuple[float, float]]) -> None:
         steps = result.steps  # type: ignore[attr-defined]
@@ -150,7 +153,14 @@ class Tally:
             a, b = spans[pid]
             on = (steps.t >= a) & (steps.t <= b) & steps.valid[p] & (grid.action[p] >= 0)
             self.cells += int(on.sum())
-            self.action += int((steps.action_probs[p].argmax(-1) == grid.action[p])[on].sum())
+            right = steps.action_probs[p].argmax(-1) == grid.action[p]
+            self.action += int(right[on].sum())
+            self.vest_attention += float(np.nansum(steps.modality_attention[p][on, 1]))
+            for k in np.unique(grid.action[p][on]).tolist():
+                mine = on & (grid.action[p] == k)
+                counts = self.per_action.setdefault(int(k), [0, 0])
+                counts[0] += int(mine.sum())
+                counts[1] += int(right[mine].sum())
             t_on = on & (grid.tactic[p] >= 0)
             self.tactic_cells += int(t_on.sum())
             self.tactic += int((steps.tactic_probs[p].argmax(-1) == grid.tactic[p])[t_on].sum())
@@ -161,7 +171,13 @@ class Tally:
     def row(self, name: str) -> str:
         return (f"| {name} | {self.cells} | {self.action / max(self.cells, 1):.1%} | "
                 f"{self.tactic / max(self.tactic_cells, 1):.1%} | "
-                f"{self.quality_error / max(self.quality_cells, 1):.2f} |")
+                f"{self.quality_error / max(self.quality_cells, 1):.2f} | "
+                f"{self.vest_attention / max(self.cells, 1):.2f} |")
+
+    def action_cells(self, k: int) -> str:
+        """``right/cells (share)`` of the cells whose true action is ``k``."""
+        cells, right = self.per_action.get(k, [0, 0])
+        return f"{right / cells:.1%} of {cells}" if cells else "-"
 
     @property
     def action_share(self) -> float:
@@ -177,10 +193,10 @@ CONDITIONS: tuple[tuple[str, FaultSettings | None], ...] = (
 
 
 def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], length_s: float,
-        seed: int) -> str:
-    lines = ["| fault | analysis | cells | action | tactic | quality MAE |",
-             "|---|---|---|---|---|---|"]
-    summary = []
+        seed: int, per_action: bool = False) -> str:
+    lines = ["| fault | analysis | cells | action | tactic | quality MAE | vest attention |",
+             "|---|---|---|---|---|---|---|"]
+    summary, by_action = [], []
     with tempfile.TemporaryDirectory(prefix="footcoach-faults-") as tmp:
         for kind in faults:
             clean = Tally()
@@ -197,6 +213,9 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
             lines.append(clean.row(f"{kind} | the session without the fault"))
             lines += [tally.row(f"{kind} | {name}")
                       for tally, (name, _) in zip(tallies, CONDITIONS, strict=True)]
+            if per_action:
+                by_action += _per_action_table(kind, [("without the fault", clean), *(
+                    (name, t) for t, (name, _) in zip(tallies, CONDITIONS, strict=True))])
             app, aside, unchecked = (t.action_share for t in tallies)
             summary.append(f"{kind} app {app:.1%}, set aside {aside:.1%}, unchecked "
                            f"{unchecked:.1%} (clean {clean.action_share:.1%})")
@@ -204,8 +223,19 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
     return "\n".join([
         f"Sessions {names} (synthetic), every vest failing once for {length_s:g} s at a random "
         f"time (seed {seed}); scored: the player steps inside each fault; the app's analysis "
-        "(no ball track, tactic with the team model).", "", *lines, "",
+        "(no ball track, tactic with the team model); vest attention: the mean weight of the "
+        "vest in the modality attention over those steps.", "", *lines, *by_action, "",
         "sensor faults: " + "; ".join(summary)])
+
+
+def _per_action_table(kind: str, tallies: list[tuple[str, Tally]]) -> list[str]:
+    """Action accuracy per true action (those with 100 cells or more) under each analysis."""
+    actions = sorted(k for k, (cells, _) in tallies[0][1].per_action.items() if cells >= 100)
+    head = "| true action | " + " | ".join(name for name, _ in tallies) + " |"
+    return ["", f"{kind}, per true action:", "", head,
+            "|---" * (len(tallies) + 1) + "|",
+            *(f"| {ACTIONS[k].label} | " + " | ".join(t.action_cells(k) for _, t in tallies)
+              + " |" for k in actions)]
 
 
 def fault_kind(text: str) -> str:
@@ -229,9 +259,11 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"any of {', '.join(FAULTS)}, or slipped-DEG for another angle")
     ap.add_argument("--length", type=float, default=60.0, help="seconds each vest fails")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--per-action", action="store_true",
+                    help="also the action accuracy per true action under each analysis")
     args = ap.parse_args(argv)
     print(run(args.sessions, model_dir=args.model, faults=args.faults, length_s=args.length,
-              seed=args.seed))
+              seed=args.seed, per_action=args.per_action))
     return 0
 
 

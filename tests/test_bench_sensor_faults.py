@@ -69,13 +69,17 @@ def test_the_table_on_the_demo_session(tmp_path: Path) -> None:
         pytest.skip("no bundled model in models/")
     demo = demo_without_video(tmp_path)
     before = _digest(demo)
-    report = sf.run([demo], model_dir=None, faults=["frozen", "dead-z"], length_s=20.0, seed=0)
+    report = sf.run([demo], model_dir=None, faults=["frozen", "dead-z"], length_s=20.0, seed=0,
+                    per_action=True)
     assert _digest(demo) == before  # the session itself is never touched
     rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]):
             [c.strip() for c in line.strip("|").split("|")[2:]]
             for line in report.splitlines() if line.startswith("| frozen") or
             line.startswith("| dead-z")}
     assert len(rows) == 8
+    assert "frozen, per true action:" in report and "| running | " in report
+    assert float(rows[("frozen", "as the app does it")][4]) < 0.1  # the vest set aside
+    assert float(rows[("frozen", "without the check")][4]) > 0.1
     cells = int(rows[("frozen", "the session without the fault")][0])
     assert 10 * 35 <= cells <= 10 * 41  # ten vests, 20 s each, 0.5-s steps
     app, aside = rows[("frozen", "as the app does it")], rows[("frozen", "every fault set aside")]
