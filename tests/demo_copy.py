@@ -3,6 +3,7 @@ change its files (a vest turned, frozen or swapped...)."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -19,4 +20,24 @@ def demo_without_video(tmp_path: Path, name: str = "demo") -> Path:
     start = text.index("[video]")
     end = text.find("\n[", start + 1)
     manifest.write_text(text[:start] + (text[end + 1:] if end >= 0 else ""))
+    return folder
+
+
+def demo_with_faulty_vests(tmp_path: Path) -> Path:
+    """The demo session (no video) with a02's vest stuck on one reading for rows 3000-6999 and
+    a03's accelerometer reading no gravity (acc_z zero) for rows 5000-7999."""
+    folder = demo_without_video(tmp_path)
+    for name, first, last, what in (("a02", 3000, 6999, "frozen"), ("a03", 5000, 7999, "z")):
+        path = folder / "imu" / f"{name}.csv"
+        with path.open(newline="") as f:
+            rows = list(csv.reader(f))
+        head, body = rows[0], rows[1:]
+        z = head.index("acc_z_g")
+        for k in range(first, last + 1):
+            if what == "frozen":
+                body[k][1:] = body[first - 1][1:]  # times go on, readings stay
+            else:
+                body[k][z] = "0.0000"
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows([head, *body])
     return folder

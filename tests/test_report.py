@@ -343,12 +343,12 @@ def test_long_tables_split_with_their_header(qapp) -> None:
 def test_the_reports_name_the_vests_to_check(qapp, tmp_path: Path) -> None:
     """The demo with a02's vest frozen for 40 s and a03's accelerometer without gravity: the
     team report and a02's report say so under "Sensors to check"; a04's report does not."""
-    from test_sensor_faults import _demo_with_faulty_vests
+    from demo_copy import demo_with_faulty_vests
 
     from footcoach.app.analyze import run_analysis
     from footcoach.gui.report import render_pdf
 
-    folder = _demo_with_faulty_vests(tmp_path)
+    folder = demo_with_faulty_vests(tmp_path)
     run_analysis(folder, engine="onnx", device="cpu")
     team = gather_report_data(folder)
     assert [n.split(":")[0] for n in team.sensor_notes] == ["vest of a02", "vest of a03"]

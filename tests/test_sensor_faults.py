@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_copy import demo_without_video
+from demo_copy import demo_with_faulty_vests, demo_without_video
 
 from footcoach.app.align import AlignSettings, align_session
 from footcoach.app.load import load_session
@@ -160,29 +160,9 @@ def test_real_recordings_raise_no_fault(shared_data: Path) -> None:
         assert all(find_imu_faults(ts)[0] == [] for ts in vest)
 
 
-def _demo_with_faulty_vests(tmp_path: Path) -> Path:
-    """The demo session (no video) with a02's vest stuck on one reading for rows 3000-6999 and
-    a03's accelerometer reading no gravity (acc_z zero) for rows 5000-7999."""
-    folder = demo_without_video(tmp_path)
-    for name, first, last, what in (("a02", 3000, 6999, "frozen"), ("a03", 5000, 7999, "z")):
-        path = folder / "imu" / f"{name}.csv"
-        with path.open(newline="") as f:
-            rows = list(csv.reader(f))
-        head, body = rows[0], rows[1:]
-        z = head.index("acc_z_g")
-        for k in range(first, last + 1):
-            if what == "frozen":
-                body[k][1:] = body[first - 1][1:]  # times go on, readings stay
-            else:
-                body[k][z] = "0.0000"
-        with path.open("w", newline="") as f:
-            csv.writer(f).writerows([head, *body])
-    return folder
-
-
 def test_a_session_with_faulty_vests_is_checked_and_analysed_without_them(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = _demo_with_faulty_vests(tmp_path)
+    folder = demo_with_faulty_vests(tmp_path)
     loaded = load_session(folder)
     aligned = align_session(loaded)
     assert sorted(aligned.imu_faults) == ["a02", "a03"]

@@ -26,6 +26,7 @@ from footcoach.domain.vest import (
     vest_pose,
     vest_slip,
 )
+from footcoach.errors import FootcoachError
 from footcoach.io.video import VideoReader
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
@@ -159,11 +160,14 @@ def _lattice_span(ts: TimeSeries, rate_hz: float) -> tuple[int, int]:
 
 
 def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
-                  *, progress: Progress | None = None) -> AlignedSession:
+                  *, progress: Progress | None = None,
+                  cancel: Callable[[], bool] | None = None) -> AlignedSession:
     """Clean (paper order: repeats, outliers, gap filling, smoothing), resample every stream.
 
     Streams are processed one at a time; with a lazily loaded session (``imu="lazy"``) each
     raw IMU file is read, aligned and released before the next, which bounds memory.
+    ``cancel() -> True`` (polled after each stream) stops at the next stream: the streams not
+    started are dropped, and FootcoachError("cancelled") is raised.
     """
     s = settings or AlignSettings()
     out = AlignedSession(loaded=loaded, settings=s)
@@ -224,18 +228,11 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
     with ThreadPoolExecutor(max_workers=max(1, s.workers)) as pool:
         futures = [pool.submit(align_one, kind, pid) for kind, pid in jobs]
         for i, ((kind, pid), future) in enumerate(zip(jobs, futures, strict=True)):
+            if cancel is not None and cancel():
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise FootcoachError("cancelled", loaded.session.root, f"aligning {kind} {pid}")
             row, aligned, offset, spent = future.result()
-            for stage, seconds in spent.items():
-                out.stage_cpu_s[stage] = out.stage_cpu_s.get(stage, 0.0) + seconds
-            (out.gps if kind == "gps" else out.imu)[pid] = aligned
-            faults = aligned.meta.get("sensor_faults") if kind == "imu" else None
-            if isinstance(faults, list) and faults:  # the resampled series keeps the meta
-                out.imu_faults[pid] = faults
-                kinds = s.faults.set_aside if s.faults else ()
-                loaded.diagnostics.warn(fault_warning(pid, faults, kinds) or "",
-                                        aligned.source or None)
-            if offset is not None:
-                out.offsets[pid] = offset
+            _keep_stream(out, kind, pid, aligned, offset, spent)
             rows.append(row)
             if progress:
                 progress(i + 1, len(jobs), f"aligned {kind} {pid}")
@@ -243,6 +240,23 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
     if s.faults is not None:
         _set_aside_frozen_positions(out, s.faults)
     return out
+
+
+def _keep_stream(out: AlignedSession, kind: str, pid: str, aligned: TimeSeries,
+                 offset: OffsetEstimate | None, spent: dict[str, float]) -> None:
+    """Put one aligned stream (``kind`` "gps" or "imu") into ``out`` with its CPU time per
+    stage, clock offset estimate and the vest's faults (warned in the session's diagnostics)."""
+    for stage, seconds in spent.items():
+        out.stage_cpu_s[stage] = out.stage_cpu_s.get(stage, 0.0) + seconds
+    (out.gps if kind == "gps" else out.imu)[pid] = aligned
+    faults = aligned.meta.get("sensor_faults") if kind == "imu" else None
+    if isinstance(faults, list) and faults:  # the resampled series keeps the meta
+        out.imu_faults[pid] = faults
+        kinds = out.settings.faults.set_aside if out.settings.faults else ()
+        out.loaded.diagnostics.warn(fault_warning(pid, faults, kinds) or "",
+                                    aligned.source or None)
+    if offset is not None:
+        out.offsets[pid] = offset
 
 
 def _set_aside_frozen_positions(out: AlignedSession, settings: FaultSettings) -> None:

@@ -278,7 +278,8 @@ class _Run:
         self._check_cancel("loading")
         yield AnalysisProgress(1, self.total, "aligning the streams")
         aligned = align_session(loaded, AlignSettings(estimate_offsets=False,
-                                                      faults=self.sensor_faults))
+                                                      faults=self.sensor_faults),
+                                cancel=self._cancel_flag)
         self._check_cancel("aligning")
         self.aligned = aligned
         t0 = self._timed("load_align_s", t0)

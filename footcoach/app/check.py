@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from footcoach.app.align import AlignedSession, AlignSettings, align_session
+from footcoach.app.align import AlignedSession, AlignSettings, Progress, align_session
 from footcoach.app.load import load_session, require_players
 from footcoach.domain.vest import TILT_WARNING_DEG
 
@@ -71,3 +72,19 @@ def check_session(folder: str | Path, *, max_gap_s: float | None = None) -> Chec
         settings.imu_max_gap_s = min(max_gap_s, settings.imu_max_gap_s)
     aligned = align_session(loaded, settings)
     return CheckReport(aligned, list(loaded.diagnostics.warnings))
+
+
+def sensor_warnings_of(folder: str | Path, *, progress: Progress | None = None,
+                       cancel: Callable[[], bool] | None = None) -> list[str]:
+    """The sensor warnings of the session in ``folder``, as the analysis gives them (a vest
+    far from upright, turned during the session, worn by another player or that stopped
+    measuring; a GPS unit that held its last fix), without running the model.
+
+    Reads the session again (IMU files one at a time) and aligns it with the analysis'
+    settings; ``progress(done, total, message)`` per stream, ``cancel()`` polled per stream
+    (FootcoachError("cancelled")). The review app runs it in the background when a session
+    without a cached analysis is opened."""
+    loaded = load_session(folder, imu="lazy")
+    aligned = align_session(loaded, AlignSettings(estimate_offsets=False),
+                            progress=progress, cancel=cancel)
+    return aligned.sensor_warnings()

@@ -45,6 +45,7 @@ from footcoach.gui.imu_plot import ImuPlot
 from footcoach.gui.metrics_panel import MetricsPanel
 from footcoach.gui.pitch_map import PitchMap
 from footcoach.gui.proxy import ProxyProgress
+from footcoach.gui.sensor_check import SensorCheck
 from footcoach.gui.session_tools import SessionTools
 from footcoach.gui.state import AppState
 from footcoach.gui.style import apply_dark_theme
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.event_table = EventTable(self.state)
         self.attention = AttentionPanel(self.state)
         self.metrics = MetricsPanel(self.state)
+        self.sensor_check = SensorCheck(self)
+        self.sensor_check.found.connect(self._sensors_checked)
         self.tools = SessionTools(self)
         self.exports = ExportMenu(self)
         self.corrections = CorrectionsController(self.state, self)
@@ -269,6 +272,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.state.set_playing(False)
         self.tools.analysis.shutdown()
+        self.sensor_check.shutdown()
         self.exports.task.shutdown()
         self.save_layout()
         self.video.close_video()
@@ -301,7 +305,24 @@ class MainWindow(QMainWindow):
                 f"showing the cached analysis ({len(cached.events)} events)", 5000)
         else:
             self.set_session(loaded)
+            self.check_sensors()
         return True
+
+    def check_sensors(self) -> None:
+        """Look for the open session's sensor faults in the background (:mod:`.sensor_check`);
+        the warnings join the status bar's when found."""
+        if self.session_path is not None:
+            self.sensor_check.check(self.session_path)
+            self.statusBar().showMessage("checking the sensors ...", 4000)
+
+    def _sensors_checked(self, folder: Path, warnings: list[str]) -> None:
+        if self.session_path is None or self.session_path.resolve() != folder:
+            return  # another session is open now
+        self.add_warnings(warnings)
+        self._show_summary()
+        self.statusBar().showMessage(
+            f"sensor check: {len(warnings)} warnings about the sensors (Session > Data "
+            "warnings)" if warnings else "sensor check: no sensor to check", 6000)
 
     def set_session(self, loaded: LoadedSession | None, events: Sequence[Event] = (),
                     time_attention: Mapping[str, np.ndarray] | None = None) -> None:
@@ -341,6 +362,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         self.set_session(loaded, events, attention)
+        self.check_sensors()
         state.select_player(player)
         if event:
             state.select_event(event)

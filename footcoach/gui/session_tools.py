@@ -125,6 +125,7 @@ class SessionTools(QObject):
         if loaded is None or self.analysis.is_running():
             return False
         self._analysed = loaded.session.root.resolve()
+        self.window.sensor_check.cancel()  # the analysis aligns and warns the same way
         self.analysis.start(loaded.session.root, **self.analysis_options)
         self.analysis_action.setEnabled(False)
         self.analysis_bar.start()

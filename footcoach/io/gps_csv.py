@@ -109,9 +109,10 @@ def read_gps_csv(path: str | Path, *, diag: Diagnostics | None = None) -> TimeSe
     duration = float(time.t[-1] - time.t[0])
     meta["effective_rate_hz"] = (len(time.t) - 1) / duration if duration > 0 else 0.0
     if gaps["gaps"] and diag is not None:
-        diag.warn(f"{gaps['gaps']} dropouts (steps > 1.5 x the median {gaps['median_dt_s']:.3g}"
-                  f" s), longest {gaps['longest_gap_s']:.3g} s, {gaps['missing_s']:.1f} s "
-                  "missing in total", table.path)
+        n = gaps["gaps"]
+        diag.warn(f"{n} dropout{'s' if n != 1 else ''} (steps > 1.5 x the median "
+                  f"{gaps['median_dt_s']:.3g} s), longest {gaps['longest_gap_s']:.3g} s, "
+                  f"{gaps['missing_s']:.1f} s missing in total", table.path)
     values = np.column_stack([data[c] for c in channels])
     return TimeSeries(time.t, values, tuple(channels), tuple(units), name="gps",
                       source=str(path), t0_epoch_s=time.t0_epoch_s, meta=meta)

@@ -283,7 +283,8 @@ def read_imu_csv(path: str | Path, *, diag: Diagnostics | None = None,
     values = _stack(picked, time.keep, buffer, scale)
     meta["gaps"] = gaps = gap_summary(time.t)
     if gaps["gaps"] and diag is not None:
-        diag.warn(f"{gaps['gaps']} gaps in the time (steps > 1.5 x the median "
+        n = gaps["gaps"]
+        diag.warn(f"{n} gap{'s' if n != 1 else ''} in the time (steps > 1.5 x the median "
                   f"{gaps['median_dt_s']:.4g} s), longest {gaps['longest_gap_s']:.3g} s",
                   table.path)
     return TimeSeries(time.t, values, tuple(channels), tuple(units), name="imu",
