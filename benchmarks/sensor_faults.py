@@ -14,7 +14,12 @@ GPS unit) failing once, for ``--length`` seconds at a seeded random time:
   lost the satellites;
 - **slipped-45**, **slipped-90** (or **slipped-DEG**): the vest turned 45, 90 (DEG) degrees
   forwards about its x axis for the stretch (it slipped; the app sets aside a vest more than
-  70 degrees from upright).
+  70 degrees from upright);
+- **gps-drift-15** (or **gps-drift-M**): every GPS unit's position is pulled 15 (M) metres
+  away as satellite signals reflected off a stand would (multipath): it moves out over 4 s,
+  wanders round the player (the offset turns once in 40 s) and comes back over the last 4 s.
+  The unit's own speed column is left as it was (a receiver measures it from the Doppler
+  shift, which reflections hardly change).
 
 Each copy is analysed as ``footcoach analyze`` does it (no ball track unless the session has
 tracking data) three times: as the app does (:mod:`footcoach.sync.sensor_faults`: a frozen
@@ -25,7 +30,9 @@ sessions are analysed too. Scored are the (player, step) cells whose step time l
 the player's fault: action and tactic accuracy (tactic as the app shows it, fused with the
 team model) and quality error, against the labels of ``labels.json``. The last line is
 ``sensor faults: <kind> app <a>%, set aside <s>%, unchecked <u>% (clean <c>%); ...``
-(action accuracy).
+(action accuracy). Before it, each kind says how many of the faults the checks found (a found
+stretch of the vest's kinds, or of the GPS unit's, overlapping the injected one; the checks
+run on the copy's raw streams, as the app's sensor plots do).
 """
 
 from __future__ import annotations
@@ -48,9 +55,14 @@ from footcoach.app.load import load_session  # noqa: E402
 from footcoach.bench.labelled_bench import label_grid, without_streams  # noqa: E402
 from footcoach.domain.labels import ACTIONS  # noqa: E402
 from footcoach.io.manifest import read_manifest  # noqa: E402
-from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultSettings  # noqa: E402
+from footcoach.sync.sensor_faults import (  # noqa: E402
+    DEFAULT_FAULTS,
+    FaultSettings,
+    find_gps_faults,
+    find_imu_faults,
+)
 
-FAULTS = ("frozen", "zeros", "dead-z", "gps-frozen", "slipped-45", "slipped-90")
+FAULTS = ("frozen", "zeros", "dead-z", "gps-frozen", "slipped-45", "slipped-90", "gps-drift-15")
 #: Rows per second of the simulator's vests and GPS units (the spans come from the rows' times).
 RATE_HZ = {"imu": 100.0, "gps": 10.0}
 
@@ -66,6 +78,9 @@ def break_vest(path: Path, kind: str, first: int, last: int) -> None:
     z = next((j for j, name in enumerate(head) if name.startswith("acc_z")), -1)
     if kind.startswith("slipped-"):
         _turn_rows(head, body, first, last, float(kind.split("-")[1]))
+        kind = "done"
+    elif kind.startswith("gps-drift-"):
+        _drift_rows(head, body, first, last, float(kind.rsplit("-", 1)[1]))
         kind = "done"
     for k in range(first, last + 1):
         if kind == "done":
@@ -99,6 +114,45 @@ def _turn_rows(head: list[str], body: list[list[str]], first: int, last: int,
             v = turn @ np.array([float(body[k][j]) for j in cols])
             for j, x in zip(cols, v, strict=True):
                 body[k][j] = f"{x:.4f}"
+
+
+def _drift_rows(head: list[str], body: list[list[str]], first: int, last: int,
+                metres: float, ramp_s: float = 4.0, turn_s: float = 40.0) -> None:
+    """Pull the latitude/longitude of rows ``first..last`` (10 Hz) ``metres`` away (module
+    docstring, gps-drift-M): out and back over ``ramp_s`` (smoothstep), the offset's direction
+    turning once in ``turn_s``; its start angle follows ``first`` (fixed per fault)."""
+    lat_j, lon_j = head.index("latitude"), head.index("longitude")
+    lat0 = np.radians(float(body[first][lat_j]))
+    length_s = (last - first) / RATE_HZ["gps"]
+    for k in range(first, last + 1):
+        t = (k - first) / RATE_HZ["gps"]
+        x = min(t, length_s - t, ramp_s) / ramp_s
+        size = metres * x * x * (3.0 - 2.0 * x)
+        angle = 0.7 * first + 2.0 * np.pi * t / turn_s
+        north, east = size * np.cos(angle), size * np.sin(angle)
+        body[k][lat_j] = f"{float(body[k][lat_j]) + north / 111_320.0:.8f}"
+        body[k][lon_j] = f"{float(body[k][lon_j]) + east / (111_320.0 * np.cos(lat0)):.8f}"
+
+
+def faults_found(copy: Path, kind: str, spans: dict[str, tuple[float, float]]
+                 ) -> tuple[int, float]:
+    """How many of the injected ``spans`` (player -> session times) a check found (a fault of
+    the device's kinds overlapping it: :func:`find_gps_faults` for the GPS faults,
+    :func:`find_imu_faults` for the vest's, on the copy's raw streams), and the seconds of
+    the spans those faults cover."""
+    loaded = load_session(copy)
+    found, covered = 0, 0.0
+    for pid, (a, b) in spans.items():
+        gps, imu = loaded.gps.get(pid), loaded.imu.get(pid)
+        if kind.startswith("gps"):
+            faults = find_gps_faults(gps, imu) if gps is not None else []
+        else:
+            faults = find_imu_faults(imu)[0] if imu is not None else []
+        inside = [(max(f.start_s, a), min(f.end_s, b)) for f in faults
+                  if f.start_s <= b and f.end_s >= a]
+        found += bool(inside)
+        covered += sum(max(hi - lo, 0.0) for lo, hi in inside)
+    return found, covered
 
 
 def faulty_copy(folder: Path, into: Path, kind: str, length_s: float,
@@ -188,7 +242,8 @@ class Tally:
 CONDITIONS: tuple[tuple[str, FaultSettings | None], ...] = (
     ("as the app does it", DEFAULT_FAULTS),
     ("every fault set aside", FaultSettings(set_aside=("frozen", "no gravity", "turned",
-                                                       "frozen position"))),
+                                                       "frozen position",
+                                                       "drifting position"))),
     ("without the check", None))
 
 
@@ -196,15 +251,23 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
         seed: int, per_action: bool = False) -> str:
     lines = ["| fault | analysis | cells | action | tactic | quality MAE | vest attention |",
              "|---|---|---|---|---|---|---|"]
-    summary, by_action = [], []
+    summary: list[str] = []
+    by_action: list[str] = []
+    checks: list[str] = []
     with tempfile.TemporaryDirectory(prefix="footcoach-faults-") as tmp:
         for kind in faults:
             clean = Tally()
             tallies = [Tally() for _ in CONDITIONS]
             rng = np.random.default_rng(seed)
+            injected = found = 0
+            span_s = covered_s = 0.0
             for i, folder in enumerate(folders):
                 copy, spans = faulty_copy(folder, Path(tmp) / kind / str(i), kind, length_s, rng)
-                print(f"{kind}: {folder.name} ({len(spans)} vests failing)", file=sys.stderr)
+                injected += len(spans)
+                span_s += sum(b - a for a, b in spans.values())
+                hit, seconds = faults_found(copy, kind, spans)
+                found, covered_s = found + hit, covered_s + seconds
+                print(f"{kind}: {folder.name} ({len(spans)} sensors failing)", file=sys.stderr)
                 clean.add(folder, run_analysis(folder, model_dir=model_dir, engine="onnx",
                                                device="cpu"), spans)
                 for tally, (_, settings) in zip(tallies, CONDITIONS, strict=True):
@@ -216,6 +279,8 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
             if per_action:
                 by_action += _per_action_table(kind, [("without the fault", clean), *(
                     (name, t) for t, (name, _) in zip(tallies, CONDITIONS, strict=True))])
+            checks.append(f"{kind}: the checks found {found} of the {injected} faults, "
+                          f"{covered_s / max(span_s, 1e-9):.0%} of their time")
             app, aside, unchecked = (t.action_share for t in tallies)
             summary.append(f"{kind} app {app:.1%}, set aside {aside:.1%}, unchecked "
                            f"{unchecked:.1%} (clean {clean.action_share:.1%})")
@@ -225,7 +290,7 @@ def run(folders: list[Path], *, model_dir: Path | None, faults: list[str], lengt
         f"time (seed {seed}); scored: the player steps inside each fault; the app's analysis "
         "(no ball track, tactic with the team model); vest attention: the mean weight of the "
         "vest in the modality attention over those steps.", "", *lines, *by_action, "",
-        "sensor faults: " + "; ".join(summary)])
+        *checks, "sensor faults: " + "; ".join(summary)])
 
 
 def _per_action_table(kind: str, tallies: list[tuple[str, Tally]]) -> list[str]:
@@ -239,16 +304,19 @@ def _per_action_table(kind: str, tallies: list[tuple[str, Tally]]) -> list[str]:
 
 
 def fault_kind(text: str) -> str:
-    """A ``--faults`` value: one of :data:`FAULTS` or ``slipped-DEG`` (DEG a number)."""
+    """A ``--faults`` value: one of :data:`FAULTS`, ``slipped-DEG`` (0 < DEG <= 180) or
+    ``gps-drift-M`` (0 < M <= 100 metres)."""
     if text in FAULTS:
         return text
-    head, _, deg = text.partition("-")
+    head, _, size = text.rpartition("-")
+    limits = {"slipped": 180.0, "gps-drift": 100.0}
     try:
-        if head == "slipped" and 0.0 < float(deg) <= 180.0:
+        if head in limits and 0.0 < float(size) <= limits[head]:
             return text
     except ValueError:
         pass
-    raise argparse.ArgumentTypeError(f"{text!r}: not one of {', '.join(FAULTS)} or slipped-DEG")
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: not one of {', '.join(FAULTS)}, slipped-DEG or gps-drift-M")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("sessions", nargs="+", type=Path)
     ap.add_argument("--model", type=Path, default=None, help="model folder (default: bundled)")
     ap.add_argument("--faults", nargs="+", type=fault_kind, default=list(FAULTS),
-                    help=f"any of {', '.join(FAULTS)}, or slipped-DEG for another angle")
+                    help=f"any of {', '.join(FAULTS)}, slipped-DEG for another angle or "
+                         "gps-drift-M for another distance")
     ap.add_argument("--length", type=float, default=60.0, help="seconds each vest fails")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-action", action="store_true",

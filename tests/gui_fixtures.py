@@ -65,7 +65,7 @@ def _write_imu(path: Path, t: np.ndarray, seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = t.size
     acc = np.c_[0.3 * np.sin(2 * np.pi * 2 * t), 0.2 * np.cos(2 * np.pi * 3 * t),
-                1.0 + 0.1 * rng.standard_normal(n)]
+                1.0 + 0.4 * rng.standard_normal(n)]  # a player on the move
     gyro = 30.0 * np.c_[np.sin(t), np.cos(t), 0.5 * rng.standard_normal(n)]
     mag = np.tile([20.0, 0.0, -40.0], (n, 1))
     lines = ["unix_time_ms,acc_x_g,acc_y_g,acc_z_g,gyro_x_dps,gyro_y_dps,gyro_z_dps,"

@@ -52,6 +52,18 @@ def test_a_broken_vest_replaces_the_link_and_leaves_its_target(tmp_path: Path, k
             assert all(float(v) == 0.0 for v in row[1:])
         elif kind == "dead-z":
             assert float(row[z]) == 0.0
+        elif kind.startswith("gps-drift-"):  # pulled away and back; the speed column kept
+            lat, lon = head.index("latitude"), head.index("longitude")
+            north = (float(row[lat]) - float(before[k][lat])) * 111_320.0
+            east = ((float(row[lon]) - float(before[k][lon])) * 111_320.0
+                    * np.cos(np.radians(float(before[k][lat]))))
+            size = np.hypot(north, east)
+            far = float(kind.rsplit("-", 1)[1])
+            if k in (100, 299):
+                assert size < 0.05
+            elif 140 <= k <= 259:  # 4 s of ramp at 10 Hz either side
+                assert size == pytest.approx(far, abs=0.05)
+            assert row[head.index("speed_mps")] == before[k][head.index("speed_mps")]
         else:  # slipped: each triad turned about x, its length kept
             angle = np.radians(float(kind.split("-")[1]))
             was = np.array([float(v) for v in before[k][1:4]])
@@ -96,6 +108,8 @@ def test_fault_names_on_the_command_line() -> None:
 
     assert sf.fault_kind("gps-frozen") == "gps-frozen"
     assert sf.fault_kind("slipped-30") == "slipped-30"
-    for bad in ("slipped-x", "slipped-0", "slipped-200", "melted"):
+    assert sf.fault_kind("gps-drift-7.5") == "gps-drift-7.5"
+    for bad in ("slipped-x", "slipped-0", "slipped-200", "gps-drift-0", "gps-drift-500",
+                "melted"):
         with pytest.raises(argparse.ArgumentTypeError):
             sf.fault_kind(bad)

@@ -224,6 +224,28 @@ def test_imu_plot_shades_where_the_gps_unit_repeated_its_fix(qtbot) -> None:
                                      if isinstance(i, pg.LinearRegionItem)]
 
 
+
+def test_imu_plot_shades_where_the_gps_position_drifted(qtbot) -> None:
+    t = np.arange(0, 60, 0.01)
+    rng = np.random.default_rng(7)
+    values = np.c_[rng.normal(0, 0.01, (t.size, 3)) + np.array([0.0, 0.0, 1.0]),
+                   rng.normal(0, 0.02, (t.size, 3))]  # a player standing
+    imu = TimeSeries(t, values, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+                     ("g",) * 3 + ("rad/s",) * 3)
+    tg = np.arange(0, 60, 0.1)
+    x = 20.0 + np.clip(tg - 20.0, 0.0, 6.0) * 3.0  # pulled 18 m away at 3 m/s from 20 s
+    gps = TimeSeries(tg, np.c_[x, np.full_like(tg, 15.0), np.zeros_like(tg)],
+                     ("x", "y", "speed"), ("m", "m", "m/s"))  # its own speed says: standing
+    state = AppState()
+    state.set_session(LoadedSession(Session("gps", players=[Player("a")]), imu={"a": imu},
+                                    gps={"a": gps}))
+    plot = show(qtbot, ImuPlot(state), 700, 360)
+    state.select_player("a")
+    assert [f.kind for f in plot.faults] == ["drifting position"]
+    assert "GPS position drifting (multipath) 0:19.0-0:27.0, set aside" in (
+        plot.fault_label.text())
+    assert len([i for i in plot.speed.items if isinstance(i, pg.LinearRegionItem)]) == 1
+
 # ------------------------------------------------------------------ pitch map
 def test_pitch_map_places_players_and_trails(qtbot, state) -> None:
     pm = show(qtbot, PitchMap(state), 500, 350)

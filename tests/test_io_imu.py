@@ -197,7 +197,7 @@ def test_gaps_are_reported(tmp_path: Path) -> None:
     ts = read_imu_csv(_write(tmp_path, "time,ax,ay,az,gx,gy,gz", _motion()[:, :6], time),
                       diag=diag)
     assert ts.meta["gaps"]["gaps"] == 1  # type: ignore[index]
-    assert any("1 gaps" in w for w in diag.warnings)
+    assert any("1 gap in the time" in w for w in diag.warnings)
 
 
 def test_metadata_ranges_are_not_units(tmp_path: Path) -> None:

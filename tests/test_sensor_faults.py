@@ -12,17 +12,21 @@ import numpy as np
 import pytest
 from demo_copy import demo_with_faulty_vests, demo_without_video
 
+from footcoach.analysis.metrics import compute_metrics
 from footcoach.app.align import AlignSettings, align_session
 from footcoach.app.load import load_session
+from footcoach.app.metrics import session_metrics
 from footcoach.cli.main import main
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.sync.quality import clean_stream
 from footcoach.sync.sensor_faults import (
+    DEFAULT_FAULTS,
     FaultSettings,
     clock,
     fault_warning,
     find_gps_faults,
     find_imu_faults,
+    find_position_drift,
     remove_imu_faults,
     set_aside,
     vest_movement_g,
@@ -238,7 +242,8 @@ def test_a_frozen_position_needs_a_vest_that_moves() -> None:
     faults = find_gps_faults(gps, running)
     assert [(f.kind, round(f.start_s, 1), round(f.end_s, 1)) for f in faults] == [
         ("frozen position", 29.9, 49.9)]
-    assert find_gps_faults(gps, still) == []  # a player standing: his fix may repeat
+    standing = gps.replace(values=np.full_like(gps.values, 20.0))  # the same fix throughout
+    assert find_gps_faults(standing, still) == []  # a player standing: his fix may repeat
     assert find_gps_faults(gps, None) == []  # no vest: nothing tells
     cleared = set_aside(gps, faults, ("frozen position",))
     assert np.isnan(cleared.values[299:500]).all() and np.isfinite(cleared.values[:299]).all()
@@ -247,6 +252,38 @@ def test_a_frozen_position_needs_a_vest_that_moves() -> None:
     assert message is not None and message.startswith(
         "GPS unit of g7: repeated the same position while the vest shows the player moving")
     assert message.endswith("(20 s): set aside, the analysis reads the player's vest there")
+
+
+def test_a_position_that_moves_while_the_vest_stands_still_is_drifting() -> None:
+    standing = _track().replace(values=np.full((1200, 2), 20.0))
+    gps = standing.replace(values=standing.values.copy())
+    gps.values[400:461, 0] += np.linspace(0.0, 18.0, 61)  # 3 m/s for 6 s (40-46 s), then held
+    gps.values[461:, 0] += 18.0
+    still, walking = _vest(0.01), _vest(0.1)
+    (fault,) = find_gps_faults(gps, still)
+    assert fault.kind == "drifting position"
+    assert 37.0 <= fault.start_s <= 40.0 and 46.0 <= fault.end_s <= 49.0
+    assert find_position_drift(gps, walking) == [fault]  # 3 m/s is more than a walk
+    assert find_position_drift(gps, _vest(0.5)) == []  # a running vest: it may be true
+    assert find_position_drift(gps, None) == []  # no vest, no speed column: nothing tells
+    frozen = still.replace(values=np.tile(still.values[:1], (len(still), 1)))
+    assert find_position_drift(gps, frozen) == []  # a vest repeating one reading says nothing
+    short = standing.replace(values=standing.values.copy())
+    short.values[400:421, 0] += np.linspace(0.0, 6.0, 21)  # 2 s only
+    short.values[421:, 0] += 6.0
+    assert find_position_drift(short, still) == []
+    # the unit's own (Doppler) speed says the player stood: found without a vest
+    told = gps.replace(values=np.c_[gps.values, np.zeros(len(gps))],
+                       channels=("x", "y", "speed"), units=("m", "m", "m/s"))
+    (alone,) = find_gps_faults(told, None)
+    assert abs(alone.start_s - fault.start_s) <= 1 and abs(alone.end_s - fault.end_s) <= 1
+    honest = told.replace(values=np.c_[gps.values, np.where(
+        (gps.t >= 40.0) & (gps.t < 46.0), 3.0, 0.0)])
+    assert find_gps_faults(honest, None) == []  # the unit measured the run too
+    message = fault_warning("g7", [fault], DEFAULT_FAULTS.set_aside)
+    assert message is not None and message.startswith(
+        "GPS unit of g7: moved further than the player did (while the vest shows him standing")
+    assert message.endswith("set aside, the analysis reads the player's vest there")
 
 
 def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
@@ -266,8 +303,8 @@ def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
     assert fault.kind == "frozen position" and fault.duration_s > 38
     assert list(aligned.gps_faults) == ["b02"] and aligned.imu_faults == {}
     gps = aligned.gps["b02"]
-    inside = (gps.t > fault.start_s + 0.1) & (gps.t < fault.end_s - 0.1)
-    assert np.isnan(gps.values[inside]).all()
+    assert np.isnan(gps.values[(gps.t > fault.start_s + 0.1) & (gps.t < fault.end_s - 0.1)]).all()
+    inside = (gps.t > fault.start_s + 0.1) & (gps.t < fault.start_s + 38)  # the fix held
     assert any("b02.csv" in w and "repeated the same position" in w
                for w in loaded.diagnostics.warnings)
     kept = align_session(load_session(folder), AlignSettings(faults=None))
@@ -287,3 +324,43 @@ def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
     deep = (t > fault.start_s + 3) & (t < fault.end_s - 3)
     attention = result.steps.player("b02")["modality_attention"]  # video, imu, position
     assert (attention[deep, 2] == 0).all() and np.allclose(attention[deep, 1], 1.0)
+
+
+def test_a_drifting_gps_position_is_set_aside_named_and_adds_no_distance(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo with b02's GPS position pulled 20 m north over rows 300-340 (4 s) and back over
+    rows 660-700 (multipath); its speed column, measured from the Doppler shift, unchanged."""
+    folder = demo_without_video(tmp_path)
+    path = folder / "gps" / "b02.csv"
+    with path.open(newline="") as f:
+        head, *body = list(csv.reader(f))
+    lat = head.index("latitude")
+    for k in range(300, 701):
+        x = min(k - 300, 700 - k, 40) / 40
+        north = 20.0 * x * x * (3 - 2 * x)
+        body[k][lat] = f"{float(body[k][lat]) + north / 111_320.0:.8f}"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([head, *body])
+    loaded = load_session(folder)
+    aligned = align_session(loaded)
+    faults = aligned.gps_faults["b02"]
+    assert {f.kind for f in faults} == {"drifting position"}
+    t0 = float(loaded.gps["b02"].t[300])
+    # the way out, while b02 stood: found; the way back, while he ran off the other way,
+    # moved his position further than his own speed by 3 s or less: not found
+    assert faults[0].start_s <= t0 + 2 <= faults[0].end_s and len(faults) == 1
+    gps = aligned.gps["b02"]
+    assert np.isnan(gps.values[(gps.t > faults[0].start_s + 0.1)
+                               & (gps.t < faults[0].end_s - 0.1)]).all()
+    assert list(aligned.gps_faults) == ["b02"] and aligned.imu_faults == {}
+    assert main(["check", str(folder)]) == 0
+    assert "  check the GPS unit of b02: moved further than the player did" in (
+        capsys.readouterr().out)
+    assert main(["metrics", str(folder)]) == 0
+    assert "warning: metrics of b02: his GPS position moved further than he did at" in (
+        capsys.readouterr().err)
+    (checked,) = [r for r in session_metrics(folder).rows if r.player == "b02"]
+    (raw,) = compute_metrics(loaded.gps["b02"], None, player="b02")
+    (clean,) = [r for r in session_metrics(DEMO).rows if r.player == "b02"]
+    assert raw.distance_m > clean.distance_m + 30  # 20 m out and 20 m back
+    assert raw.distance_m - checked.distance_m > 15  # the way out is not counted

@@ -14,12 +14,8 @@ from footcoach.app.align import align_session
 from footcoach.app.load import load_session
 from footcoach.cli.main import main
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.sync.vest_identity import (
-    _segment_stats,
-    track_speed,
-    vest_intensity,
-    vest_mismatches,
-)
+from footcoach.sync.movement import segment_stats, track_speed, vest_intensity
+from footcoach.sync.vest_identity import vest_mismatches
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "resources" / "demo-session"
@@ -31,7 +27,7 @@ def test_segment_statistics_match_a_plain_loop() -> None:
     v = rng.normal(size=900)
     v[rng.random(900) < 0.1] = np.nan
     edges = np.arange(0.0, 21.0)
-    n, mean, sd = _segment_stats(t, v, edges)
+    n, mean, sd = segment_stats(t, v, edges)
     for i in range(20):
         part = v[(t >= edges[i]) & (t < edges[i + 1])]
         part = part[np.isfinite(part)]

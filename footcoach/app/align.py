@@ -112,7 +112,8 @@ class AlignedSession:
         vest far from upright or not reading 1 g, one that turned during the session
         (:mod:`footcoach.domain.vest`), one that moves with another player's track, GPS or
         tracking data (:mod:`footcoach.sync.vest_identity`), one that stopped measuring
-        (:attr:`imu_faults`), a GPS unit that repeated its last fix (:attr:`gps_faults`)."""
+        (:attr:`imu_faults`), a GPS unit that repeated its last fix or whose position drifted
+        (:attr:`gps_faults`)."""
         kinds = self.settings.faults.set_aside if self.settings.faults else ()
         every = sorted(set(self.imu) | set(self.gps_faults))
         chosen = every if players is None else [p for p in players if p in every]
@@ -238,7 +239,7 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
                 progress(i + 1, len(jobs), f"aligned {kind} {pid}")
     out.quality = quality_table(rows)
     if s.faults is not None:
-        _set_aside_frozen_positions(out, s.faults)
+        _set_aside_faulty_positions(out, s.faults)
     return out
 
 
@@ -259,8 +260,9 @@ def _keep_stream(out: AlignedSession, kind: str, pid: str, aligned: TimeSeries,
         out.offsets[pid] = offset
 
 
-def _set_aside_frozen_positions(out: AlignedSession, settings: FaultSettings) -> None:
-    """Find the GPS units that repeated their last fix while the vest shows the player moving
+def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings) -> None:
+    """Find the GPS units that repeated their last fix while the vest shows the player moving,
+    or whose position moved while the vest shows him standing
     (:func:`footcoach.sync.sensor_faults.find_gps_faults`, on the raw fixes), set those
     stretches of the aligned positions to missing and warn."""
     loaded = out.loaded

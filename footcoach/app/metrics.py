@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from footcoach.analysis.metrics import (
     MetricSettings,
     MetricsRow,
@@ -16,7 +18,12 @@ from footcoach.analysis.metrics import (
 from footcoach.app.load import load_session
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.errors import FootcoachError
-from footcoach.sync.sensor_faults import clock, find_gps_faults, find_imu_faults
+from footcoach.sync.sensor_faults import (
+    SensorFault,
+    clock,
+    find_gps_faults,
+    find_imu_faults,
+)
 
 
 @dataclass
@@ -56,8 +63,10 @@ def session_metrics(folder: str | Path, *, hsr_mps: float = 5.5, sprint_mps: flo
         gps, imu = loaded.gps.get(player.id), loaded.imu.get(player.id)
         if gps is None and imu is None:
             continue
-        rows.extend(compute_metrics(gps, imu, periods, player=player.id, settings=settings))
-        note = _fault_note(player.id, gps, imu)
+        gps_faults = find_gps_faults(gps, imu) if gps is not None else []
+        rows.extend(compute_metrics(without_drift(gps, gps_faults), imu, periods,
+                                    player=player.id, settings=settings))
+        note = _fault_note(player.id, gps_faults, imu)
         if note:
             faulty.append(note)
     if not rows:
@@ -66,15 +75,38 @@ def session_metrics(folder: str | Path, *, hsr_mps: float = 5.5, sprint_mps: flo
                         [*faulty, *loaded.diagnostics.warnings])
 
 
-def _fault_note(player: str, gps: TimeSeries | None, imu: TimeSeries | None) -> str | None:
-    """A sentence when the player's vest or GPS unit stopped measuring
-    (:mod:`footcoach.sync.sensor_faults`): his load metrics there are not his."""
+def without_drift(gps: TimeSeries | None, faults: list[SensorFault] | None = None,
+                  imu: TimeSeries | None = None) -> TimeSeries | None:
+    """``gps`` without the fixes of its drifting stretches (a position moving further than
+    the player: no distance is counted there); ``faults`` those of
+    :func:`~footcoach.sync.sensor_faults.find_gps_faults`, found here (with the player's vest
+    ``imu``) when not given. The metrics of ``footcoach metrics``, the report and the app's
+    Metrics panel are computed on it."""
+    if faults is None:
+        faults = find_gps_faults(gps, imu) if gps is not None and len(gps) else []
+    drifting = [f for f in faults if f.kind == "drifting position"]
+    if gps is None or not drifting:
+        return gps
+    keep = np.ones(len(gps), dtype=bool)
+    for f in drifting:
+        keep[np.searchsorted(gps.t, f.start_s):np.searchsorted(gps.t, f.end_s, "right")] = False
+    return gps.replace(t=gps.t[keep], values=gps.values[keep])
+
+
+def _fault_note(player: str, gps_faults: list[SensorFault], imu: TimeSeries | None
+                ) -> str | None:
+    """A sentence when the player's vest or GPS unit stopped measuring, or his position
+    drifted (:mod:`footcoach.sync.sensor_faults`): his load metrics there are not his."""
     vest = find_imu_faults(imu)[0] if imu is not None and len(imu) else []
-    held = find_gps_faults(gps, imu) if gps is not None and imu is not None else []
     parts = []
-    if held:
-        spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in held[:4])
-        parts.append(f"his GPS unit held one fix at {spans} (no distance counted there)")
+    for kind, said in (("frozen position", "his GPS unit held one fix at {} (no distance "
+                                           "counted there)"),
+                       ("drifting position", "his GPS position moved further than he did at "
+                                             "{} (multipath; no distance counted there)")):
+        mine = [f for f in gps_faults if f.kind == kind]
+        if mine:
+            parts.append(said.format(", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}"
+                                               for f in mine[:4])))
     frozen = [f for f in vest if f.kind == "frozen"]
     if frozen:
         spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in frozen[:4])

@@ -24,6 +24,7 @@ from footcoach.gui.state import AppState
 from footcoach.gui.style import PLAYHEAD_COLOR, TimeAxis, configure_pyqtgraph
 from footcoach.sync.sensor_faults import (
     DEFAULT_FAULTS,
+    GPS_KINDS,
     SensorFault,
     clock,
     find_gps_faults,
@@ -178,7 +179,7 @@ class ImuPlot(QWidget):
         self.fault_label.setText(f"\u25a0 {text}" if text else "")
         self.fault_label.setVisible(bool(text))
         for f in self.faults:
-            for plot in ((self.speed,) if f.kind == "frozen position" else (self.acc, self.gyro)):
+            for plot in ((self.speed,) if f.kind in GPS_KINDS else (self.acc, self.gyro)):
                 item = pg.LinearRegionItem((f.start_s, f.end_s), movable=False,
                                            brush=pg.mkBrush(*FAULT_BRUSH),
                                            pen=pg.mkPen(None))
@@ -246,6 +247,7 @@ def _fault_text(f: SensorFault) -> str:
     """``vest frozen 1:39.0-2:39.0, set aside`` (what the analysis did with it)."""
     what = {"frozen": "vest frozen", "no gravity": "vest reads no gravity",
             "turned": "vest turned far from upright",
-            "frozen position": "GPS position frozen"}[f.kind]
+            "frozen position": "GPS position frozen",
+            "drifting position": "GPS position drifting (multipath)"}[f.kind]
     done = "set aside" if f.kind in DEFAULT_FAULTS.set_aside else "kept"
     return f"{what} {clock(f.start_s)}-{clock(f.end_s)}, {done}"

@@ -1,7 +1,9 @@
 """Load metrics per player (distance, speed bands, efforts, top speed, PlayerLoad), sortable.
 
 Computed by :func:`footcoach.analysis.metrics.compute_metrics` on the open session's GPS and IMU
-streams in a background thread (long sessions take a moment), whenever a session is shown.
+streams in a background thread (long sessions take a moment), whenever a session is shown; as
+``footcoach metrics`` does, a GPS position that moved further than the player did
+(:func:`footcoach.app.metrics.without_drift`) adds no distance.
 Double-clicking a row selects the player; the selected player's row is highlighted.
 """
 
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from footcoach.analysis.metrics import MetricsRow, compute_metrics, metrics_to_csv
+from footcoach.app.metrics import without_drift
 from footcoach.app.review_data import player_caption
 from footcoach.errors import FootcoachError
 from footcoach.gui.state import AppState
@@ -191,7 +194,9 @@ class MetricsPanel(QWidget):
                 for pid, gps, imu in jobs:
                     if (gps is None or not len(gps)) and (imu is None or not len(imu)):
                         continue
-                    rows.extend(compute_metrics(gps if gps is not None and len(gps) else None,
+                    gps = without_drift(gps if gps is not None and len(gps) else None,
+                                        imu=imu if imu is not None and len(imu) else None)
+                    rows.extend(compute_metrics(gps,
                                                 imu if imu is not None and len(imu) else None,
                                                 player=pid))
             except FootcoachError as exc:

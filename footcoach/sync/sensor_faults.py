@@ -37,6 +37,19 @@ for at least a quarter of it (the 75th percentile over the stretch of each secon
 deviation of ``|a|`` at least ``moving_min_g``, 0.3 g: the simulator's players read about
 0.04 g standing, 0.1 g walking and 0.45 g or more from jogging up, median per speed band).
 Such a stretch is set aside: the analysis reads the vest there.
+
+A GPS position can also move further than the player does (**drifting position**): satellite
+signals reflected off a stand or a building (multipath) pull the fix metres away and back
+while the receiver's own speed, measured from the Doppler shift, hardly changes.
+:func:`find_position_drift` flags each second whose position speed (the distance between the
+mean positions of the seconds either side, :func:`footcoach.sync.movement.drift_speed`) is
+``drift_min_mps`` (2.5 m/s, a run) or more while the vest shows the player standing (the
+spread of ``|a|`` under ``still_max_g``, 0.15 g), or ``doppler_excess_mps`` (1.5 m/s) above
+the unit's speed column; ``drift_min_s`` (3) such seconds make a stretch, set aside like a
+held fix. Over the 960 vests and GPS units of the simulator's 96 sessions, a running speed
+with a still vest lasts at most 1 s and the position's speed exceeds the unit's by 1.5 m/s
+for at most 2 s. A position pulled away while the player runs, or that sits a few metres off
+without moving, cannot be told from the player's own movement.
 """
 
 from __future__ import annotations
@@ -49,9 +62,18 @@ import numpy as np
 
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.domain.vest import acc_block_sums
-from footcoach.sync.filters import _ACC_UNITS, _GYRO_UNITS, mask_runs
+from footcoach.sync.filters import mask_runs
+from footcoach.sync.movement import (
+    drift_speed,
+    motion_columns,
+    segment_stats,
+    vest_intensity,
+)
 
-FaultKind = Literal["frozen", "no gravity", "turned", "frozen position"]
+FaultKind = Literal["frozen", "no gravity", "turned", "frozen position", "drifting position"]
+
+#: The kinds found in GPS streams (the others are the vest's).
+GPS_KINDS: tuple[FaultKind, ...] = ("frozen position", "drifting position")
 
 
 @dataclass(frozen=True)
@@ -66,14 +88,22 @@ class FaultSettings:
     turned_window_s: float = 10.0
     position_frozen_min_s: float = 10.0
     moving_min_g: float = 0.3
-    set_aside: tuple[FaultKind, ...] = ("frozen", "turned", "frozen position")
+    drift_min_mps: float = 2.5
+    still_max_g: float = 0.15
+    doppler_excess_mps: float = 1.5
+    drift_min_s: float = 3.0
+    set_aside: tuple[FaultKind, ...] = ("frozen", "turned", "frozen position",
+                                        "drifting position")
 
     def to_dict(self) -> dict[str, object]:
         return {"frozen_min_s": self.frozen_min_s, "gravity_min_g": self.gravity_min_g,
                 "gravity_window_s": self.gravity_window_s, "gravity_min_s": self.gravity_min_s,
                 "turned_max_deg": self.turned_max_deg, "turned_window_s": self.turned_window_s,
                 "position_frozen_min_s": self.position_frozen_min_s,
-                "moving_min_g": self.moving_min_g, "set_aside": list(self.set_aside)}
+                "moving_min_g": self.moving_min_g, "drift_min_mps": self.drift_min_mps,
+                "still_max_g": self.still_max_g,
+                "doppler_excess_mps": self.doppler_excess_mps, "drift_min_s": self.drift_min_s,
+                "set_aside": list(self.set_aside)}
 
 
 DEFAULT_FAULTS = FaultSettings()
@@ -91,20 +121,6 @@ class SensorFault:
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
-
-
-def _motion_columns(ts: TimeSeries) -> tuple[list[int], list[int], np.ndarray]:
-    """Accelerometer indices, gyroscope indices (recognised by unit) and the accelerometer
-    factors to g."""
-    acc, gyro, scale = [], [], []
-    for i, unit in enumerate(ts.units):
-        u = unit.strip().lower()
-        if u in _ACC_UNITS:
-            acc.append(i)
-            scale.append(_ACC_UNITS[u])
-        elif u in _GYRO_UNITS:
-            gyro.append(i)
-    return acc, gyro, np.asarray(scale)
 
 
 def _long_runs(mask: np.ndarray, t: np.ndarray, min_s: float, kind: FaultKind
@@ -197,7 +213,7 @@ def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
     those of a kind in ``settings.set_aside``. A stream without accelerometer channels has
     none."""
     s = settings or FaultSettings()
-    acc, gyro, scale = _motion_columns(ts)
+    acc, gyro, scale = motion_columns(ts)
     n = len(ts)
     covered = np.zeros(n, dtype=bool)
     if len(acc) != 3 or n < 2:
@@ -229,36 +245,77 @@ def vest_movement_g(imu: TimeSeries, start_s: float, end_s: float,
                     percentile: float = 75.0) -> float:
     """The ``percentile`` (75th: exceeded in a quarter of them), over the whole seconds of
     ``[start_s, end_s]``, of each second's standard deviation of the acceleration's length
-    (g); 0 without an accelerometer or samples there."""
-    acc, _, scale = _motion_columns(imu)
-    if len(acc) != 3:
-        return 0.0
-    a, b = np.searchsorted(imu.t, [start_s, end_s])
-    if b - a < 2:
-        return 0.0
-    rate = (b - a - 1) / max(float(imu.t[b - 1] - imu.t[a]), 1e-9)
-    per = max(2, round(rate))
-    n = (b - a) // per
-    if n == 0:
-        return 0.0
-    mag = np.linalg.norm(np.asarray(imu.values[a:a + n * per][:, acc], np.float64) * scale,
-                         axis=1).reshape(n, per)
-    sd = mag.std(axis=1)
+    (g; :func:`footcoach.sync.movement.vest_intensity`); 0 without an accelerometer or
+    samples there."""
+    edges = np.arange(start_s, end_s + 1e-9, 1.0)
+    sd = vest_intensity(imu, edges) if edges.size >= 2 else np.empty(0)
     sd = sd[np.isfinite(sd)]
     return float(np.percentile(sd, percentile)) if sd.size else 0.0
 
 
 def find_gps_faults(gps: TimeSeries, imu: TimeSeries | None,
                     settings: FaultSettings | None = None) -> list[SensorFault]:
-    """The frozen positions of a raw GPS stream with ``x``, ``y`` (module docstring; exact
-    repeats, so before any resampling); none without the player's vest (``imu``, on the same
-    clock) to tell a still player."""
+    """The frozen and drifting positions of a raw GPS stream with ``x``, ``y`` (module
+    docstring; exact repeats, so before any resampling), in time order. A frozen position
+    needs the player's vest (``imu``, on the same clock) to tell a still player from a moving
+    one; a drifting one the vest or the unit's own speed column."""
     s = settings or DEFAULT_FAULTS
-    if imu is None or not gps.has("x", "y") or len(gps) < 2:
+    if not gps.has("x", "y") or len(gps) < 2:
         return []
+    drifting = find_position_drift(gps, imu, s)
+    if imu is None:
+        return drifting
     frozen = frozen_rows(gps.values, [gps.index("x"), gps.index("y")])
-    return [f for f in _long_runs(frozen, gps.t, s.position_frozen_min_s, "frozen position")
+    held = [f for f in _long_runs(frozen, gps.t, s.position_frozen_min_s, "frozen position")
             if vest_movement_g(imu, f.start_s, f.end_s) >= s.moving_min_g]
+    # when the unit finds its fix again the position jumps to the player: part of the held fix
+    for i, f in enumerate(held):
+        catch_up = [d for d in drifting if f.start_s <= d.start_s <= f.end_s + 2.0]
+        if catch_up:
+            held[i] = SensorFault(f.kind, f.start_s, max(f.end_s, *(d.end_s for d in catch_up)))
+            drifting = [d for d in drifting if d not in catch_up]
+    return sorted(held + drifting, key=lambda f: f.start_s)
+
+
+def find_position_drift(gps: TimeSeries, imu: TimeSeries | None,
+                        settings: FaultSettings | None = None) -> list[SensorFault]:
+    """The stretches where the position moves further than the player does (module
+    docstring): each second, the position's speed (:func:`footcoach.sync.movement.drift_speed`)
+    is ``drift_min_mps`` or more while the vest shows the player standing (its spread of
+    ``|a|`` under ``still_max_g``, and above 0: a vest repeating one reading shows nothing; its
+    mean ``|a|`` within 0.2 g of 1 g: one with a dead axis shows too little), or
+    ``doppler_excess_mps`` above the unit's own speed column (over the same 2 s), for
+    ``drift_min_s`` seconds or more; seconds apart by up to 2 s belong to one stretch. Each
+    stretch reaches one second further either side (the seconds the speed was measured from).
+    Neither a vest nor a speed column: nothing can be told."""
+    s = settings or DEFAULT_FAULTS
+    has_speed = gps.has("speed")
+    if (imu is None and not has_speed) or gps.t[-1] - gps.t[0] < 4.0:
+        return []
+    edges = np.arange(np.floor(gps.t[0]), np.ceil(gps.t[-1]) + 1.0)
+    moved = drift_speed(gps, edges)
+    flagged = np.zeros(edges.size - 1, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if imu is not None:
+            sd, mean = vest_intensity(imu, edges, with_mean=True).T
+            reads_gravity = np.abs(mean - 1.0) < 0.2  # not a dead axis (no gravity)
+            flagged |= ((sd > 0) & (sd < s.still_max_g) & reads_gravity
+                        & (moved >= s.drift_min_mps))
+        if has_speed:
+            _, told, _ = segment_stats(gps.t, gps.channel("speed").astype(np.float64), edges)
+            over = np.full_like(told, np.nan)
+            over[1:-1] = 0.25 * (told[:-2] + 2.0 * told[1:-1] + told[2:])
+            flagged |= moved - over >= s.doppler_excess_mps
+    starts, ends = mask_runs(flagged)
+    groups: list[list[int]] = []  # [first second, last second + 1, flagged seconds]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if groups and a - groups[-1][1] <= 2:
+            groups[-1][1], groups[-1][2] = b, groups[-1][2] + b - a
+        else:
+            groups.append([a, b, b - a])
+    return [SensorFault("drifting position", float(max(edges[a] - 1.0, gps.t[0])),
+                        float(min(edges[b] + 1.0, gps.t[-1])))
+            for a, b, n in groups if n >= s.drift_min_s]
 
 
 def set_aside(ts: TimeSeries, faults: Sequence[SensorFault], kinds: Sequence[FaultKind]
@@ -309,12 +366,17 @@ def fault_warning(player: str, faults: Sequence[SensorFault],
                       "(the player lying down, or the vest slipped or worn turned; that far "
                       "the networks read it worse than no vest)",
             "frozen position": "repeated the same position while the vest shows the player "
-                               "moving (a unit that lost its fix)"}
+                               "moving (a unit that lost its fix)",
+            "drifting position": "moved further than the player did (while the vest shows him "
+                                 "standing, or faster than the unit's own speed says; "
+                                 "multipath: satellite signals reflected off stands or "
+                                 "buildings)"}
     what = {"frozen": "set aside, the analysis reads only the player's positions there",
             "turned": "set aside, the analysis reads only the player's positions there",
-            "frozen position": "set aside, the analysis reads the player's vest there"}
+            "frozen position": "set aside, the analysis reads the player's vest there",
+            "drifting position": "set aside, the analysis reads the player's vest there"}
     parts = []
-    for kind in ("frozen", "no gravity", "turned", "frozen position"):
+    for kind in ("frozen", "no gravity", "turned", *GPS_KINDS):
         mine = [f for f in faults if f.kind == kind]
         if mine:
             spans = ", ".join(f"{clock(f.start_s)}-{clock(f.end_s)}" for f in mine[:4])
@@ -324,5 +386,5 @@ def fault_warning(player: str, faults: Sequence[SensorFault],
                     "kept, the model reads the vest's other channels there" if kind == "no gravity"
                     else "kept")
             parts.append(f"{said[kind]} at {spans}{more} ({total:.0f} s): {done}")
-    device = "GPS unit" if all(f.kind == "frozen position" for f in faults) else "vest"
+    device = "GPS unit" if all(f.kind in GPS_KINDS for f in faults) else "vest"
     return f"{device} of {player}: {'; '.join(parts)}"

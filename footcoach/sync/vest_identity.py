@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from footcoach.domain.timeseries import TimeSeries
-from footcoach.sync.sensor_faults import _motion_columns
+from footcoach.sync.movement import track_speed, vest_intensity
 
 #: Seconds of common coverage below which nothing is said.
 MIN_SECONDS = 60
@@ -42,45 +42,6 @@ class VestMatch:
         return (f"vest of {self.player}: it moves with the track of {self.other} (r = "
                 f"{self.r_other:.2f}) rather than with {self.player}'s ({own}); is it "
                 f"{self.other}'s vest? (check the manifest's imu files and tracking ids)")
-
-
-def _segment_stats(t: np.ndarray, values: np.ndarray, edges: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per interval between consecutive ``edges``: the count, mean and standard deviation of
-    the finite ``values`` (N,) sampled at ``t`` (running sums: no Python loop)."""
-    ok = np.isfinite(values)
-    v = np.where(ok, values, 0.0)
-    idx = np.searchsorted(t, edges)
-    c0 = np.r_[0, np.cumsum(ok)]
-    c1 = np.r_[0.0, np.cumsum(v)]
-    c2 = np.r_[0.0, np.cumsum(v * v)]
-    n = (c0[idx[1:]] - c0[idx[:-1]]).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (c1[idx[1:]] - c1[idx[:-1]]) / n
-        var = (c2[idx[1:]] - c2[idx[:-1]]) / n - mean * mean
-    return n, mean, np.sqrt(np.maximum(var, 0.0))
-
-
-def vest_intensity(imu: TimeSeries, edges: np.ndarray) -> np.ndarray:
-    """(len(edges) - 1,) the standard deviation of ``|a|`` (g) between consecutive ``edges``
-    (s); NaN where fewer than 10 finite samples."""
-    acc, _, scale = _motion_columns(imu)
-    if len(acc) != 3:
-        return np.full(len(edges) - 1, np.nan)
-    mag = np.linalg.norm(np.asarray(imu.values[:, acc], np.float64) * scale, axis=1)
-    n, _, sd = _segment_stats(imu.t, mag, edges)
-    return np.where(n >= 10, sd, np.nan)
-
-
-def track_speed(gps: TimeSeries, edges: np.ndarray) -> np.ndarray:
-    """(len(edges) - 1,) the mean speed (m/s) of a track with ``x``, ``y`` (m) between
-    consecutive ``edges`` (s); NaN where fewer than 2 finite fixes."""
-    if not gps.has("x", "y") or len(gps) < 3:
-        return np.full(len(edges) - 1, np.nan)
-    xy = np.c_[gps.channel("x"), gps.channel("y")]
-    step = np.hypot(*np.diff(xy, axis=0).T) / np.maximum(np.diff(gps.t), 1e-6)
-    n, mean, _ = _segment_stats(0.5 * (gps.t[1:] + gps.t[:-1]), step, edges)
-    return np.where(n >= 2, mean, np.nan)
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
