@@ -15,6 +15,7 @@ from footcoach.app.load import load_session
 from footcoach.cli.main import main
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.sync.movement import segment_stats, track_speed, vest_intensity
+from footcoach.sync.sensor_faults import find_gps_faults
 from footcoach.sync.vest_identity import vest_mismatches
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +77,9 @@ def test_swapped_vests_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[s
     aligned = align_session(load_session(folder))
     found = {(m.player, m.other) for m in vest_mismatches(aligned.imu, aligned.gps)}
     assert found == {("a02", "b03"), ("b03", "a02")}
+    # read with its GPS unit, the other player's vest would show a02 standing while he runs
+    assert aligned.gps_faults == {}  # so it is not: no position taken for a drifting one
+    assert find_gps_faults(aligned.loaded.gps["a02"], aligned.imu["a02"]) == []  # speed column
     assert main(["check", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "  check the vest of a02: it moves with the track of b03 (r = 0." in out

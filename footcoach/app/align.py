@@ -262,12 +262,16 @@ def _keep_stream(out: AlignedSession, kind: str, pid: str, aligned: TimeSeries,
 
 def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings) -> None:
     """Find the GPS units that repeated their last fix while the vest shows the player moving,
-    or whose position moved while the vest shows him standing
+    or whose position moved further than the player did
     (:func:`footcoach.sync.sensor_faults.find_gps_faults`, on the raw fixes), set those
-    stretches of the aligned positions to missing and warn."""
+    stretches of the aligned positions to missing and warn. A vest that follows another
+    player's track (:func:`footcoach.sync.vest_identity.vest_mismatches`) is not read."""
     loaded = out.loaded
-    for pid in sorted(set(out.gps) & set(out.imu)):
-        faults = find_gps_faults(loaded.gps[pid], out.imu[pid], settings)
+    # another player's vest tells nothing about this unit
+    elsewhere = {m.player for m in vest_mismatches(out.imu, out.positions())}
+    for pid in sorted(out.gps):
+        vest = out.imu.get(pid) if pid not in elsewhere else None
+        faults = find_gps_faults(loaded.gps[pid], vest, settings)
         if not faults:
             continue
         out.gps_faults[pid] = faults

@@ -258,16 +258,24 @@ def find_gps_faults(gps: TimeSeries, imu: TimeSeries | None,
     """The frozen and drifting positions of a raw GPS stream with ``x``, ``y`` (module
     docstring; exact repeats, so before any resampling), in time order. A frozen position
     needs the player's vest (``imu``, on the same clock) to tell a still player from a moving
-    one; a drifting one the vest or the unit's own speed column."""
+    one; a drifting one the vest or the unit's own speed column. The vest is taken to be the
+    unit's player's (``footcoach.app.align`` leaves out a vest that follows another player's
+    track: :mod:`footcoach.sync.vest_identity`)."""
     s = settings or DEFAULT_FAULTS
     if not gps.has("x", "y") or len(gps) < 2:
         return []
-    drifting = find_position_drift(gps, imu, s)
-    if imu is None:
+    edges = _whole_seconds(gps)
+    vest = vest_intensity(imu, edges, with_mean=True) if imu is not None else None
+    drifting = _drift_stretches(gps, edges, vest, s)
+    if vest is None:
         return drifting
     frozen = frozen_rows(gps.values, [gps.index("x"), gps.index("y")])
-    held = [f for f in _long_runs(frozen, gps.t, s.position_frozen_min_s, "frozen position")
-            if vest_movement_g(imu, f.start_s, f.end_s) >= s.moving_min_g]
+    held = []
+    for f in _long_runs(frozen, gps.t, s.position_frozen_min_s, "frozen position"):
+        inside = vest[(edges[:-1] >= f.start_s) & (edges[1:] <= f.end_s + 1e-9), 0]
+        inside = inside[np.isfinite(inside)]
+        if inside.size and np.percentile(inside, 75.0) >= s.moving_min_g:
+            held.append(f)
     # when the unit finds its fix again the position jumps to the player: part of the held fix
     for i, f in enumerate(held):
         catch_up = [d for d in drifting if f.start_s <= d.start_s <= f.end_s + 2.0]
@@ -275,6 +283,19 @@ def find_gps_faults(gps: TimeSeries, imu: TimeSeries | None,
             held[i] = SensorFault(f.kind, f.start_s, max(f.end_s, *(d.end_s for d in catch_up)))
             drifting = [d for d in drifting if d not in catch_up]
     return sorted(held + drifting, key=lambda f: f.start_s)
+
+
+def _whole_seconds(gps: TimeSeries) -> np.ndarray:
+    """Edges (s) of the whole seconds a GPS stream spans."""
+    return np.arange(np.floor(gps.t[0]), np.ceil(gps.t[-1]) + 1.0)
+
+
+def _unit_speed(gps: TimeSeries, edges: np.ndarray) -> np.ndarray:
+    """The mean of the unit's own speed column (m/s) per interval of ``edges``; NaN where
+    none, or without the column."""
+    if not gps.has("speed"):
+        return np.full(edges.size - 1, np.nan)
+    return segment_stats(gps.t, gps.channel("speed").astype(np.float64), edges)[1]
 
 
 def find_position_drift(gps: TimeSeries, imu: TimeSeries | None,
@@ -287,25 +308,36 @@ def find_position_drift(gps: TimeSeries, imu: TimeSeries | None,
     ``doppler_excess_mps`` above the unit's own speed column (over the same 2 s), for
     ``drift_min_s`` seconds or more; seconds apart by up to 2 s belong to one stretch. Each
     stretch reaches one second further either side (the seconds the speed was measured from).
-    Neither a vest nor a speed column: nothing can be told."""
+    Where the unit's speed column says the player runs too, a still vest is not believed (it
+    is more likely another player's). Neither a vest nor a speed column: nothing can be
+    told."""
     s = settings or DEFAULT_FAULTS
-    has_speed = gps.has("speed")
-    if (imu is None and not has_speed) or gps.t[-1] - gps.t[0] < 4.0:
+    if not gps.has("x", "y") or len(gps) < 2:
         return []
-    edges = np.arange(np.floor(gps.t[0]), np.ceil(gps.t[-1]) + 1.0)
+    edges = _whole_seconds(gps)
+    vest = vest_intensity(imu, edges, with_mean=True) if imu is not None else None
+    return _drift_stretches(gps, edges, vest, s)
+
+
+def _drift_stretches(gps: TimeSeries, edges: np.ndarray, vest: np.ndarray | None,
+                     s: FaultSettings) -> list[SensorFault]:
+    """:func:`find_position_drift` with the vest's per-second spread and mean of ``|a|``
+    (``vest`` (len(edges) - 1, 2), or None) already taken."""
+    has_speed = gps.has("speed")
+    if (vest is None and not has_speed) or gps.t[-1] - gps.t[0] < 4.0:
+        return []
     moved = drift_speed(gps, edges)
-    flagged = np.zeros(edges.size - 1, dtype=bool)
+    told = _unit_speed(gps, edges)  # NaN without a speed column
+    over = np.full_like(told, np.nan)  # over the 2 s the position's speed is measured on
+    over[1:-1] = 0.25 * (told[:-2] + 2.0 * told[1:-1] + told[2:])
     with np.errstate(invalid="ignore"):
-        if imu is not None:
-            sd, mean = vest_intensity(imu, edges, with_mean=True).T
+        flagged = moved - over >= s.doppler_excess_mps
+        if vest is not None:
+            sd, mean = vest.T
             reads_gravity = np.abs(mean - 1.0) < 0.2  # not a dead axis (no gravity)
+            unit_runs = over >= s.drift_min_mps  # then the vest is the odd one out
             flagged |= ((sd > 0) & (sd < s.still_max_g) & reads_gravity
-                        & (moved >= s.drift_min_mps))
-        if has_speed:
-            _, told, _ = segment_stats(gps.t, gps.channel("speed").astype(np.float64), edges)
-            over = np.full_like(told, np.nan)
-            over[1:-1] = 0.25 * (told[:-2] + 2.0 * told[1:-1] + told[2:])
-            flagged |= moved - over >= s.doppler_excess_mps
+                        & (moved >= s.drift_min_mps) & ~unit_runs)
     starts, ends = mask_runs(flagged)
     groups: list[list[int]] = []  # [first second, last second + 1, flagged seconds]
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
