@@ -353,6 +353,10 @@ def test_a_drifting_gps_position_is_set_aside_named_and_adds_no_distance(
     assert np.isnan(gps.values[(gps.t > faults[0].start_s + 0.1)
                                & (gps.t < faults[0].end_s - 0.1)]).all()
     assert list(aligned.gps_faults) == ["b02"] and aligned.imu_faults == {}
+    (row,) = [r for r in aligned.quality.rows if (r.player, r.modality) == ("b02", "gps")]
+    (before,) = [r for r in align_session(load_session(DEMO)).quality.rows
+                 if (r.player, r.modality) == ("b02", "gps")]
+    assert row.n_outliers - before.n_outliers == pytest.approx(50, abs=12)  # 5 s at 10 Hz
     assert main(["check", str(folder)]) == 0
     assert "  check the GPS unit of b02: moved further than the player did" in (
         capsys.readouterr().out)

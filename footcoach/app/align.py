@@ -237,9 +237,14 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             rows.append(row)
             if progress:
                 progress(i + 1, len(jobs), f"aligned {kind} {pid}")
-    out.quality = quality_table(rows)
     if s.faults is not None:
-        _set_aside_faulty_positions(out, s.faults)
+        set_aside_rows = _set_aside_faulty_positions(out, s.faults)
+        for row in rows:  # the fixes set aside count as anomalies, as the vest's faults do
+            extra = set_aside_rows.get(row.player, 0) if row.modality == "gps" else 0
+            if extra:
+                row.n_outliers += extra
+                row.anomaly_rate = (row.n_repeated + row.n_outliers) / max(row.samples_before, 1)
+    out.quality = quality_table(rows)
     return out
 
 
@@ -260,13 +265,16 @@ def _keep_stream(out: AlignedSession, kind: str, pid: str, aligned: TimeSeries,
         out.offsets[pid] = offset
 
 
-def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings) -> None:
+def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings
+                                ) -> dict[str, int]:
     """Find the GPS units that repeated their last fix while the vest shows the player moving,
     or whose position moved further than the player did
     (:func:`footcoach.sync.sensor_faults.find_gps_faults`, on the raw fixes), set those
     stretches of the aligned positions to missing and warn. A vest that follows another
-    player's track (:func:`footcoach.sync.vest_identity.vest_mismatches`) is not read."""
+    player's track (:func:`footcoach.sync.vest_identity.vest_mismatches`) is not read.
+    Returns the raw fixes set aside per player."""
     loaded = out.loaded
+    counted: dict[str, int] = {}
     # another player's vest tells nothing about this unit
     elsewhere = {m.player for m in vest_mismatches(out.imu, out.positions())}
     for pid in sorted(out.gps):
@@ -276,8 +284,13 @@ def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings) ->
             continue
         out.gps_faults[pid] = faults
         out.gps[pid] = set_aside(out.gps[pid], faults, settings.set_aside)
+        raw = loaded.gps[pid].t
+        counted[pid] = sum(int(np.searchsorted(raw, f.end_s, "right")
+                               - np.searchsorted(raw, f.start_s))
+                           for f in faults if f.kind in settings.set_aside)
         loaded.diagnostics.warn(fault_warning(pid, faults, settings.set_aside) or "",
                                 loaded.gps[pid].source or None)
+    return counted
 
 
 class _StageClock:

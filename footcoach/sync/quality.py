@@ -54,8 +54,9 @@ class QualityRow:
         missing_after: grid rows still incomplete after cleaning / grid rows.
         anomaly_rate: (repeated + outlier rows) / raw rows.
         n_repeated: rows dropped for a repeated (or backwards) timestamp.
-        n_outliers: rows with a GPS spike, a saturated IMU value or an IMU sensor fault
-            (:mod:`footcoach.sync.sensor_faults`: frozen readings, no gravity).
+        n_outliers: rows with a GPS spike, a saturated IMU value or a sensor fault
+            (:mod:`footcoach.sync.sensor_faults`: frozen readings, no gravity; a GPS fix
+            held or drifting, set aside when the session is aligned).
         n_filled: grid rows completed by interpolation.
         longest_gap_s: the longest run of incomplete grid rows before interpolation.
     """

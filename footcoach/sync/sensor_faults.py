@@ -39,15 +39,16 @@ deviation of ``|a|`` at least ``moving_min_g``, 0.3 g: the simulator's players r
 Such a stretch is set aside: the analysis reads the vest there.
 
 A GPS position can also move further than the player does (**drifting position**): satellite
-signals reflected off a stand or a building (multipath) pull the fix metres away and back
-while the receiver's own speed, measured from the Doppler shift, hardly changes.
+signals reflected off a stand or a building (multipath) pull the fix metres away and back while
+the receiver's own speed, measured from the Doppler shift, hardly changes.
 :func:`find_position_drift` flags each second whose position speed (the distance between the
 mean positions of the seconds either side, :func:`footcoach.sync.movement.drift_speed`) is
-``drift_min_mps`` (2.5 m/s, a run) or more while the vest shows the player standing (the
-spread of ``|a|`` under ``still_max_g``, 0.15 g), or ``doppler_excess_mps`` (1.5 m/s) above
-the unit's speed column; ``drift_min_s`` (3) such seconds make a stretch, set aside like a
-held fix. Over the 960 vests and GPS units of the simulator's 96 sessions, a running speed
-with a still vest lasts at most 1 s and the position's speed exceeds the unit's by 1.5 m/s
+``drift_min_mps`` (2.5 m/s, a run) or more while the vest shows the player standing (the spread
+of ``|a|`` under ``still_max_g``, 0.15 g) and the unit's own speed, if it writes one, does not
+say he runs (then the vest is the odd one out: another player's), or ``doppler_excess_mps`` (1.5
+m/s) above the unit's speed column; ``drift_min_s`` (3) such seconds make a stretch, set aside
+like a held fix. Over the 960 vests and GPS units of the simulator's 96 sessions, a running
+speed with a still vest lasts at most 1 s and the position's speed exceeds the unit's by 1.5 m/s
 for at most 2 s. A position pulled away while the player runs, or that sits a few metres off
 without moving, cannot be told from the player's own movement.
 """
