@@ -109,3 +109,20 @@ def test_a_vest_is_checked_against_tracking_data_too() -> None:
     said = [w for w in aligned.sensor_warnings() if "moves with the track" in w]
     assert [w.split(":")[0] for w in said] == ["vest of a02", "vest of b03"]
     assert "moves with the track of b03" in said[0]
+
+
+def test_per_second_vest_movement_is_computed_once_and_sliced() -> None:
+    from footcoach.sync.movement import _intensity, vest_seconds
+
+    rng = np.random.default_rng(0)
+    t = np.arange(3.37, 100.0, 0.01)
+    imu = TimeSeries(t, rng.normal(0, 0.3, (t.size, 3)) + np.array([0.0, 0.0, 1.0]),
+                     ("acc_x", "acc_y", "acc_z"), ("g",) * 3)
+    for edges in (np.arange(0.0, 120.0), np.arange(10.0, 50.0), np.arange(90.0, 130.0),
+                  np.arange(-5.0, 3.0), np.arange(0.5, 20.5)):  # the last: not whole seconds
+        assert np.allclose(vest_intensity(imu, edges, with_mean=True),
+                           np.c_[_intensity(imu, edges)], equal_nan=True)
+    first, sd, _ = vest_seconds(imu)
+    assert first == 3.0 and vest_seconds(imu)[1] is sd  # kept with the stream
+    moved = imu.shifted(10.0)  # the same readings on another clock: read again
+    assert vest_seconds(moved)[0] == 13.0

@@ -28,6 +28,7 @@ from footcoach.domain.vest import (
 )
 from footcoach.errors import FootcoachError
 from footcoach.io.video import VideoReader
+from footcoach.sync.movement import vest_seconds
 from footcoach.sync.offsets import OffsetEstimate, estimate_imu_gps_offset
 from footcoach.sync.quality import QualityRow, QualityTable, clean_stream, quality_table
 from footcoach.sync.resample import resample
@@ -220,6 +221,7 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
         clock.lap("clean imu")
         aligned = resample(cleaned, shared_lattice(cleaned, s.imu_rate_hz), dtype=np.float32)
         aligned.meta.update(vest_pose=pose, vest_slip=slip)
+        vest_seconds(aligned)  # for the GPS and identity checks, in this worker thread
         del cleaned
         clock.lap("resample imu")
         return row, aligned, offset, clock.spent

@@ -51,15 +51,47 @@ def vest_intensity(imu: TimeSeries, edges: np.ndarray, *, with_mean: bool = Fals
                    ) -> np.ndarray:
     """(len(edges) - 1,) the standard deviation of ``|a|`` (g) between consecutive ``edges``
     (s); NaN where fewer than 10 finite samples. ``with_mean``: (len(edges) - 1, 2), the mean
-    of ``|a|`` (g) beside it (about 1 for a worn vest, whatever the player does)."""
+    of ``|a|`` (g) beside it (about 1 for a worn vest, whatever the player does). Edges on
+    whole seconds, one apart, are read from :func:`vest_seconds` (computed once per stream)."""
+    n = len(edges) - 1
+    whole = n > 0 and float(edges[0]).is_integer() and bool(np.all(np.diff(edges) == 1.0))
+    if whole:
+        first, sd, mean = vest_seconds(imu)
+        out = np.full((n, 2), np.nan)
+        lo, hi = max(int(edges[0] - first), 0), min(int(edges[-1] - first), sd.size)
+        if hi > lo:
+            at = lo + int(first - edges[0])
+            out[at:at + hi - lo] = np.c_[sd[lo:hi], mean[lo:hi]]
+        return out if with_mean else out[:, 0]
+    sd, mean = _intensity(imu, edges)
+    return np.c_[sd, mean] if with_mean else sd
+
+
+def vest_seconds(imu: TimeSeries) -> tuple[float, np.ndarray, np.ndarray]:
+    """The spread and the mean of ``|a|`` (g) in each whole second the stream spans: the first
+    second's start (s) and two (n,) arrays (NaN where fewer than 10 finite samples). Kept in
+    ``imu.meta`` with the arrays it was computed from, so each stream is read once however
+    many checks ask (a series with other ``t`` or ``values`` arrays is read again)."""
+    cached = imu.meta.get("vest_seconds")
+    if isinstance(cached, tuple) and cached[0] is imu.t and cached[1] is imu.values:
+        return cached[2], cached[3], cached[4]
+    if len(imu) == 0:
+        return 0.0, np.empty(0), np.empty(0)
+    edges = np.arange(np.floor(imu.t[0]), np.ceil(imu.t[-1]) + 1.0)
+    sd, mean = _intensity(imu, edges)
+    imu.meta["vest_seconds"] = (imu.t, imu.values, float(edges[0]), sd, mean)
+    return float(edges[0]), sd, mean
+
+
+def _intensity(imu: TimeSeries, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spread and mean of ``|a|`` (g) between consecutive ``edges`` (NaN: under 10 samples)."""
     acc, _, scale = motion_columns(imu)
     if len(acc) != 3:
-        return np.full((len(edges) - 1, 2) if with_mean else len(edges) - 1, np.nan)
+        return np.full(len(edges) - 1, np.nan), np.full(len(edges) - 1, np.nan)
     a = imu.values[:, acc] * scale
     n, mean, sd = segment_stats(imu.t, np.sqrt(np.einsum("ij,ij->i", a, a), dtype=np.float64),
                                 edges)
-    sd = np.where(n >= 10, sd, np.nan)
-    return np.c_[sd, np.where(n >= 10, mean, np.nan)] if with_mean else sd
+    return np.where(n >= 10, sd, np.nan), np.where(n >= 10, mean, np.nan)
 
 
 def track_speed(gps: TimeSeries, edges: np.ndarray) -> np.ndarray:
