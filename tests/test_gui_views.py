@@ -234,8 +234,9 @@ def test_imu_plot_shades_where_the_gps_position_drifted(qtbot) -> None:
                      ("g",) * 3 + ("rad/s",) * 3)
     tg = np.arange(0, 60, 0.1)
     x = 20.0 + np.clip(tg - 20.0, 0.0, 6.0) * 3.0  # pulled 18 m away at 3 m/s from 20 s
-    gps = TimeSeries(tg, np.c_[x, np.full_like(tg, 15.0), np.zeros_like(tg)],
-                     ("x", "y", "speed"), ("m", "m", "m/s"))  # its own speed says: standing
+    y = 15.0 + np.clip(tg - 40.0, 0.0, 15.0) * 4.0  # a run of 15 s the unit measured
+    speed = np.where((tg >= 40.0) & (tg < 55.0), 4.0, 0.0)  # and 0 while the position drifted
+    gps = TimeSeries(tg, np.c_[x, y, speed], ("x", "y", "speed"), ("m", "m", "m/s"))
     state = AppState()
     state.set_session(LoadedSession(Session("gps", players=[Player("a")]), imu={"a": imu},
                                     gps={"a": gps}))

@@ -272,14 +272,21 @@ def test_a_position_that_moves_while_the_vest_stands_still_is_drifting() -> None
     short.values[400:421, 0] += np.linspace(0.0, 6.0, 21)  # 2 s only
     short.values[421:, 0] += 6.0
     assert find_position_drift(short, still) == []
-    # the unit's own (Doppler) speed says the player stood: found without a vest
-    told = gps.replace(values=np.c_[gps.values, np.zeros(len(gps))],
+    # the unit's own (Doppler) speed says the player stood there, and it measured his run of
+    # 80-95 s at 4 m/s: found without a vest
+    run = np.clip(gps.t - 80.0, 0.0, 15.0) * 4.0
+    speed = np.where((gps.t >= 80.0) & (gps.t < 95.0), 4.0, 0.0)
+    told = gps.replace(values=np.c_[gps.values[:, 0], gps.values[:, 1] + run, speed],
                        channels=("x", "y", "speed"), units=("m", "m", "m/s"))
     (alone,) = find_gps_faults(told, None)
     assert abs(alone.start_s - fault.start_s) <= 1 and abs(alone.end_s - fault.end_s) <= 1
-    honest = told.replace(values=np.c_[gps.values, np.where(
-        (gps.t >= 40.0) & (gps.t < 46.0), 3.0, 0.0)])
-    assert find_gps_faults(honest, None) == []  # the unit measured the run too
+    (both,) = find_gps_faults(told, still)  # the still vest is not believed during the run
+    assert both == alone
+    honest = told.replace(values=np.c_[told.values[:, :2], np.where(
+        (gps.t >= 40.0) & (gps.t < 46.0), 3.0, speed)])
+    assert find_gps_faults(honest, None) == []  # the unit measured the first run too
+    zeros = told.replace(values=np.c_[told.values[:, :2], np.zeros(len(gps))])
+    assert find_gps_faults(zeros, None) == []  # a column of zeros measures nothing
     message = fault_warning("g7", [fault], DEFAULT_FAULTS.set_aside)
     assert message is not None and message.startswith(
         "GPS unit of g7: moved further than the player did (while the vest shows him standing")

@@ -299,6 +299,23 @@ def _unit_speed(gps: TimeSeries, edges: np.ndarray) -> np.ndarray:
     return segment_stats(gps.t, gps.channel("speed").astype(np.float64), edges)[1]
 
 
+def speed_column_follows(moved: np.ndarray, told: np.ndarray, *, min_seconds: int = 10,
+                         min_share: float = 0.3) -> bool:
+    """Whether a unit's speed column (``told``, per-second mean, m/s) measures the player's
+    speed: in ``min_share`` of the seconds where the position moves at 2 m/s or more
+    (``moved``; at least ``min_seconds`` of them) it reads 1 m/s or more. Some loggers write 0,
+    or a constant, where they have no speed; such a column would make every run look like a
+    drifting position (share 0). Over the simulator's 960 units the share is 0.91 or more
+    (median 1); with the position pulled 15 or 25 m away for 60 s of a 3-minute session
+    (``benchmarks/sensor_faults.py``), 0.57 or more."""
+    with np.errstate(invalid="ignore"):
+        running = moved >= 2.0
+        running &= np.isfinite(told)
+    if running.sum() < min_seconds:
+        return False
+    return bool(np.mean(told[running] >= 1.0) >= min_share)
+
+
 def find_position_drift(gps: TimeSeries, imu: TimeSeries | None,
                         settings: FaultSettings | None = None) -> list[SensorFault]:
     """The stretches where the position moves further than the player does (module
@@ -310,8 +327,9 @@ def find_position_drift(gps: TimeSeries, imu: TimeSeries | None,
     ``drift_min_s`` seconds or more; seconds apart by up to 2 s belong to one stretch. Each
     stretch reaches one second further either side (the seconds the speed was measured from).
     Where the unit's speed column says the player runs too, a still vest is not believed (it
-    is more likely another player's). Neither a vest nor a speed column: nothing can be
-    told."""
+    is more likely another player's). A speed column that does not follow the player
+    (:func:`speed_column_follows`) is not read. Neither a vest nor a speed column: nothing
+    can be told."""
     s = settings or DEFAULT_FAULTS
     if not gps.has("x", "y") or len(gps) < 2:
         return []
@@ -329,6 +347,8 @@ def _drift_stretches(gps: TimeSeries, edges: np.ndarray, vest: np.ndarray | None
         return []
     moved = drift_speed(gps, edges)
     told = _unit_speed(gps, edges)  # NaN without a speed column
+    if not speed_column_follows(moved, told):
+        told = np.full_like(told, np.nan)  # a column of zeros, or of something else
     over = np.full_like(told, np.nan)  # over the 2 s the position's speed is measured on
     over[1:-1] = 0.25 * (told[:-2] + 2.0 * told[1:-1] + told[2:])
     with np.errstate(invalid="ignore"):
