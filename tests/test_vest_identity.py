@@ -126,3 +126,28 @@ def test_per_second_vest_movement_is_computed_once_and_sliced() -> None:
     assert first == 3.0 and vest_seconds(imu)[1] is sd  # kept with the stream
     moved = imu.shifted(10.0)  # the same readings on another clock: read again
     assert vest_seconds(moved)[0] == 13.0
+
+
+def test_another_players_vest_is_not_read_for_the_gps_checks(tmp_path: Path) -> None:
+    """Swapped vests, and GPS units without a speed column: read beside a02's unit, b03's
+    vest would show a02 standing while his position runs (a drifting position, five times on
+    the demo). The checks leave it out, so no stretch is set aside, nor any distance."""
+    import csv
+
+    from footcoach.app.metrics import session_metrics
+    from footcoach.sync.sensor_faults import find_position_drift
+    from footcoach.sync.vest_identity import own_vests
+
+    folder = _demo_with_swapped_vests(tmp_path)
+    for path in (folder / "gps").glob("*.csv"):
+        with path.open(newline="") as f:
+            rows = [r[:3] + r[4:] for r in csv.reader(f)]  # speed_mps dropped
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows(rows)
+    loaded = load_session(folder)
+    assert not loaded.gps["a02"].has("speed")
+    assert find_position_drift(loaded.gps["a02"], loaded.imu["a02"])  # read as given
+    assert set(loaded.imu) - set(own_vests(loaded.imu, loaded.gps)) == {"a02", "b03"}
+    assert align_session(loaded).gps_faults == {}
+    table = session_metrics(folder)
+    assert not any("moved further" in w for w in table.warnings)

@@ -39,7 +39,7 @@ from footcoach.sync.sensor_faults import (
     find_gps_faults,
     set_aside,
 )
-from footcoach.sync.vest_identity import vest_mismatches
+from footcoach.sync.vest_identity import own_vests, vest_mismatches
 
 IMU_RATE_HZ = 100.0
 GPS_RATE_HZ = 10.0
@@ -277,11 +277,9 @@ def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings
     Returns the raw fixes set aside per player."""
     loaded = out.loaded
     counted: dict[str, int] = {}
-    # another player's vest tells nothing about this unit
-    elsewhere = {m.player for m in vest_mismatches(out.imu, out.positions())}
+    vests = own_vests(out.imu, out.positions())  # another player's vest tells nothing here
     for pid in sorted(out.gps):
-        vest = out.imu.get(pid) if pid not in elsewhere else None
-        faults = find_gps_faults(loaded.gps[pid], vest, settings)
+        faults = find_gps_faults(loaded.gps[pid], vests.get(pid), settings)
         if not faults:
             continue
         out.gps_faults[pid] = faults

@@ -24,6 +24,7 @@ from footcoach.sync.sensor_faults import (
     find_gps_faults,
     find_imu_faults,
 )
+from footcoach.sync.vest_identity import own_vests
 
 
 @dataclass
@@ -59,11 +60,12 @@ def session_metrics(folder: str | Path, *, hsr_mps: float = 5.5, sprint_mps: flo
     settings = MetricSettings(bands=bands)
     rows: list[MetricsRow] = []
     faulty: list[str] = []
+    vests = own_vests(loaded.imu, loaded.gps)
     for player in loaded.session.players:
         gps, imu = loaded.gps.get(player.id), loaded.imu.get(player.id)
         if gps is None and imu is None:
             continue
-        gps_faults = find_gps_faults(gps, imu) if gps is not None else []
+        gps_faults = find_gps_faults(gps, vests.get(player.id)) if gps is not None else []
         rows.extend(compute_metrics(without_drift(gps, gps_faults), imu, periods,
                                     player=player.id, settings=settings))
         note = _fault_note(player.id, gps_faults, imu)

@@ -40,6 +40,7 @@ from footcoach.app.metrics import without_drift
 from footcoach.app.review_data import player_caption
 from footcoach.errors import FootcoachError
 from footcoach.gui.state import AppState
+from footcoach.sync.vest_identity import own_vests
 
 # (attribute, header, decimals, scale, tooltip)
 COLUMNS: tuple[tuple[str, str, int, float, str], ...] = (
@@ -191,11 +192,13 @@ class MetricsPanel(QWidget):
             rows: list[MetricsRow] = []
             error = ""
             try:
+                vests = own_vests(loaded.imu, loaded.gps)  # not another player's vest
                 for pid, gps, imu in jobs:
                     if (gps is None or not len(gps)) and (imu is None or not len(imu)):
                         continue
+                    own = vests.get(pid)
                     gps = without_drift(gps if gps is not None and len(gps) else None,
-                                        imu=imu if imu is not None and len(imu) else None)
+                                        imu=own if own is not None and len(own) else None)
                     rows.extend(compute_metrics(gps,
                                                 imu if imu is not None and len(imu) else None,
                                                 player=pid))

@@ -78,3 +78,12 @@ def vest_mismatches(imu: Mapping[str, TimeSeries], gps: Mapping[str, TimeSeries]
         if others[best] >= min_r and (not np.isfinite(own) or others[best] - own >= margin):
             out.append(VestMatch(p, best, own, others[best]))
     return out
+
+
+def own_vests(imu: Mapping[str, TimeSeries], gps: Mapping[str, TimeSeries]
+              ) -> dict[str, TimeSeries]:
+    """``imu`` without the vests that follow another player's track (:func:`vest_mismatches`):
+    those to read beside each player's own GPS unit (a vest of someone else would show him
+    standing while he runs, or running while he stands)."""
+    elsewhere = {m.player for m in vest_mismatches(imu, gps)}
+    return {pid: ts for pid, ts in imu.items() if pid not in elsewhere}
