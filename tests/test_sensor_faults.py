@@ -18,6 +18,7 @@ from footcoach.app.load import load_session
 from footcoach.app.metrics import session_metrics
 from footcoach.cli.main import main
 from footcoach.domain.timeseries import TimeSeries
+from footcoach.sync.movement import vest_intensity
 from footcoach.sync.quality import clean_stream
 from footcoach.sync.sensor_faults import (
     DEFAULT_FAULTS,
@@ -29,7 +30,6 @@ from footcoach.sync.sensor_faults import (
     find_position_drift,
     remove_imu_faults,
     set_aside,
-    vest_movement_g,
     weak_gravity_rows,
 )
 
@@ -238,7 +238,9 @@ def test_a_frozen_position_needs_a_vest_that_moves() -> None:
     gps.values[300:500] = gps.values[299]  # 20 s of the same fix, 29.9-49.9 s
     gps.values[800:880] = gps.values[799]  # 8 s: shorter than the 10 s minimum
     running, still = _vest(0.5), _vest(0.01)
-    assert vest_movement_g(running, 30, 50) > 0.3 > 0.05 > vest_movement_g(still, 30, 50)
+    seconds = np.arange(30.0, 51.0)
+    assert np.percentile(vest_intensity(running, seconds), 75) > 0.3  # moving_min_g
+    assert np.percentile(vest_intensity(still, seconds), 75) < 0.05
     faults = find_gps_faults(gps, running)
     assert [(f.kind, round(f.start_s, 1), round(f.end_s, 1)) for f in faults] == [
         ("frozen position", 29.9, 49.9)]

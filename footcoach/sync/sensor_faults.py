@@ -242,18 +242,6 @@ def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
     return faults, covered
 
 
-def vest_movement_g(imu: TimeSeries, start_s: float, end_s: float,
-                    percentile: float = 75.0) -> float:
-    """The ``percentile`` (75th: exceeded in a quarter of them), over the whole seconds of
-    ``[start_s, end_s]``, of each second's standard deviation of the acceleration's length
-    (g; :func:`footcoach.sync.movement.vest_intensity`); 0 without an accelerometer or
-    samples there."""
-    edges = np.arange(start_s, end_s + 1e-9, 1.0)
-    sd = vest_intensity(imu, edges) if edges.size >= 2 else np.empty(0)
-    sd = sd[np.isfinite(sd)]
-    return float(np.percentile(sd, percentile)) if sd.size else 0.0
-
-
 def find_gps_faults(gps: TimeSeries, imu: TimeSeries | None,
                     settings: FaultSettings | None = None) -> list[SensorFault]:
     """The frozen and drifting positions of a raw GPS stream with ``x``, ``y`` (module
