@@ -41,3 +41,22 @@ def demo_with_faulty_vests(tmp_path: Path) -> Path:
         with path.open("w", newline="") as f:
             csv.writer(f).writerows([head, *body])
     return folder
+
+
+def demo_with_swapped_vests(tmp_path: Path, *, speed_column: bool = True) -> Path:
+    """The demo (no video) with a02's and b03's vests swapped in its manifest; without
+    ``speed_column``, every GPS file loses its speed column."""
+    folder = demo_without_video(tmp_path)
+    manifest = folder / "session.toml"
+    text = (manifest.read_text().replace('imu = "imu/a02.csv"', 'imu = "imu/SWAP"')
+            .replace('imu = "imu/b03.csv"', 'imu = "imu/a02.csv"')
+            .replace('imu = "imu/SWAP"', 'imu = "imu/b03.csv"'))
+    manifest.write_text(text)
+    if not speed_column:
+        for path in (folder / "gps").glob("*.csv"):
+            with path.open(newline="") as f:
+                rows = list(csv.reader(f))
+            drop = rows[0].index("speed_mps")
+            with path.open("w", newline="") as f:
+                csv.writer(f).writerows([r[:drop] + r[drop + 1:] for r in rows])
+    return folder

@@ -247,6 +247,24 @@ def test_imu_plot_shades_where_the_gps_position_drifted(qtbot) -> None:
         plot.fault_label.text())
     assert len([i for i in plot.speed.items if isinstance(i, pg.LinearRegionItem)]) == 1
 
+
+def test_imu_plot_does_not_read_another_players_vest_beside_a_gps_unit(
+        qtbot, tmp_path: Path) -> None:
+    from demo_copy import demo_with_swapped_vests
+
+    from footcoach.app.load import load_session
+    from footcoach.sync.sensor_faults import find_gps_faults
+
+    loaded = load_session(demo_with_swapped_vests(tmp_path, speed_column=False))
+    assert find_gps_faults(loaded.gps["a02"], loaded.imu["a02"])  # b03's vest, read as a02's
+    state = AppState()
+    state.set_session(loaded)
+    plot = show(qtbot, ImuPlot(state), 700, 360)
+    state.select_player("a02")
+    assert plot.faults == []  # the vest follows b03's track: not read for a02's GPS unit
+    state.select_player("a03")
+    assert plot._own_vest("a03") and not plot._own_vest("b03")
+
 # ------------------------------------------------------------------ pitch map
 def test_pitch_map_places_players_and_trails(qtbot, state) -> None:
     pm = show(qtbot, PitchMap(state), 500, 350)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_copy import demo_without_video
+from demo_copy import demo_with_swapped_vests
 
 from footcoach.app.align import align_session
 from footcoach.app.load import load_session
@@ -61,19 +61,9 @@ def test_vest_movement_follows_its_own_track() -> None:
     assert vest_mismatches({"q": imu}, short) == []  # 30 s: too short to tell
 
 
-def _demo_with_swapped_vests(tmp_path: Path) -> Path:
-    folder = demo_without_video(tmp_path)
-    manifest = folder / "session.toml"
-    text = (manifest.read_text().replace('imu = "imu/a02.csv"', 'imu = "imu/SWAP"')
-            .replace('imu = "imu/b03.csv"', 'imu = "imu/a02.csv"')
-            .replace('imu = "imu/SWAP"', 'imu = "imu/b03.csv"'))
-    manifest.write_text(text)
-    return folder
-
-
 def test_swapped_vests_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert vest_mismatches(*(lambda a: (a.imu, a.gps))(align_session(load_session(DEMO)))) == []
-    folder = _demo_with_swapped_vests(tmp_path)
+    folder = demo_with_swapped_vests(tmp_path)
     aligned = align_session(load_session(folder))
     found = {(m.player, m.other) for m in vest_mismatches(aligned.imu, aligned.gps)}
     assert found == {("a02", "b03"), ("b03", "a02")}
@@ -132,18 +122,11 @@ def test_another_players_vest_is_not_read_for_the_gps_checks(tmp_path: Path) -> 
     """Swapped vests, and GPS units without a speed column: read beside a02's unit, b03's
     vest would show a02 standing while his position runs (a drifting position, five times on
     the demo). The checks leave it out, so no stretch is set aside, nor any distance."""
-    import csv
-
     from footcoach.app.metrics import session_metrics
     from footcoach.sync.sensor_faults import find_position_drift
     from footcoach.sync.vest_identity import own_vests
 
-    folder = _demo_with_swapped_vests(tmp_path)
-    for path in (folder / "gps").glob("*.csv"):
-        with path.open(newline="") as f:
-            rows = [r[:3] + r[4:] for r in csv.reader(f)]  # speed_mps dropped
-        with path.open("w", newline="") as f:
-            csv.writer(f).writerows(rows)
+    folder = demo_with_swapped_vests(tmp_path, speed_column=False)
     loaded = load_session(folder)
     assert not loaded.gps["a02"].has("speed")
     assert find_position_drift(loaded.gps["a02"], loaded.imu["a02"])  # read as given

@@ -30,6 +30,7 @@ from footcoach.sync.sensor_faults import (
     find_gps_faults,
     find_imu_faults,
 )
+from footcoach.sync.vest_identity import own_vests
 
 WINDOWS: tuple[tuple[str, float | None], ...] = (
     ("10 s", 10.0), ("30 s", 30.0), ("2 min", 120.0), ("10 min", 600.0), ("whole session", None))
@@ -53,6 +54,7 @@ class ImuPlot(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.state = state
+        self._own_vests: tuple[object, set[str]] | None = None  # (session, players)
         self.title = QLabel("No player selected", self)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.window_box = QComboBox(self)
@@ -162,10 +164,21 @@ class ImuPlot(QWidget):
         self.title.setText(f"<b>{caption}</b>" if parts else f"<b>{caption}</b>: no IMU or GPS")
         faults = find_imu_faults(imu)[0] if imu is not None else []
         if gps is not None and gps.has("x", "y"):
-            faults += find_gps_faults(gps, imu)
+            faults += find_gps_faults(gps, imu if self._own_vest(player_id) else None)
         self._show_faults(sorted(faults, key=lambda f: f.start_s))
         self.title.setToolTip(", ".join(parts))
         self._refresh(force=True)
+
+    def _own_vest(self, player_id: str) -> bool:
+        """Whether the player's vest is read beside his GPS unit for its checks: not when it
+        follows another player's track (:func:`footcoach.sync.vest_identity.own_vests`, found
+        once per session shown)."""
+        loaded = self.state.loaded
+        if loaded is None:
+            return False
+        if self._own_vests is None or self._own_vests[0] is not loaded:
+            self._own_vests = (loaded, set(own_vests(loaded.imu, loaded.gps)))
+        return player_id in self._own_vests[1]
 
     def _show_faults(self, faults: list[SensorFault]) -> None:
         """Shade ``faults`` over the IMU plots (replacing the previous player's)."""
