@@ -377,3 +377,39 @@ def test_a_drifting_gps_position_is_set_aside_named_and_adds_no_distance(
     (clean,) = [r for r in session_metrics(DEMO).rows if r.player == "b02"]
     assert raw.distance_m > clean.distance_m + 30  # 20 m out and 20 m back
     assert raw.distance_m - checked.distance_m > 15  # the way out is not counted
+
+
+def test_the_analysis_can_be_told_to_keep_a_kind_of_fault(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``footcoach analyze --keep held-fix``: the held fix is named, kept, and read."""
+    from footcoach.cli.cmd_analyze import fault_settings
+
+    assert fault_settings([]) == DEFAULT_FAULTS
+    assert fault_settings(["drift", "frozen"]).set_aside == ("turned", "frozen position")
+    with pytest.raises(SystemExit):
+        main(["analyze", str(DEMO), "--keep", "gravity"])
+    capsys.readouterr()
+    if not (REPO / "models" / "footcoach_model.json").is_file():
+        pytest.skip("no bundled model in models/")
+    folder = demo_without_video(tmp_path)
+    path = folder / "gps" / "b02.csv"
+    with path.open(newline="") as f:
+        head, *body = list(csv.reader(f))
+    for row in body[300:700]:
+        row[1:] = body[299][1:]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([head, *body])
+    assert main(["analyze", str(folder), "--keep", "held-fix", "--engine", "onnx",
+                 "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: GPS unit of b02: repeated the same position while the vest shows" in err
+    assert "s): kept" in err and "set aside" not in err.split("GPS unit of b02")[1]
+    from footcoach.app.analyze import run_analysis
+
+    cached = run_analysis(folder, engine="onnx", device="cpu",
+                          sensor_faults=fault_settings(["held-fix"]))
+    assert cached.from_cache  # the same settings: the run above
+    t = cached.steps.t
+    held = (t > 35.0) & (t < 65.0)
+    assert (cached.steps.player("b02")["modality_attention"][held, 2] > 0).all()  # positions
+

@@ -13,6 +13,7 @@ import io
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from footcoach.cli.progress import ProgressLine
 from footcoach.domain.labels import ACTIONS
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import atomic_write_text
+from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultKind, FaultSettings
 
 CSV_COLUMNS = ("id", "player_id", "start_s", "end_s", "action", "tactic", "quality",
                "confidence", "attention_video", "attention_imu", "attention_position", "source")
@@ -44,14 +46,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--no-team-model", action="store_true",
                    help="team phases from the players' vote alone, without the model "
                         "folder's team tactic model (team_tactic.json)")
+    p.add_argument("--keep", nargs="+", default=[], choices=sorted(KEEPABLE), metavar="FAULT",
+                   help="let the model read the data of these sensor faults instead of "
+                        "setting it aside: frozen (a vest repeating one reading), turned (a "
+                        "vest far from upright), held-fix (a GPS unit holding its fix), drift "
+                        "(a GPS position moving further than the player)")
     p.set_defaults(func=cmd_analyze)
+
+
+#: ``--keep`` names of the sensor faults the analysis sets aside by default.
+KEEPABLE: dict[str, FaultKind] = {"frozen": "frozen", "turned": "turned",
+                                  "held-fix": "frozen position", "drift": "drifting position"}
+
+
+def fault_settings(keep: list[str]) -> FaultSettings:
+    """The sensor checks of the analysis with the ``--keep`` faults read as they are."""
+    kept = {KEEPABLE[k] for k in keep}
+    return replace(DEFAULT_FAULTS,
+                   set_aside=tuple(k for k in DEFAULT_FAULTS.set_aside if k not in kept))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     result = analyze_with_progress(args.session, model_dir=args.model, engine=args.engine,
                                    device=args.device, batch=args.batch,
                                    use_cache=not args.no_cache,
-                                   team_model=not args.no_team_model)
+                                   team_model=not args.no_team_model,
+                                   sensor_faults=fault_settings(args.keep))
     print(format_summary(result))
     if args.out is not None:
         write_events(result, args.out)
