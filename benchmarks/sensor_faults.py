@@ -14,7 +14,8 @@ GPS unit) failing once, for ``--length`` seconds at a seeded random time:
   lost the satellites;
 - **slipped-45**, **slipped-90** (or **slipped-DEG**): the vest turned 45, 90 (DEG) degrees
   forwards about its x axis for the stretch (it slipped; the app sets aside a vest more than
-  70 degrees from upright);
+  70 degrees from upright); **slipped-DEG-y** turns it sideways, **slipped-DEG-z** round the
+  body (about the vertical: its accelerometer still reads gravity on z, so no check sees it);
 - **gps-drift-15** (or **gps-drift-M**): every GPS unit's position is pulled 15 (M) metres
   away as satellite signals reflected off a stand would (multipath): it moves out over 4 s,
   wanders round the player (the offset turns once in 40 s) and comes back over the last 4 s.
@@ -77,7 +78,8 @@ def break_vest(path: Path, kind: str, first: int, last: int) -> None:
     last = min(last, len(body) - 1)
     z = next((j for j, name in enumerate(head) if name.startswith("acc_z")), -1)
     if kind.startswith("slipped-"):
-        _turn_rows(head, body, first, last, float(kind.split("-")[1]))
+        _, degrees, *axis = kind.split("-")
+        _turn_rows(head, body, first, last, float(degrees), axis[0] if axis else "x")
         kind = "done"
     elif kind.startswith("gps-drift-"):
         _drift_rows(head, body, first, last, float(kind.rsplit("-", 1)[1]))
@@ -100,11 +102,14 @@ def break_vest(path: Path, kind: str, first: int, last: int) -> None:
 
 
 def _turn_rows(head: list[str], body: list[list[str]], first: int, last: int,
-               degrees: float) -> None:
+               degrees: float, axis: str = "x") -> None:
     """Turn every x/y/z triad (accelerometer, gyroscope, magnetometer) of rows
-    ``first..last`` by ``degrees`` about the vest's x axis (it slipped forwards)."""
-    a = np.radians(degrees)
-    turn = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    ``first..last`` by ``degrees`` about the vest's ``axis``: x, it slipped forwards; y,
+    sideways; z (up the back), round the body."""
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    turn = {"x": np.array([[1, 0, 0], [0, c, -s], [0, s, c]]),
+            "y": np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]),
+            "z": np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])}[axis]
     for sensor in ("acc", "gyro", "mag"):
         cols = [next((j for j, n in enumerate(head) if n.startswith(f"{sensor}_{axis}")), -1)
                 for axis in "xyz"]
@@ -304,11 +309,14 @@ def _per_action_table(kind: str, tallies: list[tuple[str, Tally]]) -> list[str]:
 
 
 def fault_kind(text: str) -> str:
-    """A ``--faults`` value: one of :data:`FAULTS`, ``slipped-DEG`` (0 < DEG <= 180) or
-    ``gps-drift-M`` (0 < M <= 100 metres)."""
+    """A ``--faults`` value: one of :data:`FAULTS`, ``slipped-DEG`` (0 < DEG <= 180; about the
+    vest's x axis, or ``slipped-DEG-y`` / ``-z`` about another) or ``gps-drift-M`` (0 < M <= 100
+    metres)."""
     if text in FAULTS:
         return text
     head, _, size = text.rpartition("-")
+    if head.startswith("slipped-") and size in ("x", "y", "z"):  # slipped-DEG-AXIS
+        head, _, size = head.rpartition("-")
     limits = {"slipped": 180.0, "gps-drift": 100.0}
     try:
         if head in limits and 0.0 < float(size) <= limits[head]:

@@ -109,7 +109,25 @@ def test_fault_names_on_the_command_line() -> None:
     assert sf.fault_kind("gps-frozen") == "gps-frozen"
     assert sf.fault_kind("slipped-30") == "slipped-30"
     assert sf.fault_kind("gps-drift-7.5") == "gps-drift-7.5"
-    for bad in ("slipped-x", "slipped-0", "slipped-200", "gps-drift-0", "gps-drift-500",
+    assert sf.fault_kind("slipped-60-z") == "slipped-60-z"
+    for bad in ("slipped-x", "slipped-0", "slipped-200", "slipped-60-w", "gps-drift-0",
+                "gps-drift-500",
                 "melted"):
         with pytest.raises(argparse.ArgumentTypeError):
             sf.fault_kind(bad)
+
+
+@pytest.mark.parametrize("axis", ["y", "z"])
+def test_a_vest_slips_about_its_other_axes(tmp_path: Path, axis: str) -> None:
+    path = tmp_path / "a02.csv"
+    shutil.copy(DEMO / "imu" / "a02.csv", path)
+    _, *before = _rows(path)
+    sf.break_vest(path, f"slipped-90-{axis}", 100, 299)
+    _, *after = _rows(path)
+    kept = "xyz".index(axis)
+    for k in (100, 200, 299):
+        was = np.array([float(v) for v in before[k][1:4]])
+        now = np.array([float(v) for v in after[k][1:4]])
+        assert now[kept] == pytest.approx(was[kept], abs=1e-4)  # the axis it turned about
+        assert np.linalg.norm(now) == pytest.approx(np.linalg.norm(was), abs=2e-4)
+    assert after[99] == before[99] and after[300] == before[300]
