@@ -15,7 +15,8 @@ GPS unit) failing once, for ``--length`` seconds at a seeded random time:
 - **slipped-45**, **slipped-90** (or **slipped-DEG**): the vest turned 45, 90 (DEG) degrees
   forwards about its x axis for the stretch (it slipped; the app sets aside a vest more than
   70 degrees from upright); **slipped-DEG-y** turns it sideways, **slipped-DEG-z** round the
-  body (about the vertical: its accelerometer still reads gravity on z, so no check sees it);
+  body (about the vertical: gravity stays on z; the app finds such a turn only over the whole
+  session, ``--length 165`` on 3-minute sessions, and turns the vest back);
 - **gps-drift-15** (or **gps-drift-M**): every GPS unit's position is pulled 15 (M) metres
   away as satellite signals reflected off a stand would (multipath): it moves out over 4 s,
   wanders round the player (the offset turns once in 40 s) and comes back over the last 4 s.
@@ -51,6 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from footcoach.app.align import align_session  # noqa: E402
 from footcoach.app.analyze import run_analysis  # noqa: E402
 from footcoach.app.load import load_session  # noqa: E402
 from footcoach.bench.labelled_bench import label_grid, without_streams  # noqa: E402
@@ -143,9 +145,11 @@ def faults_found(copy: Path, kind: str, spans: dict[str, tuple[float, float]]
                  ) -> tuple[int, float]:
     """How many of the injected ``spans`` (player -> session times) a check found (a fault of
     the device's kinds overlapping it: :func:`find_gps_faults` for the GPS faults,
-    :func:`find_imu_faults` for the vest's, on the copy's raw streams), and the seconds of
-    the spans those faults cover."""
+    :func:`find_imu_faults` for the vest's, on the copy's raw streams; or a vest the aligned
+    session turned back round the body, which counts its whole span), and the seconds of the
+    spans those faults cover."""
     loaded = load_session(copy)
+    turned_back = align_session(load_session(copy)).vest_yaws  # whole-session turns
     found, covered = 0, 0.0
     for pid, (a, b) in spans.items():
         gps, imu = loaded.gps.get(pid), loaded.imu.get(pid)
@@ -155,6 +159,8 @@ def faults_found(copy: Path, kind: str, spans: dict[str, tuple[float, float]]
             faults = find_imu_faults(imu)[0] if imu is not None else []
         inside = [(max(f.start_s, a), min(f.end_s, b)) for f in faults
                   if f.start_s <= b and f.end_s >= a]
+        if pid in turned_back and not kind.startswith("gps"):
+            inside = [(a, b)]
         found += bool(inside)
         covered += sum(max(hi - lo, 0.0) for lo, hi in inside)
     return found, covered
@@ -178,7 +184,7 @@ def faulty_copy(folder: Path, into: Path, kind: str, length_s: float,
         with path.open() as f:
             n = sum(1 for _ in f) - 1
         rows, margin = round(length_s * rate), round(5 * rate)
-        if n < rows + 2 * margin:
+        if n <= rows + 2 * margin:
             continue
         first = int(rng.integers(margin, n - rows - margin))
         break_vest(path, kind, first, first + rows - 1)

@@ -39,6 +39,7 @@ from footcoach.sync.sensor_faults import (
     find_gps_faults,
     set_aside,
 )
+from footcoach.sync.vest_heading import VestYaw, turn_round_body, vest_yaw
 from footcoach.sync.vest_identity import own_vests, vest_mismatches
 
 IMU_RATE_HZ = 100.0
@@ -88,6 +89,8 @@ class AlignedSession:
     stage_cpu_s: dict[str, float] = field(default_factory=dict)
     imu_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
     gps_faults: dict[str, list[SensorFault]] = field(default_factory=dict)
+    vest_yaws: dict[str, VestYaw] = field(default_factory=dict)
+    """The vests found turned round the body, and turned back (:mod:`.vest_heading`)."""
 
     def positions(self) -> dict[str, TimeSeries]:
         """player id -> positions (``x``, ``y`` metres on the session clock): the aligned GPS,
@@ -111,7 +114,8 @@ class AlignedSession:
     def sensor_warnings(self, players: Iterable[str] | None = None) -> list[str]:
         """What to check about the sensors of ``players`` (default: all), in player order: a
         vest far from upright or not reading 1 g, one that turned during the session
-        (:mod:`footcoach.domain.vest`), one that moves with another player's track, GPS or
+        (:mod:`footcoach.domain.vest`), one turned round the body (:attr:`vest_yaws`), one
+        that moves with another player's track, GPS or
         tracking data (:mod:`footcoach.sync.vest_identity`), one that stopped measuring
         (:attr:`imu_faults`), a GPS unit that repeated its last fix or whose position drifted
         (:attr:`gps_faults`)."""
@@ -123,8 +127,10 @@ class AlignedSession:
         for pid in chosen:
             meta = self.imu[pid].meta if pid in self.imu else {}
             pose, slip = meta.get("vest_pose"), meta.get("vest_slip")
+            yaw = self.vest_yaws.get(pid)
             said = (pose_sentence(pose if isinstance(pose, VestPose) else None, pid),
                     slip_sentence(slip if isinstance(slip, VestSlip) else None, pid),
+                    yaw.sentence(pid) if yaw is not None else None,
                     swapped.get(pid),
                     fault_warning(pid, self.imu_faults.get(pid, []), kinds),
                     fault_warning(pid, self.gps_faults.get(pid, []), kinds))
@@ -240,7 +246,9 @@ def align_session(loaded: LoadedSession, settings: AlignSettings | None = None,
             if progress:
                 progress(i + 1, len(jobs), f"aligned {kind} {pid}")
     if s.faults is not None:
-        set_aside_rows = _set_aside_faulty_positions(out, s.faults)
+        vests = own_vests(out.imu, out.positions())  # not another player's vest
+        set_aside_rows = _set_aside_faulty_positions(out, s.faults, vests)
+        _turn_back_vests(out, s.faults, vests)
         for row in rows:  # the fixes set aside count as anomalies, as the vest's faults do
             extra = set_aside_rows.get(row.player, 0) if row.modality == "gps" else 0
             if extra:
@@ -267,17 +275,30 @@ def _keep_stream(out: AlignedSession, kind: str, pid: str, aligned: TimeSeries,
         out.offsets[pid] = offset
 
 
-def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings
-                                ) -> dict[str, int]:
+def _turn_back_vests(out: AlignedSession, settings: FaultSettings,
+                     vests: dict[str, TimeSeries]) -> None:
+    """Turn back the vests turned ``round_body_min_deg`` or more round the body against their
+    player's track (:func:`footcoach.sync.vest_heading.vest_yaw`) and warn."""
+    positions = out.positions()
+    for pid in sorted(set(vests) & set(positions)):
+        yaw = vest_yaw(out.imu[pid], positions[pid])
+        if yaw is None or not yaw.told or abs(yaw.angle_deg) < settings.round_body_min_deg:
+            continue
+        out.imu[pid] = turn_round_body(out.imu[pid], yaw.angle_deg)
+        out.vest_yaws[pid] = yaw
+        out.loaded.diagnostics.warn(yaw.sentence(pid), out.imu[pid].source or None)
+
+
+def _set_aside_faulty_positions(out: AlignedSession, settings: FaultSettings,
+                                vests: dict[str, TimeSeries]) -> dict[str, int]:
     """Find the GPS units that repeated their last fix while the vest shows the player moving,
     or whose position moved further than the player did
     (:func:`footcoach.sync.sensor_faults.find_gps_faults`, on the raw fixes), set those
-    stretches of the aligned positions to missing and warn. A vest that follows another
-    player's track (:func:`footcoach.sync.vest_identity.vest_mismatches`) is not read.
+    stretches of the aligned positions to missing and warn. Only the ``vests`` given are read
+    (not one that follows another player's track: :func:`footcoach.sync.vest_identity.own_vests`).
     Returns the raw fixes set aside per player."""
     loaded = out.loaded
     counted: dict[str, int] = {}
-    vests = own_vests(out.imu, out.positions())  # another player's vest tells nothing here
     for pid in sorted(out.gps):
         faults = find_gps_faults(loaded.gps[pid], vests.get(pid), settings)
         if not faults:

@@ -93,6 +93,7 @@ class FaultSettings:
     still_max_g: float = 0.15
     doppler_excess_mps: float = 1.5
     drift_min_s: float = 3.0
+    round_body_min_deg: float = 60.0
     set_aside: tuple[FaultKind, ...] = ("frozen", "turned", "frozen position",
                                         "drifting position")
 
@@ -104,6 +105,7 @@ class FaultSettings:
                 "moving_min_g": self.moving_min_g, "drift_min_mps": self.drift_min_mps,
                 "still_max_g": self.still_max_g,
                 "doppler_excess_mps": self.doppler_excess_mps, "drift_min_s": self.drift_min_s,
+                "round_body_min_deg": self.round_body_min_deg,
                 "set_aside": list(self.set_aside)}
 
 
