@@ -60,3 +60,17 @@ def demo_with_swapped_vests(tmp_path: Path, *, speed_column: bool = True) -> Pat
             with path.open("w", newline="") as f:
                 csv.writer(f).writerows([r[:drop] + r[drop + 1:] for r in rows])
     return folder
+
+
+def demo_with_held_fix(tmp_path: Path) -> Path:
+    """The demo (no video) with b02's GPS unit repeating one fix (and speed) for rows 300-699
+    (40 s)."""
+    folder = demo_without_video(tmp_path)
+    path = folder / "gps" / "b02.csv"
+    with path.open(newline="") as f:
+        head, *body = list(csv.reader(f))
+    for row in body[300:700]:
+        row[1:] = body[299][1:]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([head, *body])
+    return folder

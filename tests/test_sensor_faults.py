@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from demo_copy import demo_with_faulty_vests, demo_without_video
+from demo_copy import demo_with_faulty_vests, demo_with_held_fix, demo_without_video
 
 from footcoach.analysis.metrics import compute_metrics
 from footcoach.app.align import AlignSettings, align_session
@@ -298,14 +298,7 @@ def test_a_position_that_moves_while_the_vest_stands_still_is_drifting() -> None
 def test_a_gps_unit_that_lost_its_fix_is_set_aside_and_named(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The demo with b02's GPS unit repeating one fix (and speed) for rows 300-699."""
-    folder = demo_without_video(tmp_path)
-    path = folder / "gps" / "b02.csv"
-    with path.open(newline="") as f:
-        head, *body = list(csv.reader(f))
-    for row in body[300:700]:
-        row[1:] = body[299][1:]
-    with path.open("w", newline="") as f:
-        csv.writer(f).writerows([head, *body])
+    folder = demo_with_held_fix(tmp_path)
     loaded = load_session(folder)
     aligned = align_session(loaded)
     (fault,) = aligned.gps_faults["b02"]
@@ -391,14 +384,7 @@ def test_the_analysis_can_be_told_to_keep_a_kind_of_fault(
     capsys.readouterr()
     if not (REPO / "models" / "footcoach_model.json").is_file():
         pytest.skip("no bundled model in models/")
-    folder = demo_without_video(tmp_path)
-    path = folder / "gps" / "b02.csv"
-    with path.open(newline="") as f:
-        head, *body = list(csv.reader(f))
-    for row in body[300:700]:
-        row[1:] = body[299][1:]
-    with path.open("w", newline="") as f:
-        csv.writer(f).writerows([head, *body])
+    folder = demo_with_held_fix(tmp_path)
     assert main(["analyze", str(folder), "--keep", "held-fix", "--engine", "onnx",
                  "--device", "cpu"]) == 0
     err = capsys.readouterr().err
