@@ -379,6 +379,7 @@ def test_the_analysis_can_be_told_to_keep_a_kind_of_fault(
 
     assert fault_settings([]) == DEFAULT_FAULTS
     assert fault_settings(["drift", "frozen"]).set_aside == ("turned", "frozen position")
+    assert fault_settings(["round-body"]).round_body_min_deg == 360.0
     with pytest.raises(SystemExit):
         main(["analyze", str(DEMO), "--keep", "gravity"])
     capsys.readouterr()

@@ -46,11 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--no-team-model", action="store_true",
                    help="team phases from the players' vote alone, without the model "
                         "folder's team tactic model (team_tactic.json)")
-    p.add_argument("--keep", nargs="+", default=[], choices=sorted(KEEPABLE), metavar="FAULT",
-                   help="let the model read the data of these sensor faults instead of "
-                        "setting it aside: frozen (a vest repeating one reading), turned (a "
-                        "vest far from upright), held-fix (a GPS unit holding its fix), drift "
-                        "(a GPS position moving further than the player)")
+    p.add_argument("--keep", nargs="+", default=[], choices=[*sorted(KEEPABLE), "round-body"],
+                   metavar="FAULT",
+                   help="let the model read the data of these sensor faults as they are "
+                        "instead of setting them aside: frozen (a vest repeating one reading), "
+                        "turned (a vest far from upright), held-fix (a GPS unit holding its "
+                        "fix), drift (a GPS position moving further than the player); "
+                        "round-body: a vest turned round the body is not turned back")
     p.set_defaults(func=cmd_analyze)
 
 
@@ -61,9 +63,11 @@ KEEPABLE: dict[str, FaultKind] = {"frozen": "frozen", "turned": "turned",
 
 def fault_settings(keep: list[str]) -> FaultSettings:
     """The sensor checks of the analysis with the ``--keep`` faults read as they are."""
-    kept = {KEEPABLE[k] for k in keep}
+    kept = {KEEPABLE[k] for k in keep if k in KEEPABLE}
     return replace(DEFAULT_FAULTS,
-                   set_aside=tuple(k for k in DEFAULT_FAULTS.set_aside if k not in kept))
+                   set_aside=tuple(k for k in DEFAULT_FAULTS.set_aside if k not in kept),
+                   round_body_min_deg=(360.0 if "round-body" in keep
+                                       else DEFAULT_FAULTS.round_body_min_deg))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
