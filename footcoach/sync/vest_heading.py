@@ -14,7 +14,7 @@ a sum over thousands of moments.
 
 Over the simulator's 96 sessions (960 vests worn as meant, 3 minutes each) the coherence is
 0.24 or more (median 0.75), 943 vests have the minute of movement needed, and their angle is
-at most 30 degrees from 0 (99th percentile 19); the same vests turned 180 degrees read 150
+at most 30 degrees from 0 (99th percentile 19); the first 80 of them turned 180 degrees read 150
 degrees or more. From ``FaultSettings.round_body_min_deg`` (60 degrees) the analysis turns the
 vest's readings back by the angle found and says so (``footcoach.app.align``). No real session
 with a vest and a track per player was available to check the angle on; a real runner leans
