@@ -101,4 +101,9 @@ def test_a_vest_worn_back_to_front_is_turned_back_and_named(
         faults=FaultSettings(round_body_min_deg=360.0)))
     assert kept.vest_yaws == {}
     assert main(["check", str(folder)]) == 0
-    assert "  check the vest of a03: turned about 1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "  check the vest of a03: turned about 1" in out
+    (line,) = [w for w in out.splitlines() if w.startswith("Vest turn round the body")]
+    turns = dict(item.split() for item in line.split("): ", 1)[1].split(", "))
+    assert len(turns) == 10 and abs(int(turns["a03"])) > 150  # as found, before turning back
+    assert all(abs(int(a)) <= 30 for pid, a in turns.items() if pid != "a03")

@@ -9,6 +9,7 @@ from pathlib import Path
 from footcoach.app.align import AlignedSession, AlignSettings, Progress, align_session
 from footcoach.app.load import load_session, require_players
 from footcoach.domain.vest import TILT_WARNING_DEG
+from footcoach.sync.vest_heading import vest_yaw
 
 
 @dataclass
@@ -55,11 +56,28 @@ class CheckReport:
             lines.append("Vest tilt from upright (degrees between the mean acceleration and the "
                          f"vest's z axis; warned above {TILT_WARNING_DEG:.0f}): "
                          + ", ".join(told))
+        turns = self._turns_round_body()
+        if turns:
+            lines.append("Vest turn round the body (degrees from forwards, from its horizontal "
+                         "acceleration against the player's track; turned back from 60): "
+                         + ", ".join(turns))
         lines += [f"  check the {w}" for w in self.aligned.sensor_warnings()]
         lines.append("")
         lines.append("Data quality (missing and anomaly rates of each stream):")
         lines.append(self.aligned.quality.format())
         return "\n".join(lines)
+
+    def _turns_round_body(self) -> list[str]:
+        """``pid angle`` for each vest whose turn round the body can be told (the turned-back
+        ones as found before turning them back)."""
+        aligned = self.aligned
+        positions = aligned.positions()
+        out = []
+        for pid in sorted(set(aligned.imu) & set(positions)):
+            yaw = aligned.vest_yaws.get(pid) or vest_yaw(aligned.imu[pid], positions[pid])
+            if yaw is not None and yaw.told:
+                out.append(f"{pid} {yaw.angle_deg:+.0f}")
+        return out
 
 
 def check_session(folder: str | Path, *, max_gap_s: float | None = None) -> CheckReport:
