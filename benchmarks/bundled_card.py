@@ -3,8 +3,17 @@ figures it measures (evaluations, the team tactic model's document, the app's sc
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
+
+from card_sensors import (  # noqa: F401  (re-exported for train_bundled and the tests)
+    TURNED_VESTS_DEG,
+    _base_run,
+    _members,
+    finetune_text,
+    missing_modality_text,
+    noisy_text,
+    turned_text,
+)
 
 
 def _fusion_text(doc: dict[str, Any]) -> str:
@@ -189,19 +198,15 @@ def _bins_text(cfg: dict[str, Any]) -> str:
             f"bins\")")
 
 
-def _members(info: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each trained network's provenance: an ensemble's ``members``, or the one run."""
-    return list(info.get("members") or [info])
-
-
 def _seeds_text(info: dict[str, Any]) -> str:
     seeds = [str(m.get("seed", m.get("settings", {}).get("seed"))) for m in _members(info)]
     return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(seeds)} (one per network)"
 
 
-def _base_run(member: dict[str, Any]) -> dict[str, Any] | None:
-    """The run a fine-tuned network started from (its ``init_from``), or None."""
-    return (member.get("init_from") or [None])[0]
+def _trained_best_epoch(info: dict[str, Any]) -> Any:
+    """The best epoch of the first network's training (before any fine-tuning)."""
+    first = _members(info)[0]
+    return (_base_run(first) or first).get("best_epoch", info.get("best_epoch"))
 
 
 def _one_run(m: dict[str, Any]) -> str:
@@ -227,26 +232,6 @@ def training_seconds(info: dict[str, Any], fallback: float | None) -> float:
     """Training wall time of all networks (seconds), their fine-tuning included."""
     own = float(info.get("seconds", fallback or 0.0))
     return own + sum(float((_base_run(m) or {}).get("seconds", 0.0)) for m in _members(info))
-
-
-def finetune_text(info: dict[str, Any]) -> str:
-    """The card's sentence on a fine-tuning of the networks (empty when they were not)."""
-    if _base_run(_members(info)[0]) is None:
-        return ""
-    s = info["settings"]
-    corruption, rotation = s.get("modality_corruption"), s.get("imu_rotation")
-    how = [f"with wrong sensors (`--modality-corruption {corruption:g}`: in that share of the "
-           "windows one of the vest and the positions is replaced by noise)"] if corruption else []
-    how += [f"with its vests turned (`--imu-rotation {rotation:g}`: each training window's "
-            f"vest turned by up to {rotation:g} degrees about a random axis, as a vest worn or "
-            "slipped at another angle)"] if rotation else []
-    where = ("\"A vest at another angle\"" if rotation
-             else "\"Fine-tuning a bundled network with wrong sensors\"")
-    ways = " " + " and ".join(how) if how else ""
-    return (f"\n- Then each network was fine-tuned from its trained weights{ways}: Adam lr "
-            f"{s['lr']}, at most {s['epochs']} epochs of "
-            f"{s.get('max_train_windows') or 'all'} training windows, the same seed (`python "
-            f"benchmarks/train_bundled.py`, unless `--no-robust`; docs/ablation.md, {where}).")
 
 
 def _runs_text(info: dict[str, Any], selected: str) -> str:
@@ -331,79 +316,6 @@ def real_data_text(real: dict[str, float] | None) -> str:
             "docs/expert-novice.md, which also shows how much this moves between training runs).")
 
 
-def missing_modality_text(nb: dict[str, Any],
-                          missing: tuple[dict[str, Any], ...] | None,
-                          corruption: float = 0.0, rotation: float = 0.0) -> str:
-    """The card's limit on sessions recorded without vests or without positions, and on vests
-    giving wrong data: ``nb`` the evaluation without a ball track, ``missing`` those with the
-    vests and with the positions hidden as well (``footcoach evaluate --without-ball --hide
-    imu|context``), with the vests giving noise (``--corrupt imu``) and, when measured, with
-    each vest turned ``TURNED_VESTS_DEG`` (``--vest-rotation``), or None (no bullet);
-    ``corruption`` and ``rotation`` the networks' ``modality_corruption`` and ``imu_rotation``."""
-    if missing is None:
-        return ""
-    no_vests, no_positions, noisy_vests = missing[:3]
-
-    def app_tactic(e: dict[str, Any]) -> str:
-        tw = e.get("tactic_with_team_model")
-        return f", tactic as the app shows it {tw['accuracy']:.1%}" if tw else ""
-
-    def figures(e: dict[str, Any]) -> str:
-        return (f"action {e['action']['accuracy']:.1%}, the network's tactic "
-                f"{e['tactic']['accuracy']:.1%}{app_tactic(e)}, quality MAE "
-                f"{e['quality']['mae']:.2f}")
-
-    text = ("- Sessions recorded without vests or without positions: the network reads what "
-            "there is (it was trained with modality dropout, so it has seen windows without "
-            "either). On the test windows without a ball track: with both, "
-            f"{figures(nb)}; GPS only (the vests masked out, `footcoach evaluate --without-ball "
-            f"--hide imu`; `metrics/without-vests/`), {figures(no_vests)}; vests only (the "
-            "positions masked out, `--hide context`; `metrics/without-positions/`), "
-            f"{figures(no_positions)}. Without positions there is no team tactic model (it "
-            "reads the positions), so the tactic is the network's alone: the team behaviours "
-            "of game-like drills need the positions. The app's analysis of these sessions "
-            "with the vests or the positions left out of the session: README, \"Sessions "
-            "without vests or without positions\". " + noisy_text(noisy_vests, corruption,
-                                                                   figures(noisy_vests)))
-    if len(missing) > 3:
-        text += " " + turned_text(rotation, figures(missing[3]))
-    return textwrap.fill(text, width=96, subsequent_indent="  ", break_on_hyphens=False) + "\n"
-
-
-#: The angle (degrees) of the card's "turned vests" evaluation (``--vest-rotation``).
-TURNED_VESTS_DEG = 45.0
-
-
-def turned_text(rotation: float, figures: str) -> str:
-    """The card's sentence on vests worn at another angle, for networks fine-tuned with turned
-    vests (``rotation`` > 0, ``--imu-rotation``) or not."""
-    where = (f"with each vest turned {TURNED_VESTS_DEG:g} degrees about a random axis "
-             f"(`--vest-rotation {TURNED_VESTS_DEG:g}`; `metrics/turned-vests/`), {figures}")
-    if rotation > 0:
-        return (f"Fine-tuned with vests turned by up to {rotation:g} degrees (`--imu-rotation "
-                f"{rotation:g}`), the networks read a vest worn at another angle: {where} "
-                "(docs/ablation.md, \"A vest at another angle\").")
-    return (f"A vest worn at another angle is read as if it sat right: {where}; the simulated "
-            "vests sit within a few degrees of each other (docs/ablation.md, \"A vest at "
-            "another angle\").")
-
-
-def noisy_text(noisy_vests: dict[str, Any], corruption: float, figures: str) -> str:
-    """The card's sentence on vests giving wrong data (noise while marked present), for
-    networks trained with wrong sensors (``corruption`` > 0) or not."""
-    where = f"with the vests giving noise (`--corrupt imu`; `metrics/noisy-vests/`), {figures}"
-    if corruption > 0:
-        return (f"Trained with wrong sensors (`--modality-corruption {corruption:g}`), the "
-                f"networks turn a sensor giving wrong data down: {where}, about as without "
-                "the vests (docs/ablation.md, \"A sensor giving wrong data\").")
-    return (f"A sensor that gives wrong data while present is not recognised: {where}, well "
-            "below the figures without them. Networks trained with `footcoach train "
-            "--modality-corruption 0.3` learnt to turn such a sensor down (docs/ablation.md, "
-            "\"A sensor giving wrong data\"); this one was not, as that training cost accuracy "
-            "on clean sessions and on turned vests (docs/ablation.md, \"A vest at another "
-            "angle\").")
-
-
 def tactic_weight_text(loss: dict[str, Any]) -> str:
     """The card's sentence on a tactic term weighed below 1 (empty at 1): what it was measured
     to do on smaller sets of the recipe's sessions (docs/ablation.md, session 23)."""
@@ -446,8 +358,9 @@ def model_card(m: dict[str, Any], nb: dict[str, Any], info: dict[str, Any],
     sessions = info.get("dataset_sessions", [])
     secs = training_seconds(info, train_seconds)
     att = m["modality_attention"]["overall"]
-    missing_text = missing_modality_text(nb, missing, float(cfg.get("modality_corruption", 0)),
-                                         float(cfg.get("imu_rotation", 0)))
+    missing_text = missing_modality_text(
+        nb, missing, float(cfg.get("modality_corruption", 0)), float(cfg.get("imu_rotation", 0)),
+        upright=bool(cfg.get("vest_upright")), yaw=float(cfg.get("imu_yaw", 0)))
     robust = "" if finetune_text(info) else " --no-robust"
     wps = ", ".join(f"{k} {v}" for k, v in {**info["windows_per_split"],
                                             "test": m["n_windows"]}.items())
@@ -555,7 +468,7 @@ term 10x lowered the test quality error by 0.8 points (0.6 without the ball), th
 moving by -0.8 to
 +0.3 points ("Quality score").{tactic_weight_text(cfg['loss'])}
 The validation loss bottoms out after a few epochs while the validation scores improve
-slowly until about epoch {info['best_epoch']}: the classifiers grow over-confident on the
+slowly until about epoch {_trained_best_epoch(info)}: the classifiers grow over-confident on the
 windows they get wrong. A video branch added to this model moved no score by more than
 a second seed does ("A video branch trained on the CPU"). The quality score, an
 execution score of the simulator, is hard to read from a vest IMU and positions: always

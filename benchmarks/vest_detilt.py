@@ -1,6 +1,7 @@
 """Can a per-player tilt correction stand in for training with turned vests?
 
     .venv/bin/python benchmarks/vest_detilt.py DATA.h5 MODEL_DIR [MODEL_DIR ...] [--expert-novice]
+        [--residual 0,10,20,45]
 
 Accuracy, not speed. Each player's vest is *de-tilted*: turned by the smallest rotation that
 takes its mean acceleration (over all of the player's test windows: gravity, seen in the vest's
@@ -12,6 +13,13 @@ windows of ``DATA.h5`` (action accuracy, and at the natural class frequencies):
 - **turned 45 per player** and **turned 45, de-tilted**: each player's vest turned 45 degrees
   about an axis drawn per player (seed 0; a vest worn turned for the whole session), then
   de-tilted.
+
+``--residual 0,10,20,45`` scores each model instead with each player's vest turned that many
+degrees (about an axis drawn per player) *after* the pose a de-tilt would take: for a model
+that reads de-tilted vests (config ``vest_upright``), the vest is de-tilted by its pose as
+recorded and then turned, as when a vest slips after the part of the session its pose came
+from; a model that reads vests as worn gets the turned vest. The last line is then
+``vest residual turn: <model> <a>% at 0 degrees, <b>% at ...``.
 
 ``--expert-novice`` also scores each model zero-shot on the real Expert-Novice kicks and
 dribbles (``footcoach benchmark expert-novice --quick``'s zero-shot figures) with each player's
@@ -155,12 +163,53 @@ def expert_novice_zero_shot(model: Any, target: np.ndarray | None) -> dict[str, 
     return {k: float(np.mean([r[k] for r in rows])) for k in ("shot_dribble_acc", "top1")}
 
 
+def residual_table(data: Path, folders: list[Path], angles: list[float], seed: int = 0
+                   ) -> list[str]:
+    """Print the ``--residual`` table (module docstring); returns the last line's parts."""
+    from footcoach.domain.vest_frame import rotation_about
+    from footcoach.ml.data import vest_means
+    from footcoach.ml.weights import load_model
+
+    test = load_windows(data, "test")
+    means = vest_means(data)
+    keys = np.unique(test["key"])
+    print(f"action accuracy on the {len(test['key'])} test windows of {data.name} (synthetic), "
+          "each player's vest turned by the angle after the pose a de-tilt takes\n")
+    print("| model | reads vests | " + " | ".join(f"{a:g} degrees" for a in angles) + " |")
+    print("|---|---|" + "---|" * len(angles))
+    parts = []
+    for folder in folders:
+        model, _ = load_model(folder)
+        model.eval()
+        up = model.config.vest_upright
+        cells = []
+        for angle in angles:
+            rng = np.random.default_rng(seed)
+            mats = {}
+            for k in keys:
+                base = rotation_between(means[int(k)], np.asarray(up)) if up else np.eye(3)
+                mats[k] = rotation_about(rng.normal(size=3), angle) @ base
+            imu = turn(test["imu"], np.stack([mats[k] for k in test["key"]]))
+            cells.append(score(model, test, imu)[0])
+        print(f"| {folder} | {'de-tilted' if up else 'as worn'} | "
+              + " | ".join(f"{100 * c:.1f}%" for c in cells) + " |")
+        parts.append(f"{folder.name} " + ", ".join(
+            f"{100 * c:.1f}% at {a:g} degrees" for a, c in zip(angles, cells, strict=True)))
+    return parts
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data", type=Path)
     ap.add_argument("models", type=Path, nargs="+")
     ap.add_argument("--expert-novice", action="store_true")
+    ap.add_argument("--residual", default=None, metavar="DEG,DEG,...",
+                    help="the residual-turn table instead (module docstring)")
     args = ap.parse_args(argv)
+    if args.residual:
+        angles = [float(a) for a in args.residual.split(",")]
+        print("vest residual turn: " + "; ".join(residual_table(args.data, args.models, angles)))
+        return 0
     from footcoach.ml.weights import load_model
 
     target = population_direction(load_windows(args.data, "train", limit=20_000))

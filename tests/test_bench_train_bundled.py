@@ -101,7 +101,8 @@ def test_robust_fine_tuning_starts_from_each_member_and_restarts_a_stopped_run(
     cmd = train_bundled.robust_command(data, 2, member, out, 1)
     assert cmd is not None and cmd[cmd.index("--init") + 1] == str(member)
     assert cmd[cmd.index("--seed") + 1] == "2"
-    assert cmd[cmd.index("--imu-rotation") + 1] == "45" and "--modality-corruption" not in cmd
+    assert "--vest-upright" in cmd and cmd[cmd.index("--imu-yaw") + 1] == "45"
+    assert cmd[cmd.index("--imu-rotation") + 1] == "0" and "--modality-corruption" not in cmd
     (out / "checkpoint").mkdir(parents=True)  # stopped: no model JSON
     assert train_bundled.robust_command(data, 2, member, out, 1) == cmd and not out.exists()
     out.mkdir()
@@ -191,6 +192,13 @@ def test_the_card_gives_the_figures_without_vests_and_without_positions() -> Non
         ev(0.925, 0.811, 10.31, 0.901), four, 0.0, 45.0).splitlines())
     assert "Fine-tuned with vests turned by up to 45 degrees (`--imu-rotation 45`)" in turned
     assert "as if it sat right" not in turned and "is not recognised" in turned
+    upright = " ".join(line.strip() for line in missing_modality_text(
+        ev(0.925, 0.811, 10.31, 0.901), four, upright=True, yaw=45.0).splitlines())
+    assert "turns each player's vest upright before the networks read it" in upright
+    assert "(`--imu-yaw 45`)" in upright and "about an axis drawn per player, for the whole " \
+        "session, then de-tilted (`--vest-rotation 45`; `metrics/turned-vests/`), action " \
+        "74.4%" in upright
+    assert "as if it sat right" not in upright and "--imu-rotation" not in upright
 
 
 def test_the_card_describes_networks_fine_tuned_from_trained_ones() -> None:
@@ -225,3 +233,10 @@ def test_the_card_describes_networks_fine_tuned_from_trained_ones() -> None:
     assert "with its vests turned (`--imu-rotation 45`: each training window's vest turned by " \
            "up to 45 degrees" in text and "--modality-corruption" not in text
     assert "\"A vest at another angle\"" in text and "unless `--no-robust`" in text
+    upright = {**tuned, "settings": {**tune_settings, "modality_corruption": 0.0,
+                                     "imu_rotation": 0.0, "vest_upright": True,
+                                     "imu_yaw": 45.0}}
+    text = finetune_text(upright)
+    assert "to read de-tilted vests (`--vest-upright`" in text and "`--imu-yaw 45`" in text
+    assert "--imu-rotation" not in text and "--modality-corruption" not in text
+    assert "\"Vests turned upright before the network reads them\"" in text

@@ -161,5 +161,8 @@ def test_loading_and_checking_name_a_vest_that_slipped(tmp_path: Path,
     assert main(["check", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "  check the vest of a02: from about " in out
-    assert "  check the vest of a02: sat more than 70 degrees from upright" in out  # set aside
+    assert "turns it upright again from where it moved" in out
+    # the bundled model reads vests turned upright, pose by pose: the turned minute is a pose of
+    # its own and is read, not set aside as "sat more than 70 degrees from upright"
+    assert "sat more than 70 degrees from upright" not in out
     assert "check the vest of a03" not in out

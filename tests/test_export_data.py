@@ -25,7 +25,7 @@ from footcoach.io.annotations import Corrections, save_corrections
 from footcoach.io.manifest import write_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-N_DEMO_EVENTS = 359  # events the bundled model (models/) finds in the demo; changes with the model
+N_DEMO_EVENTS = 353  # events the bundled model (models/) finds in the demo; changes with the model
 ODD_NAME = "Zoë \"Zé\" <O'Neil> & Søn"
 
 

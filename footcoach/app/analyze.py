@@ -37,7 +37,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -63,10 +63,17 @@ from footcoach.app.analysis_cache import (
     save_result,
 )
 from footcoach.app.dataset import session_steps
-from footcoach.app.engines import Engine, inference_threads, open_engine, require_model
+from footcoach.app.engines import (
+    Engine,
+    inference_threads,
+    model_fault_settings,
+    open_engine,
+    require_model,
+)
 from footcoach.app.load import load_session
 from footcoach.domain.events import Event
 from footcoach.domain.timeseries import TimeSeries
+from footcoach.domain.vest_frame import pose_segments, rotation_onto, turn_triads
 from footcoach.domain.windowing import WindowSpec
 from footcoach.errors import FootcoachError
 from footcoach.io.manifest import read_manifest
@@ -110,16 +117,19 @@ prefetch thread beside the encoder, and frame threads would compete with it for 
 
 def analysis_settings(spec: WindowSpec, events: EventSettings,
                       team_model: TeamTacticModel | None = None,
-                      sensor_faults: FaultSettings | None = DEFAULT_FAULTS) -> dict[str, Any]:
+                      sensor_faults: FaultSettings | None = DEFAULT_FAULTS,
+                      vest_upright: Sequence[float] = ()) -> dict[str, Any]:
     """The engine-independent settings that enter the cache key (with the team tactic
-    model's sha256, None without one, and the IMU fault thresholds, None when off)."""
+    model's sha256, None without one, the IMU fault thresholds, None when off, and the
+    direction a model de-tilts vests onto, when it does: the weights alone do not say it)."""
     return {"window": spec.to_dict(), "events": events.to_dict(), "min_present": MIN_PRESENT,
             "align": {"estimate_offsets": False,
                       "sensor_faults": (sensor_faults.to_dict() if sensor_faults is not None
                                         else None)},
             "team_model": team_model.sha256 if team_model is not None else None,
             **({"team_player_power": team_model.player_power}
-               if team_model is not None and team_model.player_power != 1.0 else {})}
+               if team_model is not None and team_model.player_power != 1.0 else {}),
+            **({"vest_upright": list(vest_upright)} if vest_upright else {})}
 
 
 def open_team_model(meta: ModelMeta, use: bool = True) -> TeamTacticModel | None:
@@ -157,7 +167,9 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
     spec = meta.config.window
     session = read_manifest(folder)
     team = open_team_model(meta, team_model)
-    settings = analysis_settings(spec, ev, team, sensor_faults)
+    if sensor_faults is not None:  # a model that turns vests upright reads a vest's own pose
+        sensor_faults = model_fault_settings(meta, sensor_faults)
+    settings = analysis_settings(spec, ev, team, sensor_faults, meta.config.vest_upright)
     fingerprint = input_fingerprint(session)
     key = cache_key(meta.sha256, settings, fingerprint)
     if use_cache and ball is None:
@@ -282,6 +294,7 @@ class _Run:
                                 cancel=self._cancel_flag)
         self._check_cancel("aligning")
         self.aligned = aligned
+        self.vest_turns = upright_turns(aligned.imu, self.meta.config.vest_upright)
         t0 = self._timed("load_align_s", t0)
         yield AnalysisProgress(2, self.total, "opening the model")
         session = aligned.loaded.session
@@ -331,6 +344,13 @@ class _Run:
         for block in iter_step_blocks(grid, pids, self.aligned.imu, ctx, self.spec,
                                       self.opts.block_steps):
             t0 = self._timed("steps_s", t0)
+            for i, pid in enumerate(pids):  # a model reading de-tilted vests
+                if pid in self.vest_turns:
+                    starts, mats = self.vest_turns[pid]
+                    pose = np.searchsorted(starts, block.grid.t_start, "right") - 1
+                    for k in np.unique(pose):
+                        at = pose == k
+                        block.imu[i, at] = turn_triads(block.imu[i, at], mats[max(k, 0)])
             if reader is not None:
                 assert session.video is not None
                 times = block.grid.frame_times(self.spec.frames_per_step)
@@ -490,3 +510,21 @@ class _Run:
                               time_range=(float(time_range[0]), float(time_range[1])),
                               model=model, settings=settings, run=run, inputs=fingerprint,
                               key=key, team_tactic_probs=team_probs)
+
+
+def upright_turns(imu: dict[str, TimeSeries], target: Sequence[float]
+                  ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Player -> the start times (s) of his vest's poses and the (3, 3) rotations that de-tilt
+    each onto ``target`` (a model's ``vest_upright``; :mod:`footcoach.domain.vest_frame`: one
+    pose for a vest that sat alike all session, a new one after it slipped,
+    :func:`~footcoach.domain.vest_frame.pose_segments`); empty when ``target`` is empty (the
+    model reads vests as worn). A vest whose pose cannot be told stays as worn."""
+    if not target:
+        return {}
+    out = {}
+    for pid, ts in imu.items():
+        poses = pose_segments(ts)
+        if poses:
+            out[pid] = (np.array([t for t, _ in poses]),
+                        np.stack([rotation_onto(p, target) for _, p in poses]))
+    return out

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from footcoach.app.align import AlignedSession, AlignSettings, Progress, align_session
+from footcoach.app.engines import default_fault_settings
 from footcoach.app.load import load_session, require_players
 from footcoach.domain.vest import TILT_WARNING_DEG
+from footcoach.sync.sensor_faults import FaultSettings
 from footcoach.sync.vest_heading import vest_yaw
 
 
@@ -81,10 +83,12 @@ class CheckReport:
 
 
 def check_session(folder: str | Path, *, max_gap_s: float | None = None) -> CheckReport:
-    """Load and align; any unusable input raises FootcoachError naming the file."""
+    """Load and align (the sensor checks as an analysis with the bundled model makes them,
+    :func:`footcoach.app.engines.default_fault_settings`); any unusable input raises
+    FootcoachError naming the file."""
     loaded = load_session(folder)
     require_players(loaded)
-    settings = AlignSettings()
+    settings = AlignSettings(faults=default_fault_settings())
     if max_gap_s is not None:
         settings.gps_max_gap_s = max_gap_s
         settings.imu_max_gap_s = min(max_gap_s, settings.imu_max_gap_s)
@@ -93,16 +97,20 @@ def check_session(folder: str | Path, *, max_gap_s: float | None = None) -> Chec
 
 
 def sensor_warnings_of(folder: str | Path, *, progress: Progress | None = None,
-                       cancel: Callable[[], bool] | None = None) -> list[str]:
+                       cancel: Callable[[], bool] | None = None,
+                       faults: FaultSettings | None = None) -> list[str]:
     """The sensor warnings of the session in ``folder``, as the analysis gives them (a vest
     far from upright, turned during the session, worn by another player or that stopped
     measuring; a GPS unit that held its last fix), without running the model.
 
     Reads the session again (IMU files one at a time) and aligns it with the analysis'
     settings; ``progress(done, total, message)`` per stream, ``cancel()`` polled per stream
-    (FootcoachError("cancelled")). The review app runs it in the background when a session
-    without a cached analysis is opened."""
+    (FootcoachError("cancelled")). ``faults``: the settings of the checks (default: those of
+    an analysis with the bundled model, :func:`footcoach.app.engines.default_fault_settings`).
+    The review app runs it in the background when a session without a cached analysis is
+    opened."""
     loaded = load_session(folder, imu="lazy")
-    aligned = align_session(loaded, AlignSettings(estimate_offsets=False),
+    faults = faults if faults is not None else default_fault_settings()
+    aligned = align_session(loaded, AlignSettings(estimate_offsets=False, faults=faults),
                             progress=progress, cancel=cancel)
     return aligned.sensor_warnings()

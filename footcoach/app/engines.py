@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +35,7 @@ from footcoach.ml.predict import (
     torch_has_cuda,
     torch_installed,
 )
+from footcoach.sync.sensor_faults import DEFAULT_FAULTS, FaultSettings
 
 ENGINES: tuple[str, ...] = ("auto", "torch", "onnx")
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
@@ -80,6 +82,25 @@ def require_model(model_dir: str | Path | None) -> ModelMeta:
         raise NoModelError(f"no {what} here ({MODEL_JSON} is missing); train one with "
                              "`footcoach train` or pass --model DIR", folder)
     return read_model_json(folder)
+
+
+def model_fault_settings(meta: ModelMeta | None,
+                         base: FaultSettings = DEFAULT_FAULTS) -> FaultSettings:
+    """The sensor-fault settings an analysis with ``meta``'s model uses: ``base``, with a
+    vest's turn measured from its own pose when the model turns every vest upright, pose by
+    pose, before reading it (config ``vest_upright``; :data:`FaultSettings.turned_from`)."""
+    if meta is None or not meta.config.vest_upright:
+        return base
+    return replace(base, turned_from="pose")
+
+
+def default_fault_settings(model_dir: str | Path | None = None) -> FaultSettings:
+    """:func:`model_fault_settings` of the model in ``model_dir`` (default: the bundled
+    one), or the defaults when there is no model to read."""
+    try:
+        return model_fault_settings(require_model(model_dir))
+    except FootcoachError:
+        return DEFAULT_FAULTS
 
 
 def onnx_available(model_dir: Path) -> bool:

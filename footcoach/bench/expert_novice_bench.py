@@ -420,7 +420,8 @@ def _run_fold(fold: Fold, data: EnData, tr: np.ndarray, te: np.ndarray, features
     zs = None
     if bundled is not None:
         t0 = time.perf_counter()
-        bp = en_ml.bundled_action_probs(bundled, [data.vest[i] for i in te], cfg.rate_hz)
+        bp = en_ml.bundled_action_probs(bundled, [data.vest[i] for i in te], cfg.rate_hz,
+                                        groups=list(data.players[te]))
         zs = zero_shot_scores(data.labels[te], bp, bundled.config.action_labels)
         secs["bundled"] = time.perf_counter() - t0
     tick(net.epochs + 2, net.epochs + 2, "done")

@@ -82,6 +82,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
                    help="turn each training window's vest by a random angle up to DEG degrees "
                         "about a random axis, as a vest worn or slipped at another angle "
                         "(default 0, or the --init model's); not with --resume")
+    p.add_argument("--vest-upright", action=argparse.BooleanOptionalAction, default=None,
+                   help="read every vest de-tilted: turned so that its mean acceleration over "
+                        "the session points along the training vests' mean direction, in "
+                        "training and analysis alike (default: as the --init model does, else "
+                        "off); not with --resume")
+    p.add_argument("--imu-yaw", type=float, default=None, metavar="DEG",
+                   help="turn each training window's vest by a random angle up to DEG degrees "
+                        "either way about its upright direction, the turn that de-tilting "
+                        "leaves (default 0, or the --init model's); not with --resume")
     p.add_argument("--train-only", choices=TRAIN_ONLY_PARTS, default=None,
                    help="with --init: train only this part of the network and keep the rest's "
                         "weights (modality-attention: the weights of the vest, the positions "
@@ -286,7 +295,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise FootcoachError(f"--train-only {args.train_only} trains part of a trained network: "
                              "give the model to start from with --init")
     for flag, value in (("--modality-corruption", args.modality_corruption),
-                        ("--imu-rotation", args.imu_rotation)):
+                        ("--imu-rotation", args.imu_rotation),
+                        ("--imu-yaw", args.imu_yaw), ("--vest-upright", args.vest_upright)):
         if value is not None and args.resume:
             raise FootcoachError(f"{flag} is a setting of a new run (or of a fine-tuning run "
                                  "with --init); --resume keeps the checkpoint's")
@@ -300,6 +310,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                              init=tuple(map(str, args.init or ())),
                              modality_corruption=args.modality_corruption,
                              train_only=args.train_only, imu_rotation=args.imu_rotation,
+                             imu_yaw=args.imu_yaw, vest_upright=args.vest_upright,
                              modalities=_modalities(args.modalities))
     if args.resume and args.init:
         raise FootcoachError("--init starts a new run; --resume continues the checkpoint's "

@@ -5,8 +5,10 @@ about +1 g on ``acc_z``; the simulator's vests sit within a few degrees of that)
 the wearer's own accelerations average out and the mean accelerometer vector is gravity, seen
 in the vest's frame, so its angle from +z tells how far the vest is turned from upright: a vest
 worn turned, slipped, or an export whose axes are not footcoach's (a vendor with x up, or one
-axis inverted). The bundled model was fine-tuned with vests turned by up to 45 degrees
-(README, "Sessions without vests or without positions"); beyond that its action accuracy falls.
+axis inverted). Since session 30 the analysis turns each vest upright, pose by pose, before the
+bundled model reads it (:mod:`footcoach.domain.vest_frame`), so a tilt costs little; a turn
+about the vertical is not undone that way (README, "Sessions without vests or without
+positions").
 """
 
 from __future__ import annotations
@@ -108,8 +110,8 @@ def pose_sentence(pose: VestPose | None, player: str) -> str | None:
     if pose.tilt_deg > TILT_WARNING_DEG:
         return (f"vest of {player}: its mean acceleration points {pose.tilt_deg:.0f} degrees away "
                 "from the vest's z axis (a vest worn upright reads about +1 g on acc_z): it is "
-                "worn turned, or the export's axes are not x, y, z with z up the back; the model "
-                "reads vests turned by up to about 45 degrees")
+                "worn turned, or the export's axes are not x, y, z with z up the back; the "
+                "analysis turns it upright before the model reads it, but check the vest")
     return None
 
 
@@ -183,5 +185,5 @@ def slip_sentence(slip: VestSlip | None, player: str) -> str | None:
     return (f"vest of {player}: from about {m}:{sec:02d} its mean acceleration points "
             f"{slip.change_deg:.0f} degrees away from where it pointed at the start (tilt from "
             f"upright {slip.tilt_before_deg:.0f} -> {slip.tilt_after_deg:.0f} degrees): it "
-            "slipped, or was put back on turned; the model reads vests turned by up to about "
-            "45 degrees")
+            "slipped, or was put back on turned; the analysis turns it upright again from "
+            "where it moved")

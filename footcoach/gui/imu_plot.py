@@ -19,12 +19,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from footcoach.app.engines import default_fault_settings
 from footcoach.app.review_data import acc_magnitude, decimate_minmax, player_caption, speed_of
 from footcoach.gui.state import AppState
 from footcoach.gui.style import PLAYHEAD_COLOR, TimeAxis, configure_pyqtgraph
 from footcoach.sync.sensor_faults import (
     DEFAULT_FAULTS,
     GPS_KINDS,
+    FaultSettings,
     SensorFault,
     clock,
     find_gps_faults,
@@ -55,6 +57,7 @@ class ImuPlot(QWidget):
         configure_pyqtgraph()
         self.state = state
         self._own_vests: tuple[object, set[str]] | None = None  # (session, players)
+        self._settings: FaultSettings | None = None  # the fault checks' settings
         self.title = QLabel("No player selected", self)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.window_box = QComboBox(self)
@@ -162,9 +165,12 @@ class ImuPlot(QWidget):
             self.speed.setLabel("left", "speed", units="m/s")
             parts.append(f"GPS {gps.rate_hz:.0f} Hz")
         self.title.setText(f"<b>{caption}</b>" if parts else f"<b>{caption}</b>: no IMU or GPS")
-        faults = find_imu_faults(imu)[0] if imu is not None else []
+        if self._settings is None:  # as an analysis with the bundled model checks
+            self._settings = default_fault_settings()
+        faults = find_imu_faults(imu, self._settings)[0] if imu is not None else []
         if gps is not None and gps.has("x", "y"):
-            faults += find_gps_faults(gps, imu if self._own_vest(player_id) else None)
+            faults += find_gps_faults(gps, imu if self._own_vest(player_id) else None,
+                                      self._settings)
         self._show_faults(sorted(faults, key=lambda f: f.start_s))
         self.title.setToolTip(", ".join(parts))
         self._refresh(force=True)
@@ -186,7 +192,8 @@ class ImuPlot(QWidget):
             plot.removeItem(item)
         self._fault_items = []
         self.faults = list(faults)
-        text = "; ".join(_fault_text(f) for f in self.faults[:3])
+        aside = (self._settings or DEFAULT_FAULTS).set_aside
+        text = "; ".join(_fault_text(f, aside) for f in self.faults[:3])
         if len(self.faults) > 3:
             text += f" and {len(self.faults) - 3} more"
         self.fault_label.setText(f"\u25a0 {text}" if text else "")
@@ -197,7 +204,7 @@ class ImuPlot(QWidget):
                                            brush=pg.mkBrush(*FAULT_BRUSH),
                                            pen=pg.mkPen(None))
                 item.setZValue(-10)
-                item.setToolTip(_fault_text(f))
+                item.setToolTip(_fault_text(f, aside))
                 plot.addItem(item, ignoreBounds=True)
                 self._fault_items.append((plot, item))
 
@@ -256,11 +263,11 @@ class ImuPlot(QWidget):
                 return
 
 
-def _fault_text(f: SensorFault) -> str:
+def _fault_text(f: SensorFault, set_aside: tuple[str, ...] = DEFAULT_FAULTS.set_aside) -> str:
     """``vest frozen 1:39.0-2:39.0, set aside`` (what the analysis did with it)."""
     what = {"frozen": "vest frozen", "no gravity": "vest reads no gravity",
             "turned": "vest turned far from upright",
             "frozen position": "GPS position frozen",
             "drifting position": "GPS position drifting (multipath)"}[f.kind]
-    done = "set aside" if f.kind in DEFAULT_FAULTS.set_aside else "kept"
+    done = "set aside" if f.kind in set_aside else "kept"
     return f"{what} {clock(f.start_s)}-{clock(f.end_s)}, {done}"

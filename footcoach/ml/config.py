@@ -138,7 +138,13 @@ class ModelConfig:
     description written before the setting: never); ``imu_rotation`` the largest angle
     (degrees) by which a training window's vest is turned, about an axis drawn at random
     (``network.rotate_vests``: a vest worn or slipped at another angle; 0, the default and every
-    description written before the setting: never).
+    description written before the setting: never). ``vest_upright``: empty (the default, and
+    every description written before the setting) reads each vest as worn; a unit vector (3,)
+    makes the network read *de-tilted* vests: each player's vest turned by the smallest rotation
+    that takes its mean acceleration over the session onto this direction (the mean of the
+    training vests'; :mod:`footcoach.domain.vest_frame`), in training and in analysis alike.
+    ``imu_yaw`` the largest angle (degrees) by which a training window's vest is turned about
+    that direction (or z), the turn a de-tilt leaves (0: never).
     ``norm=None`` means identity IMU/context scaling sized to this config (fill in real
     statistics before training). ``context_bins`` > 0 adds a piecewise-linear encoding of each
     context feature over that many training-split quantile bins (``NormStats.context_edges``) to
@@ -179,6 +185,8 @@ class ModelConfig:
     modality_dropout: float = 0.2
     modality_corruption: float = 0.0
     imu_rotation: float = 0.0
+    vest_upright: tuple[float, ...] = ()
+    imu_yaw: float = 0.0
     norm: NormStats | None = None
     loss: LossWeights = field(default_factory=LossWeights)
     action_labels: tuple[str, ...] = tuple(a.label for a in ACTIONS)
@@ -251,8 +259,7 @@ class ModelConfig:
         problems += [f"{name} {value} not in [0, 1)" for name, value in (
             ("modality_dropout", self.modality_dropout),
             ("modality_corruption", self.modality_corruption)) if not 0.0 <= value < 1.0]
-        if not 0.0 <= self.imu_rotation <= 180.0:
-            problems.append(f"imu_rotation {self.imu_rotation} not in [0, 180] degrees")
+        problems += self._vest_problems()
         n = self.norm_stats
         if len(n.imu_mean) != self.imu_in_channels or len(n.imu_std) != self.imu_in_channels:
             problems.append(f"norm.imu_mean/std need {self.imu_in_channels} entries")
@@ -290,6 +297,17 @@ class ModelConfig:
         """The config of member ``i`` of an ensemble (one network, with its own normalisation)."""
         norm = self.member_norms[i] if self.member_norms else self.norm
         return replace(self, members=1, member_norms=(), norm=norm)
+
+    def _vest_problems(self) -> list[str]:
+        problems = [f"{name} {value} not in [0, 180] degrees" for name, value in (
+            ("imu_rotation", self.imu_rotation), ("imu_yaw", self.imu_yaw))
+            if not 0.0 <= value <= 180.0]
+        up = self.vest_upright
+        if up and (len(up) != 3 or not all(math.isfinite(v) for v in up)
+                   or abs(math.hypot(*up) - 1.0) > 1e-3):
+            problems.append(f"vest_upright {list(up)} must be empty or a unit vector of 3 "
+                            "numbers")
+        return problems
 
     def _edge_problems(self) -> list[str]:
         edges, bins = self.norm_stats.context_edges, self.context_bins

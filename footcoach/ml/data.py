@@ -15,6 +15,8 @@ for :class:`footcoach.ml.network.FootcoachNet`::
     imu      (S, P, 9) float32
     context  (S, K) float32           NaN where the feature was unknown (the network flags it)
     mask     (S, 3) bool              video, imu, position/context present
+                                      (with ``vest_rotations``, the IMU's x/y/z triads are
+                                      turned by its (session, player)'s matrix: de-tilted)
     action, tactic  int64             labels at the window centre (-1 none)
     quality  float32                  0-100 at the window centre (NaN none)
     weight   float32                  1 / keep-probability of the window's class
@@ -24,7 +26,7 @@ for :class:`footcoach.ml.network.FootcoachNet`::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,69 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from footcoach.domain.vest_frame import rotation_about, rotation_onto, turn_triads
+from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 
 Item = dict[str, torch.Tensor]
+#: (session, player) of a window or step as one integer: ``session * KEY_BASE + player``.
+KEY_BASE = 100_000
+
+
+def vest_means(path: str | Path, chunk: int = 32_768) -> dict[int, np.ndarray]:
+    """Each (session, player)'s mean acceleration (3,) over the steps of the file that have a
+    vest, keyed ``session * KEY_BASE + player``; players without a vest step are left out."""
+    sums: dict[int, np.ndarray] = {}
+    counts: dict[int, int] = {}
+    with DatasetFile(path) as ds:
+        h5 = ds.h5
+        for a in range(0, int(h5["mask"].shape[0]), chunk):
+            has = h5["mask"][a:a + chunk, 1]
+            if not has.any():
+                continue
+            keys = (h5["session"][a:a + chunk].astype(np.int64) * KEY_BASE
+                    + h5["player"][a:a + chunk])[has]
+            acc = h5["imu"][a:a + chunk, :, :3][has].astype(np.float64)  # (n, P, 3)
+            step_sum = acc.sum(axis=1)
+            found, inverse = np.unique(keys, return_inverse=True)
+            total = np.zeros((found.size, 3))
+            np.add.at(total, inverse, step_sum)
+            n = np.bincount(inverse, minlength=found.size) * acc.shape[1]
+            for k, tot, c in zip(found.tolist(), total, n.tolist(), strict=True):
+                sums[k] = sums.get(k, 0.0) + tot
+                counts[k] = counts.get(k, 0) + c
+    return {k: sums[k] / counts[k] for k in sums if np.linalg.norm(sums[k]) > 0}
+
+
+def upright_direction(path: str | Path, split: str = "train") -> tuple[float, float, float]:
+    """The mean of the unit mean accelerations of the vests of ``split``'s players (a unit
+    vector): where a model's de-tilted vests point (config ``vest_upright``)."""
+    means = vest_means(path)
+    with DatasetFile(path) as ds:
+        starts = ds.windows["start"][ds.window_indices(split)]
+        keys = set((ds.h5["session"][()][starts].astype(np.int64) * KEY_BASE
+                    + ds.h5["player"][()][starts]).tolist())
+    units = [m / np.linalg.norm(m) for k, m in means.items() if k in keys]
+    if not units:
+        raise FootcoachError(f"no {split} window has a vest: nothing to de-tilt onto", path)
+    mean = np.mean(units, axis=0)
+    x, y, z = (float(v) for v in mean / np.linalg.norm(mean))
+    return x, y, z
+
+
+def vest_rotations(path: str | Path, target: Sequence[float], *, turn_deg: float = 0.0,
+                   seed: int = 0) -> dict[int, np.ndarray]:
+    """(session, player) key -> the (3, 3) rotation that de-tilts its vest onto ``target``.
+
+    ``turn_deg`` > 0 first turns each player's vest by that angle about an axis drawn per
+    player with ``seed`` (a vest worn turned for the whole session), then de-tilts the turned
+    vest, as analysis would: the matrix returned is the two together."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k, m in sorted(vest_means(path).items()):
+        turn = rotation_about(rng.normal(size=3), turn_deg) if turn_deg else np.eye(3)
+        out[k] = rotation_onto(turn @ m, target) @ turn
+    return out
 
 
 def window_arrays(raw: dict[str, Any]) -> dict[str, Any]:
@@ -58,13 +120,16 @@ class WindowDataset(Dataset[Item]):
     ``video=False`` skips reading the crops (IMU/position-only training: much less I/O); the
     item's video is then an empty (S, 3, F, 0, 0) tensor and the video mask False.
     ``in_memory`` (default: when ``video`` is False) reads the IMU, context and mask arrays of
-    all steps into memory on first use instead of per window.
+    all steps into memory on first use instead of per window. ``vest_rotations``
+    (:func:`vest_rotations`) de-tilts each window's vest with its player's matrix.
     """
 
     def __init__(self, path: str | Path, split: str | None = "train", *,
                  transform: Callable[[Item], Item] | None = None, video: bool = True,
-                 in_memory: bool | None = None) -> None:
+                 in_memory: bool | None = None,
+                 vest_rotations: dict[int, np.ndarray] | None = None) -> None:
         self.path = Path(path)
+        self.vest_rotations = vest_rotations
         with DatasetFile(self.path) as ds:
             self.spec = ds.spec
             self.indices = ds.window_indices(split)
@@ -110,6 +175,11 @@ class WindowDataset(Dataset[Item]):
             raw["video"] = np.zeros((s.window_steps, s.frames_per_step, 0, 0, 3), np.uint8)
             raw["mask"] = raw["mask"].copy()
             raw["mask"][:, 0] = False
+        if self.vest_rotations is not None:
+            key = int(self.table["session"][i]) * KEY_BASE + int(self.table["player"][i])
+            rot = self.vest_rotations.get(key)
+            if rot is not None:
+                raw["imu"] = turn_triads(raw["imu"], rot)
         return window_arrays(raw)
 
     def _window_from_memory(self, ds: DatasetFile, index: int, fields: tuple[str, ...]

@@ -98,8 +98,11 @@ def predict(model: Network, data: str | Path, split: str = "test", *, batch: int
     delivering wrong data (:func:`~footcoach.ml.network.corrupt_modalities` with the model's
     normalisation; one of them per window, drawn with ``seed``); ``vest_rotation`` turns each
     window's vest by that many degrees about an axis drawn with ``seed``
-    (:func:`~footcoach.ml.network.rotate_vests`: a vest worn or slipped at another angle)."""
-    from footcoach.ml.data import WindowDataset
+    (:func:`~footcoach.ml.network.rotate_vests`: a vest worn or slipped at another angle).
+    A model that reads de-tilted vests (config ``vest_upright``) gets each player's vest
+    de-tilted as analysis does, and ``vest_rotation`` then turns each player's vest for the
+    whole session (an axis per player) before it is de-tilted."""
+    from footcoach.ml.data import WindowDataset, vest_rotations
 
     cfg = model.config
     hidden_modalities = hidden_modality_indices(hide, cfg)
@@ -108,7 +111,9 @@ def predict(model: Network, data: str | Path, split: str = "test", *, batch: int
                              f"{', '.join(sorted(set(corrupt) - {'imu', 'context'}))}")
     built = torch.tensor([m in cfg.modalities for m in MODALITIES])
     generator = torch.Generator(device=device).manual_seed(seed)
-    ds = WindowDataset(data, split, video="video" in cfg.modalities)
+    rots = (vest_rotations(data, cfg.vest_upright, turn_deg=vest_rotation, seed=seed)
+            if cfg.vest_upright else None)
+    ds = WindowDataset(data, split, video="video" in cfg.modalities, vest_rotations=rots)
     if len(ds) == 0:
         raise FootcoachError(f"the {split} split has no windows", data)
     if ds.spec != cfg.window:
@@ -124,7 +129,7 @@ def predict(model: Network, data: str | Path, split: str = "test", *, batch: int
         mask = b["mask"].to(device)
         mask[..., hidden_modalities] = False
         imu = b["imu"].to(device)
-        if vest_rotation:
+        if vest_rotation and rots is None:
             imu = rotate_vests(imu, vest_rotation, generator)
         if corrupt:
             imu, context = corrupt_modalities(imu, context, mask & built.to(device), 1.0,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from footcoach.domain.vest_frame import rotation_onto, turn_triads
 from footcoach.domain.windowing import WindowSpec
 from footcoach.ml.config import LossWeights, ModelConfig, NormStats
 from footcoach.ml.losses import NO_LABEL, joint_loss
@@ -256,7 +257,8 @@ def predict_network(model: FootcoachNet, recordings: Sequence[np.ndarray], rate_
 
 @torch.no_grad()
 def bundled_action_probs(model: Network, recordings: Sequence[np.ndarray], rate_hz: float,
-                         *, stride_steps: int = 2) -> np.ndarray:
+                         *, stride_steps: int = 2, groups: Sequence[object] | None = None
+                         ) -> np.ndarray:
     """Zero-shot action probabilities of the bundled model, (n, its action classes).
 
     ``recordings`` (N, 6) are vest-frame acc (g) / gyro (rad/s) as the model's input contract
@@ -265,8 +267,13 @@ def bundled_action_probs(model: Network, recordings: Sequence[np.ndarray], rate_
     recording is cut into the model's windows (every ``stride_steps`` steps; a short one is
     padded at the end, so the LSTM states of the real steps are those of an unpadded window, as
     in the model's training; padded steps are masked); the result is the mean softmax.
+    A model that reads de-tilted vests (config ``vest_upright``) gets each group's recordings
+    (``groups``, one label per recording, e.g. the player; None: all one group) de-tilted
+    together, as analysis de-tilts a player's vest over the session.
     """
     cfg = model.config
+    if cfg.vest_upright:
+        recordings = upright_recordings(recordings, cfg.vest_upright, groups)
     s = NetSettings(step_s=cfg.window.step_s, window_steps=cfg.window.window_steps,
                     imu_rate_hz=cfg.window.imu_rate_hz, eval_stride_steps=stride_steps)
     extra = cfg.imu_in_channels - 6
@@ -277,6 +284,24 @@ def bundled_action_probs(model: Network, recordings: Sequence[np.ndarray], rate_
         res = model(imu=imu, mask=mask)
         out.append(torch.softmax(res.action_logits, dim=-1).mean(dim=0).numpy())
     return np.stack(out).astype(np.float64)
+
+
+def upright_recordings(recordings: Sequence[np.ndarray], target: Sequence[float],
+                       groups: Sequence[object] | None = None) -> list[np.ndarray]:
+    """``recordings`` (N, 6: acc, gyro) with each group's turned by the rotation that takes
+    the group's mean acceleration onto ``target`` (:mod:`footcoach.domain.vest_frame`)."""
+    labels = list(groups) if groups is not None else [0] * len(recordings)
+    out = list(recordings)
+    for g in set(labels):
+        idx = [i for i, x in enumerate(labels) if x == g]
+        acc = np.concatenate([recordings[i][:, :3] for i in idx])
+        acc = acc[np.isfinite(acc).all(axis=1)]
+        if not len(acc) or not np.linalg.norm(acc.mean(axis=0)):
+            continue
+        rot = rotation_onto(acc.mean(axis=0), target)
+        for i in idx:
+            out[i] = turn_triads(recordings[i], rot)
+    return out
 
 
 def set_threads(threads: int) -> int:

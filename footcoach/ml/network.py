@@ -358,11 +358,12 @@ def corrupt_modalities(imu: Tensor | None, context: Tensor | None, mask: Tensor,
     return imu, context
 
 
-def rotate_vests(imu: Tensor, degrees: float | Tensor, generator: torch.Generator | None = None
-                 ) -> Tensor:
-    """Turn each window's vest by ``degrees`` about an axis drawn uniformly on the sphere: the
-    same motion measured by a vest worn or slipped at another angle (training augmentation,
-    config ``imu_rotation``, and ``footcoach evaluate --vest-rotation``).
+def rotate_vests(imu: Tensor, degrees: float | Tensor, generator: torch.Generator | None = None,
+                 axis: Sequence[float] | None = None) -> Tensor:
+    """Turn each window's vest by ``degrees`` about an axis drawn uniformly on the sphere (or
+    about ``axis`` (3,) when given): the same motion measured by a vest worn or slipped at
+    another angle (training augmentation, config ``imu_rotation`` and ``imu_yaw``, and
+    ``footcoach evaluate --vest-rotation``).
 
     ``imu`` (B, S, T, C) in the vest frame, C a multiple of 3 (the x, y, z of the
     accelerometer, the gyroscope and the magnetometer, ``IMU_CHANNELS``); ``degrees`` a float
@@ -372,12 +373,13 @@ def rotate_vests(imu: Tensor, degrees: float | Tensor, generator: torch.Generato
     b, c = imu.shape[0], imu.shape[-1]
     if c % 3:
         raise ValueError(f"rotate_vests needs x/y/z channel triads, got {c} channels")
-    axis = torch.randn(b, 3, generator=generator, device=imu.device)
-    axis = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    u = (torch.randn(b, 3, generator=generator, device=imu.device) if axis is None
+         else torch.as_tensor(axis, dtype=torch.float32, device=imu.device).expand(b, 3))
+    u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     angle = torch.deg2rad(torch.as_tensor(degrees, dtype=torch.float32, device=imu.device)
                           ).expand(b)
     k = torch.zeros(b, 3, 3, device=imu.device)  # cross-product matrix of the axis
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -u[:, 2], u[:, 1], -u[:, 0]
     k = k - k.transpose(1, 2)
     eye = torch.eye(3, device=imu.device).expand(b, 3, 3)
     rot = (eye + torch.sin(angle)[:, None, None] * k
@@ -450,8 +452,12 @@ class FootcoachNet(nn.Module):
         """Windows (B, S, ...) -> :class:`FootcoachOutput`. In training mode, modalities are
         hidden at random per window (config ``modality_dropout``), then one of a window's
         remaining ones may be given noise (config ``modality_corruption``), and each window's
-        vest is turned by up to ``imu_rotation`` degrees."""
+        vest is turned by up to ``imu_yaw`` degrees either way about its upright direction,
+        then by up to ``imu_rotation`` degrees about a random axis."""
         cfg = self.config
+        if self.training and cfg.imu_yaw > 0 and imu is not None:
+            imu = rotate_vests(imu, (2 * torch.rand(imu.shape[0], device=imu.device) - 1)
+                               * cfg.imu_yaw, axis=cfg.vest_upright or (0.0, 0.0, 1.0))
         if self.training and cfg.imu_rotation > 0 and imu is not None:
             imu = rotate_vests(imu, torch.rand(imu.shape[0], device=imu.device)
                                * cfg.imu_rotation)

@@ -42,19 +42,19 @@ from footcoach.errors import FootcoachError
 from footcoach.io.hdf5_dataset import DatasetFile
 from footcoach.io.manifest import atomic_write_text
 from footcoach.ml.config import ABLATIONS, MODALITIES, TASKS, LossWeights, ModelConfig
-from footcoach.ml.data import Item, WindowDataset
+from footcoach.ml.data import Item, WindowDataset, upright_direction, vest_rotations
 from footcoach.ml.encoders import augment_steps, video_augment
 from footcoach.ml.finetune import (
     TRAIN_ONLY,
     fine_tune_config,
     freeze_except,
-    init_provenance,
     initial_weights,
     train_mode,
 )
 from footcoach.ml.losses import JointLoss
 from footcoach.ml.network import FootcoachNet, hide_features, parameter_count
 from footcoach.ml.norm import norm_stats
+from footcoach.ml.train_info import training_info
 from footcoach.ml.weights import save_model
 
 CHECKPOINT_DIR = "checkpoint"
@@ -86,8 +86,11 @@ class TrainSettings:
     ``modality_corruption`` for this run (None: the given config's, or the first ``init``
     model's), so that a fine-tuning run can teach a trained model to discount a sensor giving
     wrong data; ``imu_rotation`` likewise for the config's ``imu_rotation`` (degrees: a vest
-    worn or slipped at another angle). ``train_only``: with ``init``, train only that part of
-    the network (:data:`~footcoach.ml.finetune.TRAIN_ONLY`, e.g. ``"modality-attention"``).
+    worn or slipped at another angle) and ``imu_yaw``; ``vest_upright``: True reads de-tilted
+    vests (config ``vest_upright``: the training vests' mean direction, or the ``init``
+    model's), False as worn, None as the config or ``init`` model does. ``train_only``: with
+    ``init``, train only that part of the network (:data:`~footcoach.ml.finetune.TRAIN_ONLY`,
+    e.g. ``"modality-attention"``).
     """
 
     epochs: int = 30
@@ -118,6 +121,8 @@ class TrainSettings:
     modality_corruption: float | None = None
     train_only: str | None = None
     imu_rotation: float | None = None
+    imu_yaw: float | None = None
+    vest_upright: bool | None = None
 
     def check(self) -> None:
         if self.ablation not in ABLATIONS:
@@ -142,17 +147,22 @@ class TrainSettings:
                                  f"got {self.select!r}")
         if not 0.0 <= self.ball_dropout <= 1.0:
             raise FootcoachError(f"ball_dropout must be in 0..1, got {self.ball_dropout}")
-        if self.modality_corruption is not None and not 0.0 <= self.modality_corruption < 1.0:
-            raise FootcoachError(f"modality_corruption must be in 0..1 (below 1), got "
-                                 f"{self.modality_corruption:g}")
-        if self.imu_rotation is not None and not 0.0 <= self.imu_rotation <= 180.0:
-            raise FootcoachError(f"imu_rotation must be 0-180 degrees, got {self.imu_rotation:g}")
+        self._check_augmentation()
         if self.train_only is not None and (self.train_only not in TRAIN_ONLY or not self.init):
             raise FootcoachError(f"train_only must be one of {', '.join(TRAIN_ONLY)} and needs "
                                  f"a model to start from (--init), got {self.train_only!r}")
         if self.patience is not None and self.patience < 1:
             raise FootcoachError(f"the early stopping patience must be >= 1 epoch, got "
                                  f"{self.patience}")
+
+    def _check_augmentation(self) -> None:
+        if self.modality_corruption is not None and not 0.0 <= self.modality_corruption < 1.0:
+            raise FootcoachError(f"modality_corruption must be in 0..1 (below 1), got "
+                                 f"{self.modality_corruption:g}")
+        for name in ("imu_rotation", "imu_yaw"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 180.0:
+                raise FootcoachError(f"{name} must be 0-180 degrees, got {value:g}")
 
 
 @dataclass
@@ -271,18 +281,23 @@ def new_run_config(data: Path, s: TrainSettings, config: ModelConfig | None) -> 
     if s.init:
         base = fine_tune_config(s.init, spec, modalities=s.modalities, ablation=s.ablation,
                                 action_names=actions, tactic_names=tactics)
-        return replace(base, loss=loss_weights(config or base, s), **_augmentation(s, base))
+        return replace(base, loss=loss_weights(config or base, s), **_augmentation(s, base, data))
     base = config or ModelConfig()
     return replace(base, window=spec, ablation=s.ablation,
                    modalities=s.modalities or base.modalities,
                    norm=norm_stats(data, "train", seed=s.seed, context_bins=base.context_bins),
-                   loss=loss_weights(base, s), **_augmentation(s, base))
+                   loss=loss_weights(base, s), **_augmentation(s, base, data))
 
 
-def _augmentation(s: TrainSettings, base: ModelConfig) -> dict[str, float]:
-    """The run's wrong-sensor augmentation: the settings' where given, else the config's."""
-    return {k: getattr(base, k) if getattr(s, k) is None else getattr(s, k)
-            for k in ("modality_corruption", "imu_rotation")}
+def _augmentation(s: TrainSettings, base: ModelConfig, data: Path) -> dict[str, Any]:
+    """The run's wrong-sensor augmentation and vest frame: the settings' where given, else the
+    config's (a new upright frame: the training vests' mean direction)."""
+    out: dict[str, Any] = {k: getattr(base, k) if getattr(s, k) is None else getattr(s, k)
+                           for k in ("modality_corruption", "imu_rotation", "imu_yaw")}
+    if s.vest_upright is not None:
+        out["vest_upright"] = ((base.vest_upright or upright_direction(data)) if s.vest_upright
+                               else ())
+    return out
 
 
 # ---- one pass ----------------------------------------------------------------------------------
@@ -482,8 +497,10 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
     seed_everything(s.seed + (state["epoch"] if state else 0))
     rng = np.random.default_rng([s.seed, state["epoch"] if state else 0])
     transform = AugmentVideo(cfg.window.crop_px, s.augment) if s.video and s.augment else None
-    train_ds = WindowDataset(data, "train", transform=transform, video=s.video)
-    val_ds = WindowDataset(data, "val", video=s.video)
+    rots = vest_rotations(data, cfg.vest_upright) if cfg.vest_upright else None
+    train_ds = WindowDataset(data, "train", transform=transform, video=s.video,
+                             vest_rotations=rots)
+    val_ds = WindowDataset(data, "val", video=s.video, vest_rotations=rots)
     if len(train_ds) == 0 or len(val_ds) == 0:
         raise FootcoachError(f"need training and validation windows (train {len(train_ds)}, "
                              f"val {len(val_ds)})", data)
@@ -577,23 +594,3 @@ def train(data: str | Path, out: str | Path, settings: TrainSettings | None = No
         f"{seconds:.0f} s; model written to {out}")
     return TrainResult(out, best_epoch, best_loss, epoch, stopped, history, seconds,
                        str(device))
-
-
-def training_info(data: Path, s: TrainSettings, history: list[EpochStats], best_epoch: int,
-                  seconds: float, device: torch.device, stopped: str, *,
-                  learned_weights: dict[str, float] | None = None) -> dict[str, Any]:
-    """The ``training`` block of the model JSON: data, settings, budget, history (and, with
-    learned loss weights, their values at the best epoch; fine-tuned, what it started from)."""
-    with DatasetFile(data) as ds:
-        sessions = [{k: d.get(k) for k in ("name", "synthetic", "n_players", "duration_s",
-                                           "video")} for d in ds.sessions]
-        counts = {sp: int(ds.window_indices(sp).size) for sp in ("train", "val", "test")}
-        build = ds.build
-    return {"dataset": str(data.resolve()), "dataset_sessions": sessions,
-            "windows_per_split": counts, "dataset_build": build.get("settings", {}),
-            "settings": asdict(s), "epochs_run": len(history), "best_epoch": best_epoch,
-            "stopped": stopped, "seconds": round(seconds, 1), "device": str(device),
-            "threads": torch.get_num_threads(),
-            "history": [asdict(h) for h in history],
-            **({"init_from": init_provenance(s.init)} if s.init else {}),
-            **({"learned_loss_weights": learned_weights} if learned_weights else {})}

@@ -15,10 +15,16 @@ duration:
   accelerations.
 * **turned**: the mean acceleration over ``turned_window_s`` (10 s) points more than
   ``turned_max_deg`` (70 degrees) from the vest's +z axis for at least as long: a vest slipped
-  far, or worn far from upright. The bundled networks read vests turned by up to about 60
-  degrees better than no vest and beyond about 70 degrees worse (``benchmarks/sensor_faults.py
-  --faults slipped-45 slipped-60 slipped-75 slipped-90``; the threshold was chosen on those
-  synthetic test sessions). A player lying on the ground for 10 s reads the same.
+  far, or worn far from upright. The networks bundled in sessions 27-29 read vests turned by
+  up to about 60 degrees better than no vest and beyond about 70 degrees worse
+  (``benchmarks/sensor_faults.py --faults slipped-45 slipped-60 slipped-75 slipped-90``; the
+  threshold was chosen on those synthetic test sessions). A player lying on the ground for
+  10 s reads the same. With ``turned_from="pose"`` the angle is taken from the vest's pose
+  instead of its z axis (:func:`footcoach.domain.vest_frame.pose_segments`: how it sat, and
+  how it sat again after it slipped for 20 s or more): for a model that turns every vest
+  upright, pose by pose, before reading it (config ``vest_upright``), a vest worn turned for the
+  whole session or for a long stretch is read, and only a shorter stretch far from its pose is
+  set aside.
 
 :func:`remove_imu_faults` sets the rows of a frozen or turned stretch to NaN, so the analysis
 masks the vest there (``footcoach.sync.windows``: a step with under half its IMU samples is
@@ -63,6 +69,7 @@ import numpy as np
 
 from footcoach.domain.timeseries import TimeSeries
 from footcoach.domain.vest import acc_block_sums
+from footcoach.domain.vest_frame import pose_segments
 from footcoach.sync.filters import mask_runs
 from footcoach.sync.movement import (
     drift_speed,
@@ -94,8 +101,13 @@ class FaultSettings:
     doppler_excess_mps: float = 1.5
     drift_min_s: float = 3.0
     round_body_min_deg: float = 60.0
+    turned_from: str = "z"
     set_aside: tuple[FaultKind, ...] = ("frozen", "turned", "frozen position",
                                         "drifting position")
+
+    def __post_init__(self) -> None:
+        if self.turned_from not in ("z", "pose"):
+            raise ValueError(f"turned_from must be 'z' or 'pose', not {self.turned_from!r}")
 
     def to_dict(self) -> dict[str, object]:
         return {"frozen_min_s": self.frozen_min_s, "gravity_min_g": self.gravity_min_g,
@@ -106,6 +118,7 @@ class FaultSettings:
                 "still_max_g": self.still_max_g,
                 "doppler_excess_mps": self.doppler_excess_mps, "drift_min_s": self.drift_min_s,
                 "round_body_min_deg": self.round_body_min_deg,
+                **({"turned_from": self.turned_from} if self.turned_from != "z" else {}),
                 "set_aside": list(self.set_aside)}
 
 
@@ -201,13 +214,23 @@ def turned_rows(t: np.ndarray, values: np.ndarray, window_s: float, max_deg: flo
 
 
 def _turned_blocks(t: np.ndarray, blocks: tuple[np.ndarray, np.ndarray], window_s: float,
-                   max_deg: float, n: int, block: int) -> np.ndarray:
-    """:func:`turned_rows` from block sums already made (``acc_block_sums``)."""
+                   max_deg: float, n: int, block: int,
+                   poses: list[tuple[float, np.ndarray]] | None = None) -> np.ndarray:
+    """:func:`turned_rows` from block sums already made (``acc_block_sums``); ``poses``
+    (:func:`footcoach.domain.vest_frame.pose_segments`) measures each block's angle from the
+    pose of its time instead of from +z."""
     mean, ok = _rolling_mean_acc(t, *blocks, window_s, block)
     length = np.linalg.norm(mean, axis=1)
+    judged = ok & (length >= 0.5)
     with np.errstate(invalid="ignore", divide="ignore"):
-        tilt = np.degrees(np.arccos(np.clip(mean[:, 2] / length, -1.0, 1.0)))
-    return _block_rows(ok & (length >= 0.5) & (tilt > max_deg), n, block)
+        unit = mean / length[:, None]
+    up = np.tile([0.0, 0.0, 1.0], (len(unit), 1))
+    if poses:
+        at = np.searchsorted([p[0] for p in poses], t[:len(unit) * block:block], "right") - 1
+        up = np.stack([p[1] for p in poses])[np.clip(at, 0, None)]
+    with np.errstate(invalid="ignore"):
+        tilt = np.degrees(np.arccos(np.clip(np.sum(unit * up, axis=1), -1.0, 1.0)))
+    return _block_rows(judged & (tilt > max_deg), n, block)
 
 
 def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
@@ -234,7 +257,9 @@ def find_imu_faults(ts: TimeSeries, settings: FaultSettings | None = None
     weak = _block_rows(ok & (np.linalg.norm(mean, axis=1) < s.gravity_min_g), n, block) & ~frozen
     faults += _long_runs(weak, ts.t, s.gravity_min_s, "no gravity")
     if s.turned_max_deg < 180.0:
-        turned = _turned_blocks(ts.t, blocks, s.turned_window_s, s.turned_max_deg, n, block)
+        poses = pose_segments(ts) if s.turned_from == "pose" else None
+        turned = _turned_blocks(ts.t, blocks, s.turned_window_s, s.turned_max_deg, n, block,
+                                poses)
         faults += _long_runs(turned & ~frozen & ~weak, ts.t, s.turned_window_s, "turned")
     for f in faults:
         if f.kind in s.set_aside:

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from footcoach.domain.timeseries import TimeSeries
+from footcoach.domain.vest_frame import rotation_about, turn_vest
 from footcoach.sync.movement import motion_columns
 
 #: Coherence below which the angle is not told (the vest's horizontal acceleration is mostly
@@ -125,12 +126,4 @@ def vest_yaw(imu: TimeSeries, pos: TimeSeries) -> VestYaw | None:
 def turn_round_body(imu: TimeSeries, angle_deg: float) -> TimeSeries:
     """``imu`` with every x/y/z triad (accelerometer, gyroscope, magnetometer: channels named
     ``<sensor>_x``, ``_y``, ``_z``) turned by ``angle_deg`` about z (a copy)."""
-    c, s = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
-    values = np.array(imu.values, copy=True)
-    names = list(imu.channels)
-    for sensor in {n[:-2] for n in names if n.endswith("_x")}:
-        if f"{sensor}_y" in names:
-            i, j = names.index(f"{sensor}_x"), names.index(f"{sensor}_y")
-            x, y = values[:, i].copy(), values[:, j].copy()
-            values[:, i], values[:, j] = c * x - s * y, s * x + c * y
-    return imu.replace(values=values)
+    return turn_vest(imu, rotation_about((0.0, 0.0, 1.0), angle_deg))
