@@ -119,7 +119,7 @@ MEMBERS = 3
 #: that direction in training (``--imu-yaw``, the turn a de-tilt leaves). Against session 27's
 #: fine-tuning with vests turned up to 45 degrees about random axes, the ensemble scored 85.6%
 #: against 83.1% action accuracy on test windows without positions, 93.0% against 92.2% with
-#: each vest turned 45 degrees, and the app 1.5 points more on clean sessions, 2.6 with vests
+#: each vest turned 45 degrees, and the app 1.5 points more on clean sessions, 2.5 with vests
 #: only; a vest turned round the body for part of a session costs it more (docs/ablation.md,
 #: "Vests turned upright before the network reads them"). Session 26's fine-tuning with noise
 #: was not bundled: it cost the app as much on clean sessions and read a turned vest worse.
