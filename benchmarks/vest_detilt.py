@@ -41,17 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 TURN_DEG = 45.0
 
-
-def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The smallest rotation (3, 3) taking the direction of ``a`` (3,) onto that of ``b``."""
-    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-    v, c = np.cross(a, b), float(a @ b)
-    if c < -1.0 + 1e-9:  # opposite: half a turn about any axis at right angles to a
-        axis = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
-        axis /= np.linalg.norm(axis)
-        return 2.0 * np.outer(axis, axis) - np.eye(3)
-    k = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + k + k @ k / (1.0 + c)
+from footcoach.domain.vest_frame import rotation_onto  # noqa: E402  (after the path set-up)
 
 
 def turn(imu: np.ndarray, mats: np.ndarray) -> np.ndarray:
@@ -74,7 +64,7 @@ def detilt(imu: np.ndarray, keys: np.ndarray, target: np.ndarray) -> np.ndarray:
     mats = np.empty((len(imu), 3, 3))
     for key in np.unique(keys):
         rows = keys == key
-        mats[rows] = rotation_between(mean_acceleration(imu[rows][..., :3]), target)
+        mats[rows] = rotation_onto(mean_acceleration(imu[rows][..., :3]), target)
     return turn(imu, mats)
 
 
@@ -155,7 +145,7 @@ def expert_novice_zero_shot(model: Any, target: np.ndarray | None) -> dict[str, 
         idx = np.flatnonzero(d.players == p)
         vests = [d.vest[i] for i in idx]
         if target is not None:
-            r = rotation_between(mean_acceleration(np.concatenate([v[:, :3] for v in vests])),
+            r = rotation_onto(mean_acceleration(np.concatenate([v[:, :3] for v in vests])),
                                  target)
             vests = [turn(v[None], r[None])[0] for v in vests]
         probs = bundled_action_probs(model, vests, 100.0)
@@ -187,7 +177,7 @@ def residual_table(data: Path, folders: list[Path], angles: list[float], seed: i
             rng = np.random.default_rng(seed)
             mats = {}
             for k in keys:
-                base = rotation_between(means[int(k)], np.asarray(up)) if up else np.eye(3)
+                base = rotation_onto(means[int(k)], np.asarray(up)) if up else np.eye(3)
                 mats[k] = rotation_about(rng.normal(size=3), angle) @ base
             imu = turn(test["imu"], np.stack([mats[k] for k in test["key"]]))
             cells.append(score(model, test, imu)[0])

@@ -236,6 +236,19 @@ def test_yaw_augmentation_keeps_the_component_along_the_upright_axis():
 
 
 # ---- analysis ------------------------------------------------------------------------------
+def _tiny_model(folder: Path, vest_upright: tuple[float, ...], seed: int = 3) -> Path:
+    """A tiny random-init model folder that reads vests as worn or de-tilted."""
+    from footcoach.ml.config import ModelConfig
+    from footcoach.ml.network import FootcoachNet
+    from footcoach.ml.weights import save_model
+
+    torch.manual_seed(seed)
+    cfg = ModelConfig.tiny(vest_upright=vest_upright)
+    save_model(FootcoachNet(cfg).eval(), cfg, folder, training_info={"data": "none"},
+               metrics={})
+    return folder
+
+
 def _tilt_vests(session: Path, degrees: float, from_s: float = 0.0) -> None:
     """Turn every vest CSV of ``session`` by ``degrees`` in the plane of its mean acceleration
     and the vertical (so a de-tilt onto z undoes it exactly), from ``from_s`` seconds on."""
@@ -252,9 +265,6 @@ def _tilt_vests(session: Path, degrees: float, from_s: float = 0.0) -> None:
 
 def test_analysis_with_an_upright_model_reads_a_tilted_vest_as_an_upright_one(tmp_path):
     from footcoach.app.analyze import run_analysis
-    from footcoach.ml.config import ModelConfig
-    from footcoach.ml.network import FootcoachNet
-    from footcoach.ml.weights import save_model
 
     session = make_session(tmp_path / "s", seconds=10.0)
     tilted = tmp_path / "tilted"
@@ -262,11 +272,7 @@ def test_analysis_with_an_upright_model_reads_a_tilted_vest_as_an_upright_one(tm
     _tilt_vests(tilted, 25.0)
     probs = {}
     for name, up in (("as worn", ()), ("upright", (0.0, 0.0, 1.0))):
-        torch.manual_seed(3)
-        cfg = ModelConfig.tiny(vest_upright=up)
-        model = tmp_path / name
-        save_model(FootcoachNet(cfg).eval(), cfg, model, training_info={"data": "none"},
-                   metrics={})
+        model = _tiny_model(tmp_path / name, up)
         for folder in (session, tilted):
             res = run_analysis(folder, model_dir=model, engine="torch", device="cpu")
             probs[name, folder.name] = res.steps.action_probs[res.steps.valid]
@@ -278,9 +284,6 @@ def test_analysis_with_an_upright_model_reads_a_tilted_vest_as_an_upright_one(tm
 def test_analysis_with_an_upright_model_follows_a_vest_that_slipped(tmp_path):
     from footcoach.app.analyze import run_analysis
     from footcoach.bench.labelled_bench import without_streams
-    from footcoach.ml.config import ModelConfig
-    from footcoach.ml.network import FootcoachNet
-    from footcoach.ml.weights import save_model
 
     made = make_session(tmp_path / "s", seconds=60.0)
     turned = tmp_path / "slipped"
@@ -291,11 +294,7 @@ def test_analysis_with_an_upright_model_follows_a_vest_that_slipped(tmp_path):
     slipped = without_streams(turned, tmp_path / "b", ["positions"])
     moved = {}
     for name, up in (("as worn", ()), ("upright", (0.0, 0.0, 1.0))):
-        torch.manual_seed(5)
-        cfg = ModelConfig.tiny(vest_upright=up)
-        model = tmp_path / name
-        save_model(FootcoachNet(cfg).eval(), cfg, model, training_info={"data": "none"},
-                   metrics={})
+        model = _tiny_model(tmp_path / name, up, seed=5)
         probs = []
         for folder in (session, slipped):
             res = run_analysis(folder, model_dir=model, engine="torch", device="cpu")
@@ -307,15 +306,10 @@ def test_analysis_with_an_upright_model_follows_a_vest_that_slipped(tmp_path):
 
 def test_the_checks_of_an_analysis_follow_the_model(tmp_path):
     from footcoach.app.engines import default_fault_settings, model_fault_settings, require_model
-    from footcoach.ml.config import ModelConfig
-    from footcoach.ml.network import FootcoachNet
-    from footcoach.ml.weights import save_model
     from footcoach.sync.sensor_faults import DEFAULT_FAULTS
 
     for name, up, expected in (("worn", (), "z"), ("upright", (0.0, 0.0, 1.0), "pose")):
-        cfg = ModelConfig.tiny(vest_upright=up)
-        save_model(FootcoachNet(cfg).eval(), cfg, tmp_path / name,
-                   training_info={"data": "none"}, metrics={})
+        _tiny_model(tmp_path / name, up)
         settings = model_fault_settings(require_model(tmp_path / name))
         assert settings.turned_from == expected
         assert settings.set_aside == DEFAULT_FAULTS.set_aside
