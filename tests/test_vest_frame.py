@@ -42,6 +42,19 @@ def test_rotation_onto_takes_a_onto_b_and_is_a_rotation(a, b):
     assert np.linalg.det(r) == pytest.approx(1.0)
 
 
+def test_rotation_onto_takes_random_directions_onto_each_other() -> None:
+    rng = np.random.default_rng(0)
+    for a, b in [(rng.normal(size=3), rng.normal(size=3)) for _ in range(20)] + [
+            (np.array([0.0, 0.0, 2.0]), np.array([0.0, 0.0, 1.0])),
+            (np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, -3.0])),
+            (np.array([1.0, 0.0, 0.0]), np.array([-1.0, 0.0, 0.0]))]:
+        r = rotation_onto(a, b)
+        np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-9)
+        assert np.linalg.det(r) == pytest.approx(1.0)
+        np.testing.assert_allclose(r @ (a / np.linalg.norm(a)), b / np.linalg.norm(b),
+                                   atol=1e-9)
+
+
 def test_rotation_about_keeps_its_axis_and_turns_by_the_angle():
     axis = np.array([1.0, 2.0, 2.0]) / 3.0
     r = rotation_about(axis, 40.0)
