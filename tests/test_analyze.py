@@ -20,7 +20,13 @@ from gui_fixtures import make_session, results_in
 
 from footcoach.app.analysis_cache import RESULT_JSON, SCHEMA_VERSION, load_cached_result
 from footcoach.app.analyze import AnalysisProgress, analyze_session, run_analysis
-from footcoach.app.engines import NoModelError, OnnxEngine, choose_engine, inference_threads
+from footcoach.app.engines import (
+    NoModelError,
+    OnnxEngine,
+    choose_engine,
+    inference_threads,
+    video_decode_plan,
+)
 from footcoach.cli.main import main
 from footcoach.errors import FootcoachError
 
@@ -188,6 +194,27 @@ def test_block_size_does_not_change_the_outputs(session: Path, model_dir: Path) 
                                atol=1e-5)
     np.testing.assert_allclose(small.steps.time_attention[v], large.steps.time_attention[v],
                                atol=1e-5)
+
+
+def test_decoding_and_crop_threads_do_not_change_the_outputs(session: Path,
+                                                             model_dir: Path) -> None:
+    one = run_analysis(session, model_dir=model_dir, engine="torch", device="cpu",
+                       use_cache=False, decode_threads="SLICE", crop_workers=1)
+    three = run_analysis(session, model_dir=model_dir, engine="torch", device="cpu",
+                         use_cache=False, decode_threads="AUTO", crop_workers=3)
+    assert one.run["video_decode"] == {"threads": "SLICE", "crop_workers": 1}
+    assert three.run["video_decode"] == {"threads": "AUTO", "crop_workers": 3}
+    np.testing.assert_array_equal(one.steps.valid, three.steps.valid)
+    np.testing.assert_array_equal(one.steps.action_probs, three.steps.action_probs)
+    assert [e.action for e in one.events] == [e.action for e in three.events]
+
+
+def test_video_decode_plan_gives_frame_threads_only_to_spare_cores() -> None:
+    for device in ("cpu", "cuda"):
+        assert video_decode_plan(device, 2) == ("SLICE", 1)  # the engine needs the other core
+        assert video_decode_plan(device, 16) == ("AUTO", 1)
+    assert video_decode_plan("cpu", 4) == ("SLICE", 1)
+    assert video_decode_plan("cuda", 4) == ("AUTO", 1)
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from footcoach.domain.calibration import CameraCalibration
+from footcoach.errors import FootcoachError
 from footcoach.io.video import VideoReader
 from footcoach.io.video_crops import (
     crop_boxes,
@@ -182,3 +183,46 @@ def test_crops_keep_their_geometry_at_every_pyramid_level(side: float):
     assert across.min() == 4 and across.max() == 11, across
     assert down.min() == 4 and down.max() == 11, down
     assert crop[1, 1] < 10 and crop[8, 8] > 245
+
+
+@pytest.mark.parametrize(("pix_fmt", "calibrated"),
+                         [("yuv420p", True), ("yuv444p", True), ("yuv420p", False)])
+def test_crop_threads_give_the_same_crops_in_order(tmp_path: Path, pix_fmt: str,
+                                                   calibrated: bool):
+    """Cutting in 3 threads while frame threads decode gives what one thread gives, in the same
+    order, the targets past the end of the video last and invalid."""
+    path = _write(tmp_path / f"{pix_fmt}.mp4", pix_fmt, n=20)
+    targets = np.r_[np.arange(0.0, 0.8, 0.02), 5.0]  # 20 frames at 25 fps, then past the end
+    xy = np.tile([[[40.0, 60.0], [90.0, 50.0], [500.0, 50.0]]], (targets.size, 1, 1))
+    cal = _identity_calibration() if calibrated else None
+    runs = []
+    for workers, threads in ((1, "SLICE"), (3, "AUTO")):
+        with VideoReader(path, thread_type=threads) as reader:
+            runs.append(list(iter_crops(reader, targets, xy, cal, crop_px=16,
+                                        workers=workers)))
+    one, three = runs
+    assert len(one) == len(three) == 21  # 20 frames + the batch outside the video
+    for (i1, c1, v1), (i3, c3, v3) in zip(one, three, strict=True):
+        np.testing.assert_array_equal(i1, i3)
+        np.testing.assert_array_equal(c1, c3)
+        np.testing.assert_array_equal(v1, v3)
+    assert not one[-1][2].any() and one[-1][0].tolist() == [targets.size - 1]
+    assert one[0][2][0].tolist() == [True, True, not calibrated]  # (500, 50) lies outside
+
+
+def test_crop_threads_stop_on_cancel_and_refuse_zero(tmp_path: Path):
+    path = _write(tmp_path / "v.mp4", "yuv420p", n=20)
+    targets = np.arange(0.0, 0.8, 0.04)
+    xy = np.tile([[[40.0, 60.0]]], (targets.size, 1, 1))
+    polls = []
+
+    def cancel() -> bool:
+        polls.append(1)
+        return len(polls) > 5
+
+    with VideoReader(path) as reader:
+        with pytest.raises(FootcoachError, match="cancelled"):
+            list(iter_crops(reader, targets, xy, _identity_calibration(), crop_px=8,
+                            cancel=cancel, workers=2))
+        with pytest.raises(ValueError, match="workers"):
+            list(iter_crops(reader, targets, xy, None, workers=0))

@@ -69,6 +69,7 @@ from footcoach.app.engines import (
     model_fault_settings,
     open_engine,
     require_model,
+    video_decode_plan,
 )
 from footcoach.app.load import load_session
 from footcoach.domain.events import Event
@@ -103,16 +104,16 @@ class AnalysisProgress(NamedTuple):
 @dataclass(frozen=True)
 class AnalyzeOptions:
     """Engine-side knobs (not part of the cache key): ``batch`` steps or windows per engine
-    call, ``block_steps`` steps per block (memory: players x block_steps crops)."""
+    call, ``block_steps`` steps per block (memory: players x block_steps crops),
+    ``decode_threads`` the FFmpeg threading of the video (``"SLICE"``, ``"FRAME"`` or
+    ``"AUTO"``) and ``crop_workers`` the threads that cut crops (None: chosen for the machine,
+    :func:`footcoach.app.engines.video_decode_plan`)."""
 
     batch: int = 128
     block_steps: int = 32
     events: EventSettings = field(default_factory=EventSettings)
-
-DECODE_THREADS = "SLICE"
-"""FFmpeg decoder threading of the analysis video: slice threads only. The decoder runs in the
-prefetch thread beside the encoder, and frame threads would compete with it for the cores
-(``footcoach benchmark analyze`` measures both modes for the floor)."""
+    decode_threads: str | None = None
+    crop_workers: int | None = None
 
 
 def analysis_settings(spec: WindowSpec, events: EventSettings,
@@ -151,7 +152,8 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
                     block_steps: int = 32, events: EventSettings | None = None,
                     use_cache: bool = True, cancel: Cancel | None = None,
                     ball: TimeSeries | None = None, team_model: bool = True,
-                    sensor_faults: FaultSettings | None = DEFAULT_FAULTS
+                    sensor_faults: FaultSettings | None = DEFAULT_FAULTS,
+                    decode_threads: str | None = None, crop_workers: int | None = None
                     ) -> Iterator[AnalysisProgress]:
     """Analyse the session in ``folder`` (module docstring); yields :class:`AnalysisProgress`,
     the last one with ``result``. ``use_cache=False`` recomputes (and rewrites the cache).
@@ -160,7 +162,8 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
     nor writes the cache. ``team_model=False`` leaves out the model folder's team tactic model
     (:mod:`footcoach.analysis.team_tactic`): the players' tactic is their windows' alone.
     ``sensor_faults=None`` reads faulty stretches of a vest or GPS unit as data (benchmarks:
-    what the fault detection of :mod:`footcoach.sync.sensor_faults` is worth)."""
+    what the fault detection of :mod:`footcoach.sync.sensor_faults` is worth).
+    ``decode_threads`` and ``crop_workers``: :class:`AnalyzeOptions` (benchmarks)."""
     folder = Path(folder)
     ev = events or EventSettings()
     meta = require_model(model_dir)
@@ -177,7 +180,8 @@ def analyze_session(folder: str | Path, *, model_dir: str | Path | None = None,
         if cached is not None:
             yield AnalysisProgress(1, 1, "cached analysis", cached)
             return
-    run = _Run(folder, meta, AnalyzeOptions(batch, block_steps, ev), cancel, ball, team)
+    opts = AnalyzeOptions(batch, block_steps, ev, decode_threads, crop_workers)
+    run = _Run(folder, meta, opts, cancel, ball, team)
     run.sensor_faults = sensor_faults
     yield from run.execute(engine, device)
     result = run.finish(settings, fingerprint, key)
@@ -314,8 +318,11 @@ class _Run:
         self._allocate(len(pids), grid.n)
         n_blocks = -(-grid.n // self.opts.block_steps)
         self.total = 3 + n_blocks + 1
-        reader = (VideoReader(session.path(session.video.file), thread_type=DECODE_THREADS)
+        plan = video_decode_plan(self.engine.device)
+        self.video_plan = (self.opts.decode_threads or plan[0], self.opts.crop_workers or plan[1])
+        reader = (VideoReader(session.path(session.video.file), thread_type=self.video_plan[0])
                   if wants_video and has_video and session.video is not None else None)
+        self.reads_video = reader is not None
         stop = threading.Event()
 
         def stopped() -> bool:
@@ -357,7 +364,7 @@ class _Run:
                 xy = np.stack([ctx.smoothed_xy(pid, times.reshape(-1)) for pid in pids])
                 block.video, block.mask[:, :, 0] = block_crops(
                     reader, times, xy, session.calibration, start_s=session.video.start_s,
-                    crop_px=self.spec.crop_px, cancel=cancel)
+                    crop_px=self.spec.crop_px, cancel=cancel, workers=self.video_plan[1])
                 t0 = self._timed("decode_crops_s", t0)
             yield block
             t0 = time.perf_counter()
@@ -503,6 +510,9 @@ class _Run:
                "elapsed_s": round(elapsed, 4),
                "windows_per_s": round(self.n_windows / elapsed, 2) if elapsed > 0 else None,
                "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+               "video_decode": ({"threads": self.video_plan[0],
+                                 "crop_workers": self.video_plan[1]}
+                                if self.reads_video else None),
                "sensor_warnings": self.aligned.sensor_warnings(),
                "data_warnings": len(self.aligned.loaded.diagnostics.warnings)}
         return AnalysisResult(session_name=session.name, events=events, phases=phases,

@@ -112,15 +112,19 @@ def measure_floor(session: Path, video_fps: float) -> dict[str, Any]:
     return _subprocess(code)
 
 
-def measure_analysis(session: Path, model: Path, engine: str, device: str,
-                     batch: int) -> dict[str, Any]:
-    """One uncached analysis in a fresh interpreter: run info, events, peak RSS (MB)."""
+def measure_analysis(session: Path, model: Path, engine: str, device: str, batch: int,
+                     decode_threads: str | None = None, crop_workers: int | None = None
+                     ) -> dict[str, Any]:
+    """One uncached analysis in a fresh interpreter: run info, events, peak RSS (MB);
+    ``decode_threads`` and ``crop_workers`` as :class:`footcoach.app.analyze.AnalyzeOptions`
+    (None: the analysis's own choice)."""
     code = (
         "import json, time\n"
         "from footcoach.app.analyze import run_analysis\n"
         "t0 = time.perf_counter()\n"
         f"r = run_analysis({str(session)!r}, model_dir={str(model)!r}, engine={engine!r},"
-        f" device={device!r}, batch={batch}, use_cache=False)\n"
+        f" device={device!r}, batch={batch}, use_cache=False, decode_threads={decode_threads!r},"
+        f" crop_workers={crop_workers!r})\n"
         "el = time.perf_counter() - t0\n"
         "from footcoach.bench.memory import peak_rss_mb\n"
         "rss = peak_rss_mb()\n"
@@ -144,9 +148,10 @@ def extrapolate(total_s: float, floor_s: float, minutes: float, players: int,
 
 def run(cache: Path, *, session: Path | None = None, minutes: float = 2.0, players: int = 10,
         engines: tuple[str, ...] = ("torch", "onnx"), device: str = "cpu", batch: int = 128,
-        model_dir: Path | None = None, video_stride: int | None = None) -> str:
+        model_dir: Path | None = None, video_stride: int | None = None,
+        decode_threads: str | None = None, crop_workers: int | None = None) -> str:
     """Measure (module docstring) and return the report table (``video_stride``: of the
-    random-init model only)."""
+    random-init model only; ``decode_threads``, ``crop_workers``: :func:`measure_analysis`)."""
     from footcoach.app.load import load_session
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -181,12 +186,16 @@ def run(cache: Path, *, session: Path | None = None, minutes: float = 2.0, playe
     extrap = []
     for engine in engines:
         try:
-            r = measure_analysis(folder, model, engine, device, batch)
+            r = measure_analysis(folder, model, engine, device, batch, decode_threads,
+                                 crop_workers)
         except RuntimeError as exc:
             lines.append(f"  {engine:<7} failed: {exc}")
             continue
         run_info = r["run"]
         stages = ", ".join(f"{k[:-2]} {v:.2f}" for k, v in run_info["timings_s"].items())
+        if run_info.get("video_decode"):
+            vd = run_info["video_decode"]
+            stages += f" ({vd['threads'].lower()} decoding, crop threads: {vd['crop_workers']})"
         ratio = r["total_s"] / floor["floor_s"] if floor["floor_s"] else 0.0
         lines.append(f"  {engine + '/' + run_info['device']:<7} "
                      f"{run_info['windows'] / r['total_s']:>10.0f} {r['total_s']:>8.2f} "

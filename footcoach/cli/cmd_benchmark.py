@@ -49,6 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--video-stride", type=int, default=None, metavar="N",
                    help="first stride of the random-init model's video encoder (default 2; "
                         "with --model random only)")
+    a.add_argument("--decode-threads", choices=("slice", "frame", "auto"), default=None,
+                   help="FFmpeg threading of the analysis video (default: the analysis's "
+                        "choice: auto = frame and slice threads with 8 cores or more, or 4 "
+                        "with the engine on a GPU; slice otherwise)")
+    a.add_argument("--crop-workers", type=int, default=None, metavar="N",
+                   help="threads that cut the player crops while the next frames decode "
+                        "(default 1: more gained nothing on a 16-core GPU machine)")
     a.add_argument("--cache", type=Path, default=None,
                    help=f"where the simulated session and model are kept "
                         f"(default {DEFAULT_CACHE / 'bench-analyze'})")
@@ -126,9 +133,13 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.video_stride is not None and (str(args.model) != "random" or args.video_stride < 1):
         raise FootcoachError("--video-stride N (N >= 1) sizes the random-init model: give it "
                              "with --model random (a trained model keeps its own stride)")
+    if args.crop_workers is not None and args.crop_workers < 1:
+        raise FootcoachError(f"--crop-workers must be 1 or more, got {args.crop_workers}")
     print(run(args.cache or DEFAULT_CACHE / "bench-analyze", session=args.session,
               minutes=args.minutes, players=args.players, engines=engines, device=args.device,
-              batch=args.batch, model_dir=args.model, video_stride=args.video_stride))
+              batch=args.batch, model_dir=args.model, video_stride=args.video_stride,
+              decode_threads=args.decode_threads and args.decode_threads.upper(),
+              crop_workers=args.crop_workers))
     return 0
 
 

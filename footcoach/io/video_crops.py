@@ -12,12 +12,18 @@ The video is decoded once, in order (:func:`iter_crops`): every wanted frame is 
 time and all players' crops are cut from it, so the cost is one pass over the file whatever the
 number of players. 8-bit 4:2:0 video (nearly all camera footage) is never converted to RGB as a
 whole: :func:`cut_crops_yuv420` samples the crops from the decoder's planes and converts only
-their pixels; other formats go through the RGB frame and :func:`cut_crop`.
+their pixels; other formats go through the RGB frame and :func:`cut_crop`. With ``workers``
+greater than one the crops of successive frames are cut in that many threads while the next
+frames are decoded (OpenCV releases the interpreter lock); on a 16-core GPU machine that gained
+nothing over cutting them in the decoding thread (README, "Benchmarks"), so the analysis uses one.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -31,6 +37,7 @@ PERSON_HEIGHT_M = 1.8
 CROP_SCALE = 1.6
 """Crop side / projected height of a 1.8 m person (room for GPS error and arm/leg swing)."""
 MIN_SIDE_PX = 8.0
+_R = TypeVar("_R")
 
 
 def scaled_calibration(cal: CameraCalibration, width: int, height: int) -> CameraCalibration:
@@ -249,7 +256,7 @@ def nearest_frames(frame_times: np.ndarray, targets: np.ndarray, start_s: float
 def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
                calibration: CameraCalibration | None, *, start_s: float = 0.0,
                crop_px: int = 64, crop_scale: float = CROP_SCALE,
-               cancel: Callable[[], bool] | None = None
+               cancel: Callable[[], bool] | None = None, workers: int = 1
                ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Crops of every player at sorted session times, decoding each needed frame once.
 
@@ -260,6 +267,8 @@ def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
         calibration: pitch -> image homography, or None (whole frame resized).
         start_s: session time of the video's first frame.
         cancel: polled once per decoded frame; True raises FootcoachError("cancelled").
+        workers: threads that cut the crops while this thread decodes the next frames (1:
+            cut here, between decodes). The result is the same for any number.
 
     Yields ``(target indices (k,), crops (k, P, crop_px, crop_px, 3) uint8, valid (k, P)
     bool)`` once per decoded frame, for the targets that frame serves, in order. A crop is
@@ -272,65 +281,102 @@ def iter_crops(reader: VideoReader, targets: np.ndarray, xy: np.ndarray,
         raise ValueError(f"xy must be (T, P, 2) for T={targets.size} targets, got {xy.shape}")
     if np.any(np.diff(targets) < 0):
         raise ValueError("targets must be sorted")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     n_players = xy.shape[1]
     frames = nearest_frames(reader.frame_times, targets, start_s)
     cal = (scaled_calibration(calibration, reader.width, reader.height)
            if calibration is not None else None)
+    boxes = visible = None
     if cal is not None:  # every box at once (the camera model is recovered once per call)
-        all_boxes = crop_boxes(cal, xy.reshape(-1, 2), crop_scale=crop_scale).reshape(
+        boxes = crop_boxes(cal, xy.reshape(-1, 2), crop_scale=crop_scale).reshape(
             targets.size, n_players, 3)
-        cu, cv, side = all_boxes[..., 0], all_boxes[..., 1], all_boxes[..., 2]
+        cu, cv, side = boxes[..., 0], boxes[..., 1], boxes[..., 2]
         with np.errstate(invalid="ignore"):
             visible = (np.isfinite(side) & (cu >= 0) & (cu < reader.width) & (cv >= 0)
                        & (cv < reader.height))
-    missing = np.flatnonzero(frames < 0)
-    order = np.flatnonzero(frames >= 0)
-    bounds = np.flatnonzero(np.diff(frames[order])) + 1
-    for group in np.split(order, bounds) if order.size else []:
-        if cancel is not None and cancel():
-            raise FootcoachError("cancelled", reader.path, f"frame {int(frames[group[0]])}")
-        index = int(frames[group[0]])
+
+    def decoded(index: int) -> Yuv420Picture | np.ndarray:
+        """Frame ``index`` as 4:2:0 planes, else as RGB (decoded in this thread)."""
+        pic = reader.picture_yuv420(index) if cal is not None else None
+        return pic if pic is not None else reader.frame(index)
+
+    def cut(group: np.ndarray, picture: Yuv420Picture | np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         crops = np.zeros((group.size, n_players, crop_px, crop_px, 3), np.uint8)
         valid = np.zeros((group.size, n_players), bool)
-        pic = reader.picture_yuv420(index) if cal is not None else None
-        if cal is None:
-            whole = cv2.resize(reader.frame(index), (crop_px, crop_px),
-                               interpolation=cv2.INTER_AREA)
-            crops[:] = whole
+        if boxes is None or visible is None:
+            assert isinstance(picture, np.ndarray)
+            crops[:] = cv2.resize(picture, (crop_px, crop_px), interpolation=cv2.INTER_AREA)
             valid[:] = True
-        elif pic is not None:
+        elif isinstance(picture, Yuv420Picture):
             valid[:] = visible[group]
-            crops[valid] = cut_crops_yuv420(pic, all_boxes[group][valid], crop_px)
+            crops[valid] = cut_crops_yuv420(picture, boxes[group][valid], crop_px)
         else:
             valid[:] = visible[group]
-            frame = reader.frame(index)
             for a, p in zip(*np.nonzero(valid), strict=True):
-                crops[a, p] = cut_crop(frame, all_boxes[group[a], p], crop_px)
-        yield group, crops, valid
+                crops[a, p] = cut_crop(picture, boxes[group[a], p], crop_px)
+        return group, crops, valid
+
+    missing = np.flatnonzero(frames < 0)
+    order = np.flatnonzero(frames >= 0)
+    groups = np.split(order, np.flatnonzero(np.diff(frames[order])) + 1) if order.size else []
+
+    def to_cut() -> Iterator[tuple[np.ndarray, Yuv420Picture | np.ndarray]]:
+        for group in groups:
+            if cancel is not None and cancel():
+                raise FootcoachError("cancelled", reader.path, f"frame {int(frames[group[0]])}")
+            yield group, decoded(int(frames[group[0]]))
+
+    yield from _map_in_order(cut, to_cut(), workers)
     if missing.size:
         yield (missing, np.zeros((missing.size, n_players, crop_px, crop_px, 3), np.uint8),
                np.zeros((missing.size, n_players), bool))
 
 
+def _map_in_order(fn: Callable[[np.ndarray, Any], _R], args: Iterator[tuple[np.ndarray, Any]],
+                  workers: int) -> Iterator[_R]:
+    """``fn(*a)`` for each ``a`` of ``args``, in order; with ``workers`` > 1 in that many
+    threads, at most ``2 * workers`` ahead of what was yielded (``args`` is drawn in the calling
+    thread)."""
+    if workers == 1:
+        for a in args:
+            yield fn(*a)
+        return
+    pending: deque[Future[_R]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="footcoach-crops") as pool:
+        try:
+            for a in args:
+                pending.append(pool.submit(fn, *a))
+                while len(pending) > 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for job in pending:
+                job.cancel()
+
 
 def block_crops(reader: VideoReader, frame_times: np.ndarray, xy: np.ndarray,
                 calibration: CameraCalibration | None, *, start_s: float = 0.0,
-                crop_px: int = 64, cancel: Callable[[], bool] | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+                crop_px: int = 64, cancel: Callable[[], bool] | None = None,
+                workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Crops of P players over n steps of F frames each.
 
     ``frame_times`` (n, F) session times (:meth:`footcoach.sync.windows.StepGrid.frame_times`),
     ``xy`` (P, n * F, 2) the players' positions at those times. Returns ``(crops (P, n, F,
     crop_px, crop_px, 3) uint8, valid (P, n) bool)``, a step valid when all F crops are.
     Frames are decoded in order through :func:`iter_crops` (the reader keeps its position
-    between calls, so consecutive blocks continue the same forward pass).
+    between calls, so consecutive blocks continue the same forward pass); ``workers`` threads
+    cut the crops.
     """
     n, f = frame_times.shape
     n_p = xy.shape[0]
     crops = np.zeros((n_p, n * f, crop_px, crop_px, 3), np.uint8)
     valid = np.zeros((n_p, n * f), bool)
     for idx, c, v in iter_crops(reader, frame_times.reshape(-1), xy.transpose(1, 0, 2),
-                                calibration, start_s=start_s, crop_px=crop_px, cancel=cancel):
+                                calibration, start_s=start_s, crop_px=crop_px, cancel=cancel,
+                                workers=workers):
         crops[:, idx] = c.transpose(1, 0, 2, 3, 4)
         valid[:, idx] = v.T
     step_valid = np.all(valid.reshape(n_p, n, f), axis=2).astype(bool)
