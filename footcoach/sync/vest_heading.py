@@ -87,10 +87,24 @@ def _path_acceleration(pos: TimeSeries, smooth: int) -> tuple[np.ndarray, np.nda
     return along, speed
 
 
-def vest_yaw(imu: TimeSeries, pos: TimeSeries) -> VestYaw | None:
-    """The vest's turn round the body against its player's track (module docstring); ``imu``
-    and ``pos`` on one clock (the aligned 100 Hz vest and 10 Hz positions); None without an
-    accelerometer, positions or common time."""
+@dataclass(frozen=True)
+class PairedAcceleration:
+    """A vest's horizontal acceleration beside its player's track's, at the track's times:
+    ``t`` (N,) s; ``track`` (N,) complex, in g, along the path (real) and to the left
+    (imaginary); ``vest`` (N,) complex, in g, its x (real) and y (imaginary) accelerometer, 1-s
+    means; ``use`` (N,) bool, both known and the player moving over 1 m/s; ``rate`` Hz."""
+
+    t: np.ndarray
+    track: np.ndarray
+    vest: np.ndarray
+    use: np.ndarray
+    rate: float
+
+
+def paired_acceleration(imu: TimeSeries, pos: TimeSeries) -> PairedAcceleration | None:
+    """:class:`PairedAcceleration` of a vest and its player's track on one clock (the aligned
+    100 Hz vest and 10 Hz positions); None without an accelerometer, positions or enough
+    samples."""
     acc, _, scale = motion_columns(imu)
     if len(acc) != 3 or not pos.has("x", "y") or len(pos) < 30 or len(imu) < 300:
         return None
@@ -113,10 +127,21 @@ def vest_yaw(imu: TimeSeries, pos: TimeSeries) -> VestYaw | None:
     vest = np.interp(pos.t, block_t, smooth.real) + 1j * np.interp(pos.t, block_t, smooth.imag)
     vbad = np.interp(pos.t, block_t, bad.astype(np.float64)) > 0
     use = inside & ~vbad & np.isfinite(along) & (speed > 1.0)
-    moving_s = float(use.sum()) / rate
+    return PairedAcceleration(pos.t, along, vest, use, rate)
+
+
+def vest_yaw(imu: TimeSeries, pos: TimeSeries) -> VestYaw | None:
+    """The vest's turn round the body against its player's track (module docstring); ``imu``
+    and ``pos`` on one clock (the aligned 100 Hz vest and 10 Hz positions); None without an
+    accelerometer, positions or common time."""
+    pair = paired_acceleration(imu, pos)
+    if pair is None:
+        return None
+    use = pair.use
+    moving_s = float(use.sum()) / pair.rate
     if use.sum() < 10:
         return VestYaw(0.0, 0.0, moving_s)
-    p, v = along[use], vest[use] - vest[use].mean()  # the lean's constant part out
+    p, v = pair.track[use], pair.vest[use] - pair.vest[use].mean()  # the lean's constant part out
     cross = np.sum(p * np.conj(v))
     norm = np.sqrt(np.sum(np.abs(p) ** 2) * np.sum(np.abs(v) ** 2))
     coherence = float(abs(cross) / norm) if norm > 0 else 0.0
