@@ -9,8 +9,9 @@ that would find a vest that slipped round the body for a while: the angle betwee
 horizontal acceleration and its track's over sliding windows of ``--window`` seconds
 (:func:`footcoach.sync.vest_heading.paired_acceleration`); a *turn* is a run of windows, at
 least ``--min-s`` seconds of them, whose angle lies more than 45 degrees from the vest's usual
-angle (the circular median of its windows') with a coherence of ``--min-coherence`` or more, and whose angle summed
-over the run is 60 degrees or more from it (the analysis's ``round_body_min_deg``).
+angle (the circular median of its windows') with a coherence of ``--min-coherence`` or more,
+and whose angle summed over the run is 60 degrees or more from it (the analysis's
+``round_body_min_deg``).
 
 Counted over every vest of the (simulated, labelled or not) sessions: the turns found on the
 vests as worn (each one a stretch the analysis would turn wrongly), and on copies of each vest
