@@ -18,7 +18,9 @@ for reference only and the whole analysis time scales with minutes x players.
 
 Extrapolation to 90 minutes and 22 players: opening the engine is paid once; the floor scales
 with the minutes; the rest of the analysis time (everything but decoding) with minutes x
-players;
+players, its fixed part too (loading, the pipeline's first block), so a longer session gives a
+closer figure: the simulated session is 10 minutes long by default (the same analysis on 2
+cores extrapolated to 221 s from 2 minutes and 185 s from 10; README, "Benchmarks");
 the RSS estimate adds the aligned 100 Hz IMU of the extra player-minutes (10 float32 channels)
 and the extra per-step outputs to the measured peak.
 """
@@ -146,7 +148,7 @@ def extrapolate(total_s: float, floor_s: float, minutes: float, players: int,
             "peak_rss_mb": peak_rss_mb + max(extra, 0.0) / 2**20}
 
 
-def run(cache: Path, *, session: Path | None = None, minutes: float = 2.0, players: int = 10,
+def run(cache: Path, *, session: Path | None = None, minutes: float = 10.0, players: int = 10,
         engines: tuple[str, ...] = ("torch", "onnx"), device: str = "cpu", batch: int = 128,
         model_dir: Path | None = None, video_stride: int | None = None,
         decode_threads: str | None = None, crop_workers: int | None = None) -> str:

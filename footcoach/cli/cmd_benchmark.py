@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                         "floor, both engines, extrapolated to 90 min x 22")
     a.add_argument("--session", type=Path, default=None,
                    help="session folder to analyse (default: a simulated one, cached)")
-    a.add_argument("--minutes", type=float, default=2.0, help="length of the simulated session")
+    a.add_argument("--minutes", type=float, default=10.0,
+                   help="length of the simulated session (default 10; simulated once, cached)")
     a.add_argument("--players", type=int, default=10, help="players of the simulated session")
     a.add_argument("--engine", choices=("both", "torch", "onnx"), default="both")
     a.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
